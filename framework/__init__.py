@@ -1,0 +1,37 @@
+"""hoh: a small, plugin-based core for image-classification experiments.
+
+Public API for plugin authors: the :data:`hookimpl` marker, :class:`Provider`,
+:class:`Params` and the value types in :mod:`framework.providers`.
+TensorFlow is never imported here.
+"""
+
+from framework.errors import UserError
+from framework.markers import hookimpl, hookspec
+from framework.providers import (
+    DatasetContext,
+    Flows,
+    ImageFolders,
+    InputPipeline,
+    Kind,
+    ModelSpec,
+    NoParams,
+    Params,
+    Provider,
+    RunContext,
+)
+
+__all__ = [
+    "DatasetContext",
+    "Flows",
+    "ImageFolders",
+    "InputPipeline",
+    "Kind",
+    "ModelSpec",
+    "NoParams",
+    "Params",
+    "Provider",
+    "RunContext",
+    "UserError",
+    "hookimpl",
+    "hookspec",
+]

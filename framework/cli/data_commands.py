@@ -1,0 +1,53 @@
+"""``hoh data info`` and ``hoh preview``: a first look at an experiment's images."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.table import Table
+
+from framework.cli.loading import load_from_args
+from framework.cli.output import stdout_console
+from framework.images import list_images
+from framework.providers import DatasetContext, ImageFolders, Kind
+
+
+def resolve_images(args: argparse.Namespace) -> ImageFolders:
+    """Load the experiment in ``args`` and fetch its dataset (downloading it if needed)."""
+    loaded = load_from_args(args, overrides=[])
+    choice = loaded.experiment.dataset
+    provider = loaded.registry.get(Kind.DATASET, choice.provider)
+    return provider.factory(choice.params, DatasetContext(console=stdout_console(), offline=args.offline))
+
+
+def info_command(args: argparse.Namespace) -> int:
+    images = resolve_images(args)
+    console = stdout_console()
+    splits = [("training", images.train_dir), ("validation", images.validation_dir)]
+    table = Table(title="images per class", title_justify="left")
+    table.add_column("split")
+    table.add_column("class")
+    table.add_column("label", justify="right")
+    table.add_column("images", justify="right")
+    table.add_column(f"first {args.first} files")
+    for split, folder in splits:
+        if folder is None:
+            continue
+        for label, name in enumerate(images.class_names):
+            files = list_images(folder / name)
+            table.add_row(split, name, str(label), str(len(files)), ", ".join(f.name for f in files[: args.first]))
+    console.print(table)
+    console.print(f"training folder: {images.train_dir}")
+    if images.validation_dir:
+        console.print(f"validation folder: {images.validation_dir}")
+    return 0
+
+
+def preview_command(args: argparse.Namespace) -> int:
+    from framework.preview import write_preview
+
+    images = resolve_images(args)
+    path = write_preview(images, Path(args.output), per_class=args.per_class, seed=args.seed)
+    stdout_console().print(f"wrote {path}")
+    return 0

@@ -1,0 +1,81 @@
+"""``hoh validate``, ``hoh schema`` and ``hoh plugins``: none of them imports TensorFlow."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rich.table import Table
+from rich.text import Text
+
+from framework.atomic import write_text
+from framework.cli.loading import load_from_args
+from framework.cli.output import stdout_console
+from framework.config.schema import json_schema
+from framework.plugin_manager import Registry, load_plugins, new_plugin_manager
+from framework.providers import Kind, Params
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    loaded = load_from_args(args)
+    experiment = loaded.experiment
+    console = stdout_console()
+    console.print(f"[green]ok[/] {args.experiment}: experiment [bold]{experiment.experiment.name}[/]")
+    for kind in (Kind.DATASET, Kind.PIPELINE, Kind.MODEL, Kind.OPTIMIZER):
+        choice = getattr(experiment, kind.section)
+        console.print(f"  {kind.label:<9} {choice.provider}")
+    callbacks = ", ".join(c.provider for c in experiment.callbacks) or "none"
+    console.print(f"  callbacks {callbacks}")
+    return 0
+
+
+def _registry(args: argparse.Namespace) -> Registry:
+    if getattr(args, "experiment", None):
+        return load_from_args(args, overrides=[]).registry
+    pm = new_plugin_manager()
+    load_plugins(pm, modules=args.plugin, base_dir=Path.cwd(), autoload=not args.no_plugin_autoload)
+    return Registry(pm)
+
+
+def schema_command(args: argparse.Namespace) -> int:
+    text = json.dumps(json_schema(_registry(args)), indent=2) + "\n"
+    if args.output:
+        write_text(Path(args.output), text)
+    else:
+        print(text, end="")
+    return 0
+
+
+def _describe_params(params: type[Params]) -> Text:
+    text = Text()
+    for name, field in params.model_fields.items():
+        if text:
+            text.append("\n")
+        annotation = getattr(field.annotation, "__name__", None) or str(field.annotation).replace("typing.", "")
+        default = "required" if field.is_required() else repr(field.get_default(call_default_factory=True))
+        text.append(name, style="bold")
+        text.append(f": {annotation} = {default}", style="cyan")
+        if field.description:
+            text.append(f"  {field.description}", style="dim")
+    return text or Text("(no parameters)", style="dim")
+
+
+def plugins_command(args: argparse.Namespace) -> int:
+    registry = _registry(args)
+    console = stdout_console()
+    for kind in Kind:
+        table = Table(title=f"{kind.label} providers  [dim]\\[{kind.section}][/]", title_justify="left", expand=True)
+        table.add_column("provider", style="bold green", no_wrap=True)
+        table.add_column("plugin", no_wrap=True)
+        table.add_column("parameters (type = default)", ratio=1)
+        for offered in registry.offered(kind):
+            provider = offered.provider
+            name = Text(provider.name)
+            if provider.description:
+                name.append(f"\n{provider.description}", style="dim")
+            table.add_row(name, offered.plugin, _describe_params(provider.params))
+        console.print(table)
+    names = ", ".join(name for name, _ in registry.pm.list_name_plugin())
+    console.print(f"[dim]plugins loaded: {names}[/]")
+    return 0

@@ -1,0 +1,171 @@
+"""Entry points of ``hoh`` and ``hoh-run``.
+
+Only argparse is imported at start-up; each command imports what it needs, so
+``--help``, ``hoh plugins``, ``hoh validate`` and ``hoh schema`` never load TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _add_plugin_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="load a plugin module (dotted name or .py file); repeatable",
+    )
+    parser.add_argument(
+        "--no-plugin-autoload",
+        action="store_true",
+        help="do not load plugins from installed packages' entry points (or set HOH_DISABLE_PLUGIN_AUTOLOAD=1)",
+    )
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("experiment", nargs="?", help="experiment file (.toml)")
+    parser.add_argument(
+        "overrides",
+        nargs="*",
+        help="overrides as dotted.key=value, e.g. training.epochs=3 optimizer.learning_rate=1e-4",
+    )
+    parser.add_argument("--run-dir", metavar="DIR", help="run folder to create (must not exist)")
+    parser.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last finished epoch")
+    parser.add_argument("--offline", action="store_true", help="never touch the network (use cached datasets)")
+    _add_plugin_options(parser)
+    _add_common(parser)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from framework.cli.run_command import run_command
+
+    return run_command(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``hoh`` parser with all sub-commands."""
+    parser = argparse.ArgumentParser(
+        prog="hoh", description="Plugin-based image-classification experiments on TensorFlow/Keras."
+    )
+    _add_common(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser("run", help="train and evaluate an experiment (same as hoh-run)")
+    _add_run_arguments(run)
+    run.set_defaults(handler=_run)
+
+    validate = sub.add_parser("validate", help="check an experiment file without training")
+    validate.add_argument("experiment", help="experiment file (.toml)")
+    validate.add_argument("overrides", nargs="*", help="overrides as dotted.key=value")
+    _add_plugin_options(validate)
+    _add_common(validate)
+    validate.set_defaults(handler=_lazy("framework.cli.inspect_commands", "validate_command"))
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of experiment files")
+    schema.add_argument("--experiment", metavar="FILE", help="also include the plugins this file names")
+    schema.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+    _add_plugin_options(schema)
+    _add_common(schema)
+    schema.set_defaults(handler=_lazy("framework.cli.inspect_commands", "schema_command"))
+
+    plugins = sub.add_parser("plugins", help="list plugins and the providers they offer")
+    plugins.add_argument("--experiment", metavar="FILE", help="also include the plugins this file names")
+    _add_plugin_options(plugins)
+    _add_common(plugins)
+    plugins.set_defaults(handler=_lazy("framework.cli.inspect_commands", "plugins_command"))
+
+    data = sub.add_parser("data", help="look at an experiment's dataset")
+    data_sub = data.add_subparsers(dest="data_command", metavar="COMMAND", required=True)
+    info = data_sub.add_parser("info", help="counts per class and the first file names of each class")
+    info.add_argument("experiment", help="experiment file (.toml)")
+    info.add_argument("--first", type=int, default=5, help="how many file names to show per class (default 5)")
+    info.add_argument("--offline", action="store_true", help="never touch the network")
+    _add_plugin_options(info)
+    _add_common(info)
+    info.set_defaults(handler=_lazy("framework.cli.data_commands", "info_command"))
+
+    preview = sub.add_parser("preview", help="write a PNG grid of training images, per class")
+    preview.add_argument("experiment", help="experiment file (.toml)")
+    preview.add_argument("--output", "-o", default="preview.png", metavar="PNG", help="picture to write")
+    preview.add_argument("--per-class", type=int, default=8, help="images per class (default 8)")
+    preview.add_argument("--seed", type=int, default=None, help="pick images at random with this seed")
+    preview.add_argument("--offline", action="store_true", help="never touch the network")
+    _add_plugin_options(preview)
+    _add_common(preview)
+    preview.set_defaults(handler=_lazy("framework.cli.data_commands", "preview_command"))
+
+    predict = sub.add_parser("predict", help="classify images with a trained model")
+    predict.add_argument("model", help="a run folder, or a .keras file inside one")
+    predict.add_argument("images", nargs="+", help="image files or folders of images")
+    predict.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_plugin_options(predict)
+    _add_common(predict)
+    predict.set_defaults(handler=_lazy("framework.cli.predict_command", "predict_command"))
+    return parser
+
+
+def build_run_parser() -> argparse.ArgumentParser:
+    """The ``hoh-run`` parser."""
+    parser = argparse.ArgumentParser(
+        prog="hoh-run",
+        description="Train and evaluate an experiment file; each run writes a new run folder.",
+        epilog="Example: hoh-run experiments/baseline.toml training.epochs=3",
+    )
+    _add_run_arguments(parser)
+    return parser
+
+
+def _lazy(module: str, name: str) -> Handler:
+    def handler(args: argparse.Namespace) -> int:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(args)
+
+    return handler
+
+
+def _dispatch(args: argparse.Namespace, handler: Handler) -> int:
+    from framework.errors import UserError
+
+    try:
+        return handler(args)
+    except UserError as error:
+        if args.debug:
+            raise
+        from framework.cli.output import print_error
+
+        print_error(str(error))
+        return error.exit_code
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``hoh COMMAND ...``"""
+    args = build_parser().parse_args(argv)
+    return _dispatch(args, args.handler)
+
+
+def run_main(argv: Sequence[str] | None = None) -> int:
+    """``hoh-run EXPERIMENT [OVERRIDES...]``"""
+    args = build_run_parser().parse_args(argv)
+    return _dispatch(args, _run)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.exit(main())

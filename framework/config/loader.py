@@ -1,0 +1,261 @@
+"""Load, override and validate an experiment file, reporting every problem at once."""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pluggy
+from pydantic import BaseModel, ValidationError
+
+from framework.config.overrides import apply_overrides
+from framework.config.schema import experiment_model
+from framework.config.sections import ExperimentSection, TrainingSection
+from framework.config.toml_lines import key_lines, line_of
+from framework.errors import ExperimentError
+from framework.plugin_manager import Registry, load_plugins, new_plugin_manager, unknown_provider_message
+from framework.providers import Kind, Params
+
+_KIND_BY_SECTION = {kind.section: kind for kind in Kind}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A provider picked by an experiment section, with its validated parameters."""
+
+    provider: str
+    params: Params
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.params.model_dump(mode="json", exclude_none=True)
+        data.pop("provider", None)
+        return {"provider": self.provider, **data}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment: every section resolved, defaults filled in."""
+
+    source: Path | None
+    experiment: ExperimentSection
+    dataset: Choice
+    pipeline: Choice
+    model: Choice
+    optimizer: Choice
+    training: TrainingSection
+    callbacks: tuple[Choice, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The experiment as plain data, ready to be written back as TOML."""
+        return {
+            "experiment": self.experiment.model_dump(mode="json", exclude_none=True),
+            "dataset": self.dataset.to_dict(),
+            "pipeline": self.pipeline.to_dict(),
+            "model": self.model.to_dict(),
+            "optimizer": self.optimizer.to_dict(),
+            "training": self.training.model_dump(mode="json", exclude_none=True),
+            "callbacks": [c.to_dict() for c in self.callbacks],
+        }
+
+    def to_toml(self) -> str:
+        import tomli_w
+
+        return tomli_w.dumps(self.to_dict())
+
+
+@dataclass
+class Loaded:
+    """An experiment with the plugin manager and providers it was validated against."""
+
+    experiment: Experiment
+    pm: pluggy.PluginManager
+    registry: Registry
+
+
+class _Problems:
+    """Collects problems, each located by file line or command-line override."""
+
+    def __init__(self, source: str, text: str, data: dict[str, Any], overrides: dict[tuple[str, ...], str]) -> None:
+        self.source = source
+        self.data = data
+        self.lines = key_lines(text)
+        self.overrides = overrides
+        self.items: list[tuple[float, str]] = []
+
+    def add(self, path: tuple[str | int, ...], message: str) -> None:
+        dotted = _dotted(path)
+        for opath, text in self.overrides.items():
+            if tuple(str(p) for p in path[: len(opath)]) == opath:
+                self.items.append((0, f"override {text!r}: {dotted}: {message}"))
+                return
+        line = line_of(self.lines, path)
+        where = f"{self.source}, line {line}" if line else self.source
+        self.items.append((line or float("inf"), f"{where}: {dotted}: {message}" if dotted else f"{where}: {message}"))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ExperimentError(self.source, [text for _, text in sorted(self.items, key=lambda item: item[0])])
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def read_toml(path: Path) -> tuple[str, dict[str, Any]]:
+    """Read an experiment file; a syntax error becomes an ExperimentError with line and column."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ExperimentError(str(path), ["file not found; give the path of an experiment .toml file"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExperimentError(str(path), [f"cannot be read: {exc}"]) from None
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ExperimentError(str(path), [f"TOML syntax error: {exc}"]) from None
+
+
+def load_experiment(
+    path: Path,
+    overrides: list[str] = (),  # type: ignore[assignment]
+    *,
+    plugins: list[str] = (),  # type: ignore[assignment]
+    autoload: bool = True,
+) -> Loaded:
+    """Read, override and validate ``path``, loading the plugins it names.
+
+    Args:
+        path: The experiment file.
+        overrides: ``dotted.key=value`` strings from the command line.
+        plugins: Extra plugin modules (``--plugin``), as in ``[experiment] plugins``.
+        autoload: Whether third-party entry-point plugins are loaded.
+
+    Raises:
+        ExperimentError: listing every problem, each with its line (or override) and key.
+        PluginError: when a named plugin cannot be loaded.
+    """
+    text, data = read_toml(path)
+    applied = apply_overrides(data, list(overrides))
+    return validate_data(data, text=text, source=path, overrides=applied, plugins=plugins, autoload=autoload)
+
+
+def validate_data(
+    data: dict[str, Any],
+    *,
+    text: str,
+    source: Path,
+    overrides: dict[tuple[str, ...], str],
+    plugins: list[str] = (),  # type: ignore[assignment]
+    autoload: bool = True,
+) -> Loaded:
+    """Validate already-parsed experiment data (see :func:`load_experiment`)."""
+    problems = _Problems(str(source), text, data, overrides)
+    section = data.get("experiment")
+    plugin_specs = list(plugins)
+    disabled: list[str] = []
+    if isinstance(section, dict):
+        plugin_specs += [p for p in section.get("plugins", []) if isinstance(p, str)]
+        disabled = [p for p in section.get("disable_plugins", []) if isinstance(p, str)]
+    pm = new_plugin_manager()
+    load_plugins(pm, modules=plugin_specs, base_dir=source.parent.resolve(), autoload=autoload, disabled=disabled)
+    registry = Registry(pm)
+    model = experiment_model(registry)
+    validated = None
+    try:
+        validated = model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            _report(problems, registry, error)
+    progress = (
+        data.get("training", {}).get("progress", "rich-progress") if isinstance(data.get("training"), dict) else None
+    )
+    if isinstance(progress, str) and progress != "none" and registry.find(Kind.CALLBACK, progress) is None:
+        names = [*registry.names(Kind.CALLBACK), "none"]
+        problems.add(("training", "progress"), unknown_provider_message(Kind.CALLBACK, progress, names))
+    problems.raise_if_any()
+    assert validated is not None
+    return Loaded(_to_experiment(validated, source), pm, registry)
+
+
+def _report(problems: _Problems, registry: Registry, error: dict[str, Any]) -> None:
+    loc = tuple(error["loc"])
+    kind = _KIND_BY_SECTION.get(str(loc[0])) if loc else None
+    kind_depth = 2 if kind is Kind.CALLBACK else 1
+    if kind is not None and error["type"] in {"union_tag_invalid", "union_tag_not_found"}:
+        section_path = loc[:kind_depth]
+        if error["type"] == "union_tag_not_found":
+            names = ", ".join(repr(n) for n in registry.names(kind))
+            problems.add((*section_path, "provider"), f"missing; pick a {kind.label} provider: {names}.")
+        else:
+            tag = error["ctx"]["tag"]
+            problems.add((*section_path, "provider"), unknown_provider_message(kind, tag, registry.names(kind)))
+        return
+    provider = None
+    if kind is not None and len(loc) > kind_depth + 1 and registry.find(kind, str(loc[kind_depth])):
+        provider = str(loc[kind_depth])
+        loc = loc[:kind_depth] + loc[kind_depth + 1 :]  # drop the union tag pydantic adds to the path
+    elif kind is not None:
+        provider = _selected_provider(loc[:kind_depth], problems.data)
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        message = "unknown key" + _known_keys_hint(loc, kind, provider, registry)
+    elif error["type"] == "missing":
+        message = "required key is missing"
+    elif error["type"] == "literal_error" and kind is not None and loc[-1] == "provider":
+        message = unknown_provider_message(kind, error["input"], registry.names(kind))
+    elif "input" in error and not isinstance(error["input"], dict | list):
+        message = f"{message} (got {error['input']!r})"
+    problems.add(loc, message)
+
+
+def _selected_provider(section_path: tuple[Any, ...], data: dict[str, Any]) -> str | None:
+    value: Any = data
+    for part in section_path:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value.get("provider") if isinstance(value, dict) else None
+
+
+def _known_keys_hint(loc: tuple[Any, ...], kind: Kind | None, provider: str | None, registry: Registry) -> str:
+    known = _known_keys(loc[:-1], kind, provider, registry)
+    if not known:
+        return ""
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else "."
+    return f"{hint} Valid keys here: {', '.join(known)}."
+
+
+def _known_keys(parent: tuple[Any, ...], kind: Kind | None, provider: str | None, registry: Registry) -> list[str]:
+    if not parent:
+        return ["experiment", *(k.section for k in Kind), "training"]
+    if parent == ("experiment",):
+        return list(ExperimentSection.model_fields)
+    if parent == ("training",):
+        return list(TrainingSection.model_fields)
+    found = registry.find(kind, provider) if kind is not None and provider else None
+    return ["provider", *found.provider.params.model_fields] if found else []
+
+
+def _choice(value: Params) -> Choice:
+    return Choice(getattr(value, "provider"), value)  # noqa: B009
+
+
+def _to_experiment(validated: BaseModel, source: Path | None) -> Experiment:
+    return Experiment(
+        source=source,
+        experiment=validated.experiment,
+        dataset=_choice(validated.dataset),
+        pipeline=_choice(validated.pipeline),
+        model=_choice(validated.model),
+        optimizer=_choice(validated.optimizer),
+        training=validated.training,
+        callbacks=tuple(_choice(c) for c in validated.callbacks),
+    )

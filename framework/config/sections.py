@@ -1,0 +1,50 @@
+"""The fixed sections of an experiment file: ``[experiment]`` and ``[training]``.
+
+Provider sections (``[dataset]``, ``[pipeline]``, ``[model]``, ``[optimizer]``,
+``[[callbacks]]``) depend on the loaded plugins; see :mod:`framework.config.schema`.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ExperimentSection(BaseModel):
+    """``[experiment]``: what the experiment is called and how it is set up."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(
+        description="Name of the experiment; runs go to <output>/<name>/<UTC timestamp>/.",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        max_length=100,
+    )
+    description: str = Field("", description="Free text, kept in the run folder.")
+    seed: int = Field(42, ge=0, lt=2**32, description="Seeds Python, NumPy, TensorFlow and the input pipeline.")
+    plugins: list[str] = Field(
+        default_factory=list,
+        description="Extra plugin modules: dotted names, or .py files relative to this file's folder.",
+    )
+    disable_plugins: list[str] = Field(default_factory=list, description="Names of plugins not to load.")
+    output: str = Field("runs", description="Folder for run folders, relative to the working directory.")
+
+
+class TrainingSection(BaseModel):
+    """``[training]``: how the model is compiled and fitted."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    epochs: int = Field(15, ge=1, description="Number of epochs.")
+    steps_per_epoch: int | None = Field(
+        None, ge=1, description="Training batches per epoch; left out, one full pass over the training set."
+    )
+    validation_steps: int | None = Field(
+        None, ge=1, description="Validation batches per epoch; left out, one full pass over the validation set."
+    )
+    loss: str = Field("binary_crossentropy", min_length=1, description="Keras loss identifier.")
+    metrics: list[str] = Field(default_factory=lambda: ["accuracy"], description="Keras metric identifiers.")
+    progress: str = Field(
+        "rich-progress",
+        description="Callback provider that shows progress, added with its defaults unless listed "
+        'in [[callbacks]]; "none" for none.',
+    )

@@ -1,0 +1,56 @@
+"""What a run ran on: versions of Python, TensorFlow, Keras and every plugin."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import socket
+import sys
+from typing import Any
+
+import pluggy
+
+
+def _distribution_version(module_name: str) -> str | None:
+    top = module_name.split(".")[0]
+    for dist in importlib.metadata.packages_distributions().get(top, []):
+        try:
+            return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def plugin_versions(pm: pluggy.PluginManager) -> list[dict[str, Any]]:
+    """Name, module, file and version of every registered plugin."""
+    rows = []
+    for name, plugin in pm.list_name_plugin():
+        module = getattr(plugin, "__name__", type(plugin).__module__)
+        rows.append(
+            {
+                "name": name,
+                "module": module,
+                "file": getattr(plugin, "__file__", None),
+                "version": getattr(plugin, "__version__", None) or _distribution_version(module),
+            }
+        )
+    return rows
+
+
+def describe_environment(pm: pluggy.PluginManager, seed: int) -> dict[str, Any]:
+    """Everything ``environment.json`` records. Imports TensorFlow: call it during a run only."""
+    import keras
+    import tensorflow as tf
+
+    return {
+        "python": sys.version,
+        "platform": platform.platform(),
+        "host": socket.gethostname(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": importlib.metadata.version("numpy"),
+        "devices": [d.name for d in tf.config.list_physical_devices()],
+        "seed": seed,
+        "argv": sys.argv,
+        "plugins": plugin_versions(pm),
+    }

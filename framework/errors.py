@@ -1,0 +1,29 @@
+"""Errors meant for people: the CLI prints their message and exits with code 2."""
+
+
+class UserError(Exception):
+    """Bad input from the user: a file, a key, a plugin, a path.
+
+    The message is one paragraph that names what is wrong, where, and what
+    would be valid. The CLI prints it without a traceback (unless ``--debug``).
+    """
+
+    exit_code = 2
+
+
+class PluginError(UserError):
+    """A plugin could not be found, imported or registered."""
+
+
+class ExperimentError(UserError):
+    """An experiment file or override is not valid.
+
+    Attributes:
+        problems: One line per problem, each naming its file, line and key path.
+    """
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
+        super().__init__(f"{source} is not a valid experiment ({count}):\n" + "\n".join(f"  - {p}" for p in problems))

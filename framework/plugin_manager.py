@@ -1,0 +1,216 @@
+"""Plugin discovery and the provider registry.
+
+Plugins are found, in this order:
+
+1. built-ins: entry points in group ``hoh.builtins`` (registered by this distribution);
+2. third-party plugins: entry points in group ``hoh.plugins``, skipped with
+   ``--no-plugin-autoload`` or ``HOH_DISABLE_PLUGIN_AUTOLOAD=1``;
+3. modules named in the experiment file (``[experiment] plugins``) or with ``--plugin``:
+   a dotted module name, or a path to a ``.py`` file relative to the experiment
+   file's folder.
+
+Plugins named in ``disable_plugins`` are not registered.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.metadata
+import importlib.util
+import os
+import sys
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import pluggy
+
+from framework.errors import PluginError, UserError
+from framework.hooks import SPEC_MODULES
+from framework.markers import PROJECT_NAME
+from framework.providers import Kind, Provider
+
+BUILTIN_GROUP = "hoh.builtins"
+ENTRY_POINT_GROUP = "hoh.plugins"
+AUTOLOAD_ENV = "HOH_DISABLE_PLUGIN_AUTOLOAD"
+
+
+def autoload_disabled_by_env() -> bool:
+    """True when ``HOH_DISABLE_PLUGIN_AUTOLOAD`` is set to a true value."""
+    return os.environ.get(AUTOLOAD_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def new_plugin_manager() -> pluggy.PluginManager:
+    """A plugin manager that knows every hoh hook specification, and no plugins yet."""
+    pm = pluggy.PluginManager(PROJECT_NAME)
+    for module in SPEC_MODULES:
+        pm.add_hookspecs(module)
+    return pm
+
+
+def _import_module_plugin(spec: str, base_dir: Path) -> tuple[str, ModuleType]:
+    """Import a plugin named by a dotted module name or a ``.py`` path."""
+    if spec.endswith(".py") or "/" in spec or os.sep in spec:
+        path = Path(spec).expanduser()
+        if not path.is_absolute():
+            path = base_dir / path
+        if not path.is_file():
+            raise PluginError(
+                f"plugin file {spec!r} does not exist (looked for {path}). Name a .py file relative to "
+                f"the experiment file's folder ({base_dir}), or an importable module such as 'my_plugins.wide_cnn'."
+            )
+        name = f"hoh_local_plugin_{path.stem}"
+        module_spec = importlib.util.spec_from_file_location(name, path)
+        assert module_spec is not None and module_spec.loader is not None
+        module = importlib.util.module_from_spec(module_spec)
+        try:
+            module_spec.loader.exec_module(module)
+        except Exception as exc:
+            raise PluginError(f"plugin {spec!r} ({path}) failed to import: {type(exc).__name__}: {exc}") from exc
+        return path.stem, module
+    added = str(base_dir) not in sys.path
+    if added:
+        sys.path.insert(0, str(base_dir))
+    try:
+        return spec, importlib.import_module(spec)
+    except ModuleNotFoundError as exc:
+        if exc.name and spec.startswith(exc.name):
+            raise PluginError(
+                f"plugin module {spec!r} was not found on the Python path or in {base_dir}. "
+                "Install it, or name a .py file relative to the experiment file."
+            ) from exc
+        raise PluginError(f"plugin {spec!r} failed to import: {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:
+        raise PluginError(f"plugin {spec!r} failed to import: {type(exc).__name__}: {exc}") from exc
+    finally:
+        if added:
+            sys.path.remove(str(base_dir))
+
+
+def _entry_points(group: str) -> Iterable[importlib.metadata.EntryPoint]:
+    seen: set[str] = set()
+    for ep in importlib.metadata.entry_points(group=group):
+        if ep.name not in seen:  # the same distribution found twice on sys.path
+            seen.add(ep.name)
+            yield ep
+
+
+def load_plugins(
+    pm: pluggy.PluginManager,
+    *,
+    modules: Iterable[str] = (),
+    base_dir: Path | None = None,
+    autoload: bool = True,
+    disabled: Collection[str] = (),
+) -> None:
+    """Find and register plugins: built-ins, entry points, then ``modules``.
+
+    Args:
+        pm: The plugin manager to register into.
+        modules: Dotted module names or ``.py`` paths (relative to ``base_dir``).
+        base_dir: Folder that relative plugin paths start from (the experiment file's).
+        autoload: Whether to load third-party entry points (group ``hoh.plugins``).
+        disabled: Names of plugins not to register.
+
+    Raises:
+        PluginError: when a plugin cannot be imported or registered.
+    """
+    base_dir = base_dir or Path.cwd()
+    groups = [BUILTIN_GROUP] + ([ENTRY_POINT_GROUP] if autoload and not autoload_disabled_by_env() else [])
+    for group in groups:
+        for ep in _entry_points(group):
+            if ep.name in disabled or pm.has_plugin(ep.name):
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:
+                raise PluginError(
+                    f"plugin {ep.name!r} (entry point {ep.value!r} in group {group!r}) failed to import: "
+                    f"{type(exc).__name__}: {exc}. Fix or uninstall it, or skip it with disable_plugins = "
+                    f"[{ep.name!r}] or --no-plugin-autoload."
+                ) from exc
+            _register(pm, plugin, ep.name)
+    for spec in modules:
+        name, module = _import_module_plugin(spec, base_dir)
+        if name in disabled or pm.is_registered(module):
+            continue
+        _register(pm, module, name)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"{exc}. Hook names start with 'hoh_'; see 'hoh plugins' for the providers.") from exc
+
+
+def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+    if pm.has_plugin(name):
+        raise PluginError(f"two plugins are named {name!r}; rename one or disable it with disable_plugins.")
+    try:
+        pm.register(plugin, name=name)
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        raise PluginError(f"plugin {name!r} could not be registered: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Offered:
+    """A provider together with the plugin that offered it."""
+
+    provider: Provider
+    plugin: str
+
+
+class Registry:
+    """Every provider offered by the registered plugins, by kind and name."""
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+        self._by_kind: dict[Kind, dict[str, Offered]] = {}
+        for kind in Kind:
+            table: dict[str, Offered] = {}
+            hook = getattr(pm.hook, kind.hook)
+            for impl in hook.get_hookimpls():
+                plugin_name = pm.get_name(impl.plugin) or repr(impl.plugin)
+                offered = impl.function() or []
+                for provider in offered:
+                    if not isinstance(provider, Provider):
+                        raise PluginError(
+                            f"plugin {plugin_name!r}: {kind.hook}() must return Provider objects, "
+                            f"got {type(provider).__name__}."
+                        )
+                    if provider.name in table:
+                        raise PluginError(
+                            f"two plugins offer a {kind.label} provider named {provider.name!r}: "
+                            f"{table[provider.name].plugin!r} and {plugin_name!r}. Disable one of them "
+                            "with [experiment] disable_plugins, or rename the provider."
+                        )
+                    table[provider.name] = Offered(provider, plugin_name)
+            self._by_kind[kind] = dict(sorted(table.items()))
+
+    def names(self, kind: Kind) -> list[str]:
+        return list(self._by_kind[kind])
+
+    def offered(self, kind: Kind) -> list[Offered]:
+        return list(self._by_kind[kind].values())
+
+    def find(self, kind: Kind, name: str) -> Offered | None:
+        return self._by_kind[kind].get(name)
+
+    def get(self, kind: Kind, name: str) -> Provider:
+        """The provider of ``kind`` named ``name``.
+
+        Raises:
+            UserError: listing the available names and the closest one.
+        """
+        found = self.find(kind, name)
+        if found is None:
+            raise UserError(unknown_provider_message(kind, name, self.names(kind)))
+        return found.provider
+
+
+def unknown_provider_message(kind: Kind, name: object, available: list[str]) -> str:
+    """'unknown model provider 'x'; did you mean ...? Available: ...'."""
+    close = difflib.get_close_matches(str(name), available, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    listing = ", ".join(repr(n) for n in available) or "none (no plugin offers one)"
+    return f"unknown {kind.label} provider {name!r}.{hint} Available: {listing}."

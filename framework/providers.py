@@ -1,0 +1,213 @@
+"""Provider objects and the values that pass between them.
+
+A plugin offers providers through the hooks in :mod:`framework.hooks.providers`.
+A whole model plugin fits in one small file::
+
+    from framework import Params, Provider, hookimpl
+
+
+    class WideParams(Params):
+        filters: int = Field(64, gt=0, description="Filters of the only conv layer.")
+
+
+    def build_wide(params: WideParams, spec):
+        import keras  # imported lazily: listing plugins must not load TensorFlow
+
+        return keras.Sequential([
+            keras.Input(spec.input_shape),
+            keras.layers.Conv2D(params.filters, 3, activation="relu"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ])
+
+
+    @hookimpl
+    def hoh_model_providers():
+        return [Provider("wide", WideParams, build_wide, "One wide conv layer.")]
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    import numpy as np
+    from rich.console import Console
+
+
+class Kind(enum.Enum):
+    """The parts of an experiment that providers fill, with their hook and section."""
+
+    DATASET = ("dataset", "hoh_dataset_providers")
+    PIPELINE = ("pipeline", "hoh_pipeline_providers")
+    MODEL = ("model", "hoh_model_providers")
+    OPTIMIZER = ("optimizer", "hoh_optimizer_providers")
+    CALLBACK = ("callbacks", "hoh_callback_providers")
+
+    def __init__(self, section: str, hook: str) -> None:
+        self.section = section
+        self.hook = hook
+
+    @property
+    def label(self) -> str:
+        """Singular, human-readable name of the kind (``"callback"``)."""
+        return self.section.rstrip("s")
+
+
+class Params(BaseModel):
+    """Base class of provider parameter models: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoParams(Params):
+    """Parameter model of a provider that takes no parameters."""
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One named thing a plugin offers: a parameter model and a factory.
+
+    Args:
+        name: The name experiment files use in ``provider = "..."``.
+        params: Pydantic model (subclass of :class:`Params`) of the parameters.
+        factory: Builds the thing; its arguments depend on the kind (see the hooks).
+        description: One line shown by ``hoh plugins``.
+    """
+
+    name: str
+    params: type[Params]
+    factory: Callable[..., Any]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ImageFolders:
+    """Labelled images on disk: one sub-folder per class, in each split.
+
+    Attributes:
+        train_dir: Folder of training images (``train_dir/<class>/<image>``).
+        validation_dir: Folder of validation images, or ``None`` when there is none.
+        class_names: Class names in label order (sorted sub-folder names).
+    """
+
+    train_dir: Path
+    validation_dir: Path | None
+    class_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DatasetContext:
+    """What a dataset factory may use besides its parameters.
+
+    Attributes:
+        console: Where to report progress (downloads, extraction).
+        offline: When true, the factory must not touch the network.
+    """
+
+    console: Console
+    offline: bool = False
+
+
+@dataclass(frozen=True)
+class Flows:
+    """Batches ready for ``keras.Model.fit``.
+
+    Attributes:
+        train: Training batches. Infinite (repeated) when ``steps_per_epoch`` was
+            asked for, so that every epoch trains exactly that many batches.
+        steps_per_epoch: Batches per training epoch.
+        validation: Validation batches, or ``None``.
+        validation_steps: Batches per validation, or ``None``.
+        train_count: Number of training images.
+        validation_count: Number of validation images.
+    """
+
+    train: Any
+    steps_per_epoch: int
+    validation: Any | None = None
+    validation_steps: int | None = None
+    train_count: int = 0
+    validation_count: int = 0
+
+
+class InputPipeline(abc.ABC):
+    """Turns :class:`ImageFolders` into batches; returned by pipeline factories."""
+
+    @property
+    @abc.abstractmethod
+    def input_shape(self) -> tuple[int, int, int]:
+        """Shape of one image as the model sees it: ``(height, width, channels)``."""
+
+    @abc.abstractmethod
+    def flows(
+        self,
+        images: ImageFolders,
+        *,
+        seed: int,
+        steps_per_epoch: int | None,
+        validation_steps: int | None,
+    ) -> Flows:
+        """Build training and validation batches.
+
+        Args:
+            images: The dataset's folders and class names.
+            seed: Seed for shuffling and augmentation.
+            steps_per_epoch: Batches per epoch; ``None`` means one full pass.
+            validation_steps: Validation batches; ``None`` means one full pass.
+
+        Returns:
+            The batches, with the resolved step counts.
+        """
+
+    @abc.abstractmethod
+    def load_images(self, paths: Sequence[Path]) -> np.ndarray:
+        """Load image files exactly as training sees them, without augmentation.
+
+        Raises:
+            ValueError: naming the file, when one is not a readable image.
+        """
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a model factory needs to know about its input and output."""
+
+    input_shape: tuple[int, int, int]
+    class_names: tuple[str, ...]
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+@dataclass
+class RunContext:
+    """Everything about one run that hooks and callback factories may use.
+
+    Attributes:
+        experiment: The resolved experiment (see :mod:`framework.config.schema`).
+        run_dir: The run's folder.
+        console: The rich console runs report to.
+        resumed: True when this run continues an interrupted one.
+        history: Metrics of every finished epoch, filled in as the run goes.
+        extras: Free space for plugins to share state during a run.
+    """
+
+    experiment: Any
+    run_dir: Path
+    console: Console
+    resumed: bool = False
+    history: list[dict[str, float]] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def seed(self) -> int:
+        return self.experiment.experiment.seed

@@ -1,0 +1,64 @@
+"""Run folders: ``<output>/<name>/<UTC timestamp>/``, never overwritten."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from framework.atomic import write_text
+from framework.errors import UserError
+
+EXPERIMENT_FILE = "experiment.toml"
+ENVIRONMENT_FILE = "environment.json"
+METRICS_FILE = "metrics.jsonl"
+SUMMARY_FILE = "summary.txt"
+MODEL_FILE = "model.keras"
+CLASSES_FILE = "classes.json"
+EVALUATION_FILE = "evaluation.json"
+
+
+def new_run_dir(output: Path, name: str, explicit: Path | None = None) -> Path:
+    """Create and return a fresh run folder.
+
+    Args:
+        output: Folder that holds runs (``[experiment] output``).
+        name: Experiment name.
+        explicit: ``--run-dir``: used as is, and must not exist yet.
+
+    Raises:
+        UserError: when ``explicit`` exists already.
+    """
+    if explicit is not None:
+        try:
+            explicit.mkdir(parents=True, exist_ok=False)
+        except FileExistsError:
+            raise UserError(
+                f"run folder {explicit} exists already; hoh never overwrites a run. Pick a new --run-dir, "
+                f"or continue it with --resume {explicit}."
+            ) from None
+        return explicit
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    parent = output / name
+    parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1000):
+        candidate = parent / (stamp if attempt == 0 else f"{stamp}-{attempt}")
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            continue
+    raise UserError(f"could not create a new run folder under {parent}")  # pragma: no cover
+
+
+def read_history(run_dir: Path) -> list[dict[str, float]]:
+    """Per-epoch metrics recorded in ``metrics.jsonl`` (empty when there is none)."""
+    path = run_dir / METRICS_FILE
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def write_history(run_dir: Path, history: list[dict[str, float]]) -> None:
+    """Write ``metrics.jsonl`` atomically, one JSON object per epoch."""
+    write_text(run_dir / METRICS_FILE, "".join(json.dumps(row) + "\n" for row in history))

@@ -1,0 +1,182 @@
+"""Run an experiment: build data, model and optimizer from providers, fit, evaluate, save."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from framework.atomic import write_json, write_text, write_with
+from framework.config.loader import Choice, Loaded, load_experiment
+from framework.environment import describe_environment
+from framework.errors import UserError
+from framework.providers import DatasetContext, Kind, ModelSpec, RunContext
+from framework.rundir import (
+    CLASSES_FILE,
+    ENVIRONMENT_FILE,
+    EVALUATION_FILE,
+    EXPERIMENT_FILE,
+    MODEL_FILE,
+    SUMMARY_FILE,
+    new_run_dir,
+    read_history,
+)
+
+RESUME_CALLBACK = "backup-and-restore"
+
+
+@dataclass
+class RunResult:
+    """What a finished run produced."""
+
+    run_dir: Path
+    history: list[dict[str, float]]
+    evaluation: dict[str, float]
+
+
+def _absolute_plugins(loaded: Loaded) -> dict[str, Any]:
+    """The resolved experiment, with .py plugin paths made absolute so the run can be resumed anywhere."""
+    data = loaded.experiment.to_dict()
+    source = loaded.experiment.source
+    if source is not None:
+        data["experiment"]["plugins"] = [
+            str((source.parent / p).resolve()) if p.endswith(".py") else p for p in data["experiment"]["plugins"]
+        ]
+    return data
+
+
+def _callbacks(loaded: Loaded, run: RunContext) -> list[Any]:
+    experiment = loaded.experiment
+    choices: list[Choice] = list(experiment.callbacks)
+    progress = experiment.training.progress
+    if progress != "none" and all(c.provider != progress for c in choices):
+        provider = loaded.registry.get(Kind.CALLBACK, progress)
+        choices.insert(0, Choice(progress, provider.params()))
+    return [loaded.registry.get(Kind.CALLBACK, c.provider).factory(c.params, run) for c in choices]
+
+
+def new_run_dir_for(loaded: Loaded, explicit: Path | None = None) -> Path:
+    """Create the run folder of ``loaded`` and write its resolved ``experiment.toml``.
+
+    Args:
+        loaded: The validated experiment.
+        explicit: ``--run-dir``: must not exist yet. By default
+            ``<output>/<name>/<UTC timestamp>/``.
+    """
+    import tomli_w
+
+    settings = loaded.experiment.experiment
+    run_dir = new_run_dir(Path(settings.output), settings.name, explicit)
+    write_text(run_dir / EXPERIMENT_FILE, tomli_w.dumps(_absolute_plugins(loaded)))
+    return run_dir
+
+
+def run_experiment(
+    loaded: Loaded,
+    *,
+    run_dir: Path | None = None,
+    console: Console | None = None,
+    offline: bool = False,
+) -> RunResult:
+    """Train and evaluate ``loaded.experiment`` in a new run folder.
+
+    Args:
+        loaded: The validated experiment and its plugins.
+        run_dir: A folder made by :func:`new_run_dir_for`; by default a new one is made.
+        console: Where progress goes.
+        offline: Tell dataset providers not to touch the network.
+    """
+    experiment = loaded.experiment
+    if run_dir is None or not (run_dir / EXPERIMENT_FILE).exists():
+        run_dir = new_run_dir_for(loaded, run_dir)
+    run = RunContext(experiment=experiment, run_dir=run_dir, console=console or Console())
+    return _train(loaded, run, offline=offline)
+
+
+def resume_experiment(
+    run_dir: Path, *, console: Console | None = None, autoload: bool = True, offline: bool = False
+) -> RunResult:
+    """Continue an interrupted run from its last finished epoch.
+
+    Raises:
+        UserError: when ``run_dir`` is not a run folder, is finished, or did not use backup-and-restore.
+    """
+    source = run_dir / EXPERIMENT_FILE
+    if not source.is_file():
+        raise UserError(f"{run_dir} is not a run folder: it has no {EXPERIMENT_FILE}. Give the folder of a run.")
+    if (run_dir / MODEL_FILE).exists():
+        raise UserError(f"run {run_dir} is finished already ({MODEL_FILE} exists); start a new run instead.")
+    loaded = load_experiment(source, autoload=autoload)
+    if all(c.provider != RESUME_CALLBACK for c in loaded.experiment.callbacks):
+        raise UserError(
+            f"run {run_dir} cannot be resumed: its experiment has no [[callbacks]] provider = "
+            f"{RESUME_CALLBACK!r}, so no training state was saved. Add it to the experiment file for future runs."
+        )
+    run = RunContext(
+        experiment=loaded.experiment,
+        run_dir=run_dir,
+        console=console or Console(),
+        resumed=True,
+        history=read_history(run_dir),
+    )
+    return _train(loaded, run, offline=offline)
+
+
+def _train(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResult:
+    experiment, registry, pm = loaded.experiment, loaded.registry, loaded.pm
+    try:
+        import keras
+
+        from framework.recorder import EpochRecorder
+
+        keras.utils.set_random_seed(run.seed)
+        write_json(run.run_dir / ENVIRONMENT_FILE, describe_environment(pm, run.seed))
+        dataset = registry.get(Kind.DATASET, experiment.dataset.provider)
+        images = dataset.factory(experiment.dataset.params, DatasetContext(console=run.console, offline=offline))
+        pipeline = registry.get(Kind.PIPELINE, experiment.pipeline.provider).factory(experiment.pipeline.params)
+        flows = pipeline.flows(
+            images,
+            seed=run.seed,
+            steps_per_epoch=experiment.training.steps_per_epoch,
+            validation_steps=experiment.training.validation_steps,
+        )
+        spec = ModelSpec(input_shape=tuple(pipeline.input_shape), class_names=tuple(images.class_names))
+        model = registry.get(Kind.MODEL, experiment.model.provider).factory(experiment.model.params, spec)
+        optimizer = registry.get(Kind.OPTIMIZER, experiment.optimizer.provider).factory(experiment.optimizer.params)
+        model.compile(optimizer=optimizer, loss=experiment.training.loss, metrics=list(experiment.training.metrics))
+        write_json(run.run_dir / CLASSES_FILE, {"class_names": list(images.class_names)})
+        write_text(run.run_dir / SUMMARY_FILE, _summary(model))
+        run.extras["flows"] = flows
+        callbacks = [*_callbacks(loaded, run), EpochRecorder(run, pm)]
+        pm.hook.hoh_before_run(run=run, model=model)
+        model.fit(
+            flows.train,
+            epochs=experiment.training.epochs,
+            steps_per_epoch=flows.steps_per_epoch,
+            validation_data=flows.validation,
+            validation_steps=flows.validation_steps if flows.validation is not None else None,
+            callbacks=callbacks,
+            verbose=0,
+        )
+        evaluation: dict[str, float] = {}
+        if flows.validation is not None:
+            scores = model.evaluate(flows.validation, steps=flows.validation_steps, verbose=0, return_dict=True)
+            evaluation = {key: float(value) for key, value in scores.items()}
+            write_json(run.run_dir / EVALUATION_FILE, evaluation)
+        write_with(run.run_dir / MODEL_FILE, model.save)
+        pm.hook.hoh_after_run(run=run, history=list(run.history))
+    except BaseException as error:
+        with contextlib.suppress(Exception):
+            pm.hook.hoh_on_run_error(run=run, error=error)
+        raise
+    return RunResult(run.run_dir, list(run.history), evaluation)
+
+
+def _summary(model: Any) -> str:
+    buffer = io.StringIO()
+    model.summary(print_fn=lambda line, **_: buffer.write(line + "\n"))
+    return buffer.getvalue()
