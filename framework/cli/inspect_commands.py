@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from framework.atomic import write_text
-from framework.cli.loading import load_from_args
+from framework.cli.loading import load_from_args, plugin_args
 from framework.cli.output import stdout_console
 from framework.config.schema import json_schema
 from framework.plugin_manager import Registry, load_plugins, new_plugin_manager
@@ -34,7 +34,7 @@ def _registry(args: argparse.Namespace) -> Registry:
     if getattr(args, "experiment", None):
         return load_from_args(args, overrides=[]).registry
     pm = new_plugin_manager()
-    load_plugins(pm, modules=args.plugin, base_dir=Path.cwd(), autoload=not args.no_plugin_autoload)
+    load_plugins(pm, modules=plugin_args(args), base_dir=Path.cwd(), autoload=not args.no_plugin_autoload)
     return Registry(pm)
 
 

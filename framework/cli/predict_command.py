@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.table import Table
 
+from framework.cli.loading import plugin_args
 from framework.cli.output import print_error, stdout_console
 from framework.config.loader import load_experiment
 from framework.errors import UserError
@@ -57,7 +58,7 @@ def expand_images(items: list[str]) -> list[Path]:
 def predict_command(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     model_path, run_dir = find_run(args.model)
-    loaded = load_experiment(run_dir / EXPERIMENT_FILE, plugins=list(args.plugin), autoload=not args.no_plugin_autoload)
+    loaded = load_experiment(run_dir / EXPERIMENT_FILE, plugins=plugin_args(args), autoload=not args.no_plugin_autoload)
     class_names = json.loads((run_dir / CLASSES_FILE).read_text())["class_names"]
     pipeline_choice = loaded.experiment.pipeline
     pipeline = loaded.registry.get(Kind.PIPELINE, pipeline_choice.provider).factory(pipeline_choice.params)
