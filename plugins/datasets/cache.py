@@ -1,0 +1,98 @@
+"""Cache folders of downloaded datasets and the marker that says one is complete.
+
+A dataset folder counts as ready only when it holds the marker file
+(:data:`MARKER`), which is written atomically as the very last step of a
+download and extraction. Anything else in a folder without the marker is
+leftover from an interrupted attempt and is never used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+DATA_DIR_ENV = "HOH_DATA_DIR"
+"""Environment variable naming the folder that holds every downloaded dataset."""
+
+MARKER = ".complete.json"
+"""File written last into a dataset folder once it is verified and extracted."""
+
+TEMP_PREFIX = ".tmp-"
+"""Prefix of temporary files and folders inside a dataset folder."""
+
+
+def data_root(data_dir: Path | None = None) -> Path:
+    """The folder that holds one sub-folder per downloaded dataset.
+
+    Args:
+        data_dir: Explicit folder (a parameter); relative paths are resolved
+            against the current working directory.
+
+    Returns:
+        ``data_dir`` if given, else ``$HOH_DATA_DIR`` if set, else
+        ``<user cache dir>/hoh/datasets`` (from :func:`platformdirs.user_cache_dir`).
+    """
+    if data_dir is not None:
+        return Path(data_dir).expanduser().resolve()
+    env = os.environ.get(DATA_DIR_ENV, "").strip()
+    if env:
+        return Path(env).expanduser().resolve()
+    return Path(platformdirs.user_cache_dir("hoh")) / "datasets"
+
+
+def read_marker(folder: Path) -> dict[str, Any] | None:
+    """The marker's content, or ``None`` when the folder is not complete."""
+    try:
+        data = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_marker(folder: Path, data: dict[str, Any]) -> None:
+    """Write the marker atomically: to a temporary file, then renamed into place."""
+    tmp = folder / f"{TEMP_PREFIX}{uuid.uuid4().hex[:12]}.json"
+    try:
+        with open(tmp, "x", encoding="utf-8") as out:
+            json.dump(data, out, indent=2, sort_keys=True)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, folder / MARKER)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def clear_marker(folder: Path) -> None:
+    """Remove the marker, so the folder no longer counts as ready."""
+    (folder / MARKER).unlink(missing_ok=True)
+
+
+def remove_leftovers(folder: Path, names: tuple[str, ...] = ()) -> None:
+    """Delete temporary entries and the named entries left by an interrupted attempt.
+
+    Partial downloads (``*.part``) are kept on purpose: they are resumed.
+
+    Args:
+        folder: The dataset folder (may not exist yet).
+        names: Entries to delete as well, such as half-extracted split folders.
+    """
+    if not folder.is_dir():
+        return
+    for entry in folder.iterdir():
+        if entry.name.startswith(TEMP_PREFIX) or entry.name in names:
+            remove(entry)
+
+
+def remove(path: Path) -> None:
+    """Delete a file or a folder tree; a missing path is not an error."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

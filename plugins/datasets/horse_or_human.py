@@ -1,0 +1,209 @@
+"""The ``horse-or-human`` provider: download, verify, extract and cache the dataset.
+
+Layout of the cache (``<data root>/horse-or-human/``, see :func:`plugins.datasets.cache.data_root`)::
+
+    train/horses/*.png  train/humans/*.png
+    validation/horses/*.png  validation/humans/*.png
+    .complete.json      # written last; without it the folder is rebuilt
+
+Archives are downloaded into ``downloads/`` (``*.part`` while incomplete, resumed
+after an interruption) and deleted once extracted.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import Field
+
+from framework import DatasetContext, ImageFolders, Params, UserError
+from plugins.datasets import cache
+from plugins.datasets.download import RetryPolicy, fetch
+from plugins.datasets.extract import DEFAULT_MAX_BYTES, extract_zip
+from plugins.datasets.image_folder import count_images
+from plugins.datasets.sources import MIRROR_ENV, Source, choose_mirror, mirror_sources
+
+MARKER_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    """One split of a downloadable dataset: its archive and what it must contain.
+
+    Attributes:
+        split: Folder name of the split in the cache (``"train"``, ``"validation"``).
+        archive: File name of the zip (also its name in a mirror).
+        url: Official download URL.
+        sha256: Pinned sha256 of the official zip.
+        size: Size in bytes of the official zip, or ``None``.
+        counts: Images expected per class folder at the top of the zip.
+    """
+
+    split: str
+    archive: str
+    url: str
+    sha256: str
+    size: int | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A downloadable dataset: its cache folder name and its splits (the first one trains)."""
+
+    name: str
+    splits: tuple[SplitSpec, ...]
+
+
+HORSE_OR_HUMAN = DatasetSpec(
+    name="horse-or-human",
+    splits=(
+        SplitSpec(
+            split="train",
+            archive="horse-or-human.zip",
+            url="https://storage.googleapis.com/download.tensorflow.org/data/horse-or-human.zip",
+            sha256="e2e6f70d3d549c5dd10a57165e55af253ee66ad750403f95c0fb76bb943633a9",
+            size=149_574_867,
+            counts={"horses": 500, "humans": 527},
+        ),
+        SplitSpec(
+            split="validation",
+            archive="validation-horse-or-human.zip",
+            url="https://storage.googleapis.com/download.tensorflow.org/data/validation-horse-or-human.zip",
+            sha256="ae5fff2f4f5554791f05358108e2e05d9801b191f1896ea101402f0e7f6c32c0",
+            size=11_480_187,
+            counts={"horses": 128, "humans": 128},
+        ),
+    ),
+)
+"""The official Horse-or-Human release, as published by TensorFlow Datasets."""
+
+
+class HorseOrHumanParams(Params):
+    """Parameters of ``horse-or-human``."""
+
+    mirror: str | None = Field(
+        None,
+        description=f"Local folder or http(s) base URL holding the zips and a SHA256SUMS file; "
+        f"overrides ${MIRROR_ENV}. Default: the official URLs with pinned checksums.",
+    )
+    data_dir: Path | None = Field(
+        None,
+        description="Folder holding downloaded datasets (this one goes to <data_dir>/horse-or-human); "
+        "relative to the working directory. Default: $HOH_DATA_DIR, else the user cache folder + hoh/datasets.",
+    )
+    check_counts: bool = Field(
+        True, description="Require the published image counts per class (500/527 training, 128/128 validation)."
+    )
+    retries: int = Field(4, ge=0, le=20, description="Extra attempts after a failed download (timeouts, resets, 5xx).")
+    backoff: float = Field(1.0, ge=0.0, description="Seconds before the first retry; doubled for each next one.")
+    timeout: float = Field(30.0, gt=0.0, description="Seconds a connection or read may stall before it is retried.")
+    max_extracted_bytes: int = Field(
+        DEFAULT_MAX_BYTES, gt=0, description="Refuse archives whose files add up to more than this many bytes."
+    )
+
+
+def build_horse_or_human(
+    params: HorseOrHumanParams, context: DatasetContext, spec: DatasetSpec = HORSE_OR_HUMAN
+) -> ImageFolders:
+    """Return the cached dataset, downloading and extracting it first when needed.
+
+    Args:
+        params: Validated parameters.
+        context: Console for progress; ``offline`` forbids network access.
+        spec: The archives and expected contents (tests pass small ones).
+
+    Returns:
+        Training and validation folders with class names ``("horses", "humans")``.
+
+    Raises:
+        UserError: when the dataset cannot be fetched, does not verify, or is unsafe.
+    """
+    folder = cache.data_root(params.data_dir) / spec.name
+    marker = cache.read_marker(folder)
+    if marker is not None and _usable(marker, folder, spec, params.check_counts):
+        return _folders(folder, spec)
+
+    started = time.monotonic()
+    folder.mkdir(parents=True, exist_ok=True)
+    cache.clear_marker(folder)
+    cache.remove_leftovers(folder, names=tuple(s.split for s in spec.splits))
+    sources = _sources(spec, params, context)
+    policy = RetryPolicy(retries=params.retries, backoff=params.backoff, timeout=params.timeout)
+    downloads = folder / "downloads"
+    counts: dict[str, dict[str, int]] = {}
+    archives: dict[str, str] = {}
+    for split in spec.splits:
+        source = sources[split.archive]
+        archive = fetch(
+            source.location,
+            downloads / split.archive,
+            sha256=source.sha256,
+            size=source.size,
+            console=context.console,
+            policy=policy,
+            offline=context.offline,
+        )
+        split_dir = extract_zip(
+            archive, folder / split.split, console=context.console, max_bytes=params.max_extracted_bytes
+        )
+        counts[split.split] = _check_split(split, split_dir, source, params.check_counts)
+        archives[split.archive] = source.sha256
+    cache.write_marker(folder, {"format": MARKER_FORMAT, "dataset": spec.name, "archives": archives, "counts": counts})
+    for split in spec.splits:
+        (downloads / split.archive).unlink(missing_ok=True)
+    if downloads.is_dir() and not any(downloads.iterdir()):
+        downloads.rmdir()
+    summary = ", ".join(f"{name} {sum(c.values())}" for name, c in counts.items())
+    context.console.print(f"{spec.name}: ready in {folder} ({summary} images, {time.monotonic() - started:.1f}s)")
+    return _folders(folder, spec)
+
+
+def _sources(spec: DatasetSpec, params: HorseOrHumanParams, context: DatasetContext) -> dict[str, Source]:
+    mirror = choose_mirror(params.mirror)
+    if mirror is None:
+        if context.offline:
+            raise UserError(
+                f"The {spec.name} dataset is not in the cache and offline mode is on. Run once with network "
+                f"access, or set ${MIRROR_ENV} to a local folder holding the zips and a SHA256SUMS file."
+            )
+        return {s.archive: Source(s.url, s.sha256, s.size) for s in spec.splits}
+    policy = RetryPolicy(retries=params.retries, backoff=params.backoff, timeout=params.timeout)
+    names = [s.archive for s in spec.splits]
+    return mirror_sources(mirror, names, policy=policy, console=context.console, offline=context.offline)
+
+
+def _check_split(split: SplitSpec, split_dir: Path, source: Source, check_counts: bool) -> dict[str, int]:
+    found = count_images(split_dir)
+    missing = [name for name in split.counts if name not in found]
+    if missing:
+        raise UserError(
+            f"{source.location} has no {'/, '.join(missing)}/ folder at its top level "
+            f"(found: {', '.join(f'{n}/' for n in found) or 'nothing'}); it is not the expected archive."
+        )
+    if check_counts and any(found[name] != count for name, count in split.counts.items()):
+        want = ", ".join(f"{n} {c}" for n, c in split.counts.items())
+        got = ", ".join(f"{n} {found.get(n, 0)}" for n in split.counts)
+        raise UserError(
+            f"{source.location} does not hold the expected images: expected {want}; found {got}. "
+            "Set `check_counts = false` to accept a different version of the dataset."
+        )
+    return {name: found[name] for name in split.counts}
+
+
+def _usable(marker: dict, folder: Path, spec: DatasetSpec, check_counts: bool) -> bool:
+    if marker.get("format") != MARKER_FORMAT or not all((folder / s.split).is_dir() for s in spec.splits):
+        return False
+    if check_counts:
+        recorded = marker.get("counts", {})
+        return all(recorded.get(s.split) == s.counts for s in spec.splits)
+    return True
+
+
+def _folders(folder: Path, spec: DatasetSpec) -> ImageFolders:
+    train = folder / spec.splits[0].split
+    validation = folder / spec.splits[1].split if len(spec.splits) > 1 else None
+    names = tuple(sorted(p.name for p in train.iterdir() if p.is_dir() and not p.name.startswith(".")))
+    return ImageFolders(train_dir=train, validation_dir=validation, class_names=names)
