@@ -1,0 +1,91 @@
+"""A grid of sample images from each class of a dataset, as a PNG."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+
+from framework.atomic import write_with
+from framework.errors import UserError
+from framework.providers import ImageFolders
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp"})
+THUMBNAIL_SIZE = 256
+
+
+def class_images(folder: Path) -> list[Path]:
+    """Image files directly in ``folder``, sorted by name (hidden files skipped)."""
+    return sorted(
+        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
+    )
+
+
+def write_preview(
+    images: ImageFolders,
+    path: Path,
+    per_class: int = 8,
+    columns: int = 4,
+    seed: int | None = None,
+) -> Path:
+    """Write a PNG grid of ``per_class`` training images of every class, in class order.
+
+    Each tile is captioned with its class and file name. By default the first
+    files in name order are shown; with ``seed``, a random choice made with that
+    seed. A class with fewer images shows all it has.
+
+    Args:
+        images: The dataset; images come from ``images.train_dir/<class>/``.
+        path: The PNG to write (atomically); its folder is created when missing.
+        per_class: Images per class.
+        columns: Tiles per row.
+        seed: Seed of a random choice, or ``None`` for the first files.
+
+    Returns:
+        ``path``.
+
+    Raises:
+        UserError: when a class folder is missing, holds no images, or an image cannot be read.
+        ValueError: when ``per_class`` or ``columns`` is not positive.
+    """
+    from matplotlib.figure import Figure
+    from PIL import Image, UnidentifiedImageError
+
+    if per_class < 1 or columns < 1:
+        raise ValueError(f"per_class and columns must be positive, got {per_class} and {columns}")
+    if not images.class_names:
+        raise UserError(f"no classes to preview in {images.train_dir}")
+    rng = random.Random(seed) if seed is not None else None
+    chosen: list[tuple[str, Path]] = []
+    for name in images.class_names:
+        folder = images.train_dir / name
+        files = class_images(folder) if folder.is_dir() else []
+        if not files:
+            raise UserError(
+                f"class {name!r} has no images in {folder} "
+                f"(looked for {', '.join(sorted(IMAGE_SUFFIXES))} files); nothing to preview"
+            )
+        picked = sorted(rng.sample(files, min(per_class, len(files)))) if rng else files[:per_class]
+        chosen.extend((name, f) for f in picked)
+
+    rows = math.ceil(len(chosen) / columns)
+    figure = Figure(figsize=(2.4 * columns, 2.6 * rows), dpi=100, layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    for ax in axes:
+        ax.set_axis_off()
+    for ax, (name, file) in zip(axes, chosen, strict=False):
+        try:
+            with Image.open(file) as img:
+                img.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+                tile = img.convert("RGB")
+        except (OSError, UnidentifiedImageError) as error:
+            raise UserError(f"cannot read image {file}: {error}") from error
+        ax.imshow(tile)
+        ax.set_title(f"{name}\n{_short(file.name)}", fontsize=8)
+    path = Path(path)
+    write_with(path, lambda tmp: figure.savefig(tmp, format="png"))
+    return path
+
+
+def _short(name: str, limit: int = 28) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"

@@ -1,0 +1,174 @@
+"""The built-in callback providers. Importing this module imports no Keras.
+
+Each factory is called as ``factory(params, run)`` and imports the module that
+holds the Keras classes only then.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any, Literal, Self
+
+from pydantic import Field, PositiveInt, model_validator
+
+from framework import Params, Provider, RunContext, UserError, hookimpl
+
+PROGRESS_KEY = "rich-progress"
+"""Key of ``run.extras`` under which the factory keeps the progress callback (closed on errors)."""
+
+Mode = Literal["auto", "min", "max"]
+
+
+class RichProgressParams(Params):
+    refresh_per_second: float = Field(
+        4.0, gt=0, le=30, description="How often the bars are redrawn and batch metrics read (terminal only)."
+    )
+    batch_bar: bool = Field(True, description="Show a batch bar (training, then validation) under the epoch bar.")
+    precision: int = Field(4, ge=1, le=10, description="Digits after the decimal point of metric values.")
+
+
+class CheckpointParams(Params):
+    monitor: str = Field("val_loss", min_length=1, description="Metric that decides which epoch is best.")
+    mode: Mode = Field(
+        "auto", description="'min' or 'max': whether lower or higher is better; 'auto' infers it from the metric."
+    )
+    save_best: bool = Field(True, description="Keep checkpoints/best.keras, the model of the best epoch.")
+    save_last: bool = Field(True, description="Keep checkpoints/last.keras, the model of the latest epoch.")
+
+    @model_validator(mode="after")
+    def _saves_something(self) -> Self:
+        if not (self.save_best or self.save_last):
+            raise ValueError("save_best and save_last are both false: the checkpoint would save nothing")
+        return self
+
+
+class BackupAndRestoreParams(Params):
+    save_freq: Literal["epoch"] | PositiveInt = Field(
+        "epoch", description="Back up the training state after every epoch ('epoch') or every N batches."
+    )
+    delete_checkpoint: bool = Field(True, description="Delete the backup folder when training finishes.")
+    double_checkpoint: bool = Field(
+        True, description="Keep the previous backup too, used when the latest one cannot be read."
+    )
+
+
+class EarlyStoppingParams(Params):
+    monitor: str = Field("val_loss", min_length=1, description="Metric watched for improvement.")
+    min_delta: float = Field(0.0, ge=0, description="Smallest change of the metric that counts as an improvement.")
+    patience: int = Field(3, ge=0, description="Epochs without improvement before training stops.")
+    mode: Mode = Field(
+        "auto", description="'min' or 'max': whether lower or higher is better; 'auto' infers it from the metric."
+    )
+    restore_best_weights: bool = Field(
+        False, description="When training stops, restore the weights of the best epoch seen in this fit."
+    )
+    start_from_epoch: int = Field(0, ge=0, description="Epochs to wait before watching the metric (warm-up).")
+
+
+class TensorBoardParams(Params):
+    histogram_freq: int = Field(0, ge=0, description="Epochs between weight histograms; 0 writes none.")
+    update_freq: Literal["epoch", "batch"] | PositiveInt = Field(
+        "epoch", description="Write metrics after every 'epoch', every 'batch', or every N batches."
+    )
+    write_graph: bool = Field(False, description="Also write the model graph (makes the log files larger).")
+
+
+def build_rich_progress(params: RichProgressParams, run: RunContext) -> Any:
+    from plugins.callbacks.progress import RichProgress
+
+    flows = run.extras.get("flows")
+    callback = RichProgress(
+        run.console,
+        refresh_per_second=params.refresh_per_second,
+        batch_bar=params.batch_bar,
+        precision=params.precision,
+        validation_steps=getattr(flows, "validation_steps", None),
+    )
+    run.extras[PROGRESS_KEY] = callback
+    return callback
+
+
+def build_checkpoint(params: CheckpointParams, run: RunContext) -> Any:
+    from plugins.callbacks.checkpoint import BestAndLastCheckpoint
+
+    return BestAndLastCheckpoint(
+        run.run_dir / "checkpoints",
+        monitor=params.monitor,
+        mode=params.mode,
+        save_best=params.save_best,
+        save_last=params.save_last,
+        history=list(run.history) if run.resumed else None,
+    )
+
+
+def build_backup_and_restore(params: BackupAndRestoreParams, run: RunContext) -> Any:
+    import keras
+
+    return keras.callbacks.BackupAndRestore(
+        backup_dir=str(run.run_dir / "backup"),
+        save_freq=params.save_freq,
+        delete_checkpoint=params.delete_checkpoint,
+        double_checkpoint=params.double_checkpoint,
+    )
+
+
+def build_early_stopping(params: EarlyStoppingParams, run: RunContext) -> Any:
+    from plugins.callbacks.keras_builtins import ReportingEarlyStopping
+
+    return ReportingEarlyStopping(run.console, **params.model_dump())
+
+
+def build_tensorboard(params: TensorBoardParams, run: RunContext) -> Any:
+    # TensorFlow no longer depends on TensorBoard: without it, tf.summary fails only at fit time.
+    if importlib.util.find_spec("tensorboard") is None:
+        raise UserError(
+            "the tensorboard callback needs the tensorboard package, which is not installed: "
+            "run `pip install tensorboard`, or remove the tensorboard [[callbacks]] table from the experiment."
+        )
+    import keras
+
+    return keras.callbacks.TensorBoard(log_dir=str(run.run_dir / "tensorboard"), **params.model_dump())
+
+
+@hookimpl
+def hoh_callback_providers() -> list[Provider]:
+    return [
+        Provider(
+            "rich-progress",
+            RichProgressParams,
+            build_rich_progress,
+            "Epoch and batch bars with metrics and ETA; one line per epoch when not on a terminal.",
+        ),
+        Provider(
+            "checkpoint",
+            CheckpointParams,
+            build_checkpoint,
+            "Keep checkpoints/best.keras (by a monitored metric) and checkpoints/last.keras, written atomically.",
+        ),
+        Provider(
+            "backup-and-restore",
+            BackupAndRestoreParams,
+            build_backup_and_restore,
+            "Back up the training state in backup/ so that hoh-run --resume can continue an interrupted run.",
+        ),
+        Provider(
+            "early-stopping",
+            EarlyStoppingParams,
+            build_early_stopping,
+            "Stop training when a monitored metric stops improving.",
+        ),
+        Provider(
+            "tensorboard",
+            TensorBoardParams,
+            build_tensorboard,
+            "Write TensorBoard logs to the run's tensorboard/ folder.",
+        ),
+    ]
+
+
+@hookimpl
+def hoh_on_run_error(run: RunContext, error: BaseException) -> None:
+    """Stop the live progress display of a failed or interrupted run (Keras calls no on_train_end then)."""
+    callback = run.extras.get(PROGRESS_KEY)
+    if callback is not None:
+        callback.close()

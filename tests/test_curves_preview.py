@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from PIL import Image
+from rich.console import Console
+
+from framework import ImageFolders, RunContext, UserError
+from framework.preview import write_preview
+from plugins import curves
+from plugins.curves import plot_curves
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _history(epochs: int, validation: bool) -> list[dict[str, float]]:
+    rows = []
+    for epoch in range(1, epochs + 1):
+        row = {"epoch": epoch, "accuracy": 0.5 + 0.03 * epoch, "loss": 1.0 / epoch, "seconds": 1.5}
+        if validation:
+            row |= {"val_accuracy": 0.5 + 0.02 * epoch, "val_loss": 1.2 / epoch}
+        rows.append(row)
+    return rows
+
+
+def _png(path: Path) -> Image.Image:
+    assert path.read_bytes()[:8] == PNG_MAGIC
+    image = Image.open(path)
+    image.load()
+    return image
+
+
+@pytest.mark.parametrize("validation", [True, False])
+def test_plot_curves(tmp_path, validation):
+    path = plot_curves(_history(15, validation), tmp_path / "plots" / "curves.png", "horse-or-human baseline")
+    image = _png(path)
+    assert image.size == (1100, 420)  # two panels: loss, accuracy ("seconds" is no metric)
+    assert len(np.unique(np.asarray(image.convert("L")))) > 20  # something was drawn
+    assert sorted(p.name for p in path.parent.iterdir()) == ["curves.png"]  # no temp file left
+
+
+def test_plot_curves_single_epoch_and_only_validation_metric(tmp_path):
+    path = plot_curves([{"epoch": 1, "loss": 0.7, "val_auc": 0.6}], tmp_path / "c.png")
+    assert _png(path).size == (1100, 420)  # loss; auc from its val_ values alone
+
+
+def test_plot_curves_empty_history(tmp_path):
+    with pytest.raises(ValueError, match="empty"):
+        plot_curves([], tmp_path / "c.png")
+
+
+def test_lifecycle_hooks_write_curves(tmp_path):
+    experiment = SimpleNamespace(experiment=SimpleNamespace(name="tiny", seed=0))
+    console = Console(file=io.StringIO(), force_terminal=False)
+    run = RunContext(experiment=experiment, run_dir=tmp_path, console=console)
+    history = _history(2, True)
+    curves.hoh_after_epoch(run=run, epoch=1, logs=history[-1], history=history)
+    assert _png(tmp_path / "plots" / "curves.png").size == (1100, 420)
+    curves.hoh_after_run(run=run, history=_history(3, True))
+    # A failure to draw is a warning on the console, not a failed run.
+    curves.hoh_after_run(run=run, history=[{"epoch": 1, "seconds": 2.0}])
+    assert "could not draw" in console.file.getvalue()
+
+
+def _dataset(root: Path, counts: dict[str, int]) -> ImageFolders:
+    rng = np.random.default_rng(0)
+    for name, count in counts.items():
+        folder = root / "train" / name
+        folder.mkdir(parents=True)
+        for i in range(count):
+            pixels = rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(folder / f"{name}{i:02d}.png")
+        (folder / "notes.txt").write_text("not an image")
+    return ImageFolders(train_dir=root / "train", validation_dir=None, class_names=tuple(counts))
+
+
+def test_preview_grid(tmp_path):
+    images = _dataset(tmp_path, {"horses": 10, "humans": 9})
+    path = write_preview(images, tmp_path / "preview" / "grid.png")
+    image = _png(path)
+    assert image.size == (960, 1040)  # 4 columns x 4 rows of 2.4 x 2.6 inch tiles at 100 dpi
+    assert sorted(p.name for p in path.parent.iterdir()) == ["grid.png"]
+
+
+def test_preview_seeded_and_short_class(tmp_path):
+    images = _dataset(tmp_path, {"a": 3, "b": 12, "c": 5})
+    path = write_preview(images, tmp_path / "grid.png", per_class=4, columns=5, seed=7)
+    assert _png(path).size == (1200, 780)  # 3 + 4 + 4 = 11 tiles: 5 columns x 3 rows
+
+
+def test_preview_empty_class_is_a_user_error(tmp_path):
+    images = _dataset(tmp_path, {"horses": 2, "humans": 0})
+    with pytest.raises(UserError, match="'humans' has no images"):
+        write_preview(images, tmp_path / "grid.png")
+    assert not (tmp_path / "grid.png").exists()
+
+
+def test_preview_bad_arguments(tmp_path):
+    images = _dataset(tmp_path, {"a": 1})
+    with pytest.raises(ValueError):
+        write_preview(images, tmp_path / "grid.png", per_class=0)
