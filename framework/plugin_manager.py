@@ -126,10 +126,11 @@ def load_plugins(
             try:
                 plugin = ep.load()
             except Exception as exc:
+                autoload_hint = " or --no-plugin-autoload" if group == ENTRY_POINT_GROUP else ""
                 raise PluginError(
                     f"plugin {ep.name!r} (entry point {ep.value!r} in group {group!r}) failed to import: "
                     f"{type(exc).__name__}: {exc}. Fix or uninstall it, or skip it with disable_plugins = "
-                    f"[{ep.name!r}] or --no-plugin-autoload."
+                    f"[{ep.name!r}]{autoload_hint}."
                 ) from exc
             _register(pm, plugin, ep.name)
     for spec in modules:

@@ -32,19 +32,19 @@ class SGDParams(Params):
 def build_rmsprop(params: RMSpropParams) -> Any:
     import keras
 
-    return keras.optimizers.RMSprop(**params.model_dump())
+    return keras.optimizers.RMSprop(**params.model_dump(exclude={"provider"}))
 
 
 def build_adam(params: AdamParams) -> Any:
     import keras
 
-    return keras.optimizers.Adam(**params.model_dump())
+    return keras.optimizers.Adam(**params.model_dump(exclude={"provider"}))
 
 
 def build_sgd(params: SGDParams) -> Any:
     import keras
 
-    return keras.optimizers.SGD(**params.model_dump())
+    return keras.optimizers.SGD(**params.model_dump(exclude={"provider"}))
 
 
 @hookimpl

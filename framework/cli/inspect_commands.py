@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import get_args
 
 from rich.table import Table
 from rich.text import Text
@@ -52,7 +53,12 @@ def _describe_params(params: type[Params]) -> Text:
     for name, field in params.model_fields.items():
         if text:
             text.append("\n")
-        annotation = getattr(field.annotation, "__name__", None) or str(field.annotation).replace("typing.", "")
+        annotation = field.annotation
+        # Plain classes by name; Literal[...], tuple[int, int], X | None in full (their __name__ drops the values).
+        if isinstance(annotation, type) and not get_args(annotation):
+            annotation = annotation.__name__
+        else:
+            annotation = str(annotation).replace("typing.", "").replace("pathlib.", "")
         default = "required" if field.is_required() else repr(field.get_default(call_default_factory=True))
         text.append(name, style="bold")
         text.append(f": {annotation} = {default}", style="cyan")

@@ -30,7 +30,10 @@ def _add_plugin_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
+    # SUPPRESS: a sub-command's own default must not reset ``hoh --debug COMMAND`` (see _dispatch).
+    parser.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show Python tracebacks for errors"
+    )
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -138,17 +141,18 @@ def _lazy(module: str, name: str) -> Handler:
 def _dispatch(args: argparse.Namespace, handler: Handler) -> int:
     from framework.errors import UserError
 
+    debug = getattr(args, "debug", False)
     try:
         return handler(args)
     except UserError as error:
-        if args.debug:
+        if debug:
             raise
         from framework.cli.output import print_error
 
         print_error(str(error))
         return error.exit_code
     except KeyboardInterrupt:
-        if args.debug:
+        if debug:
             raise
         print("interrupted", file=sys.stderr)
         return 130

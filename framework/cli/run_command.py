@@ -28,7 +28,7 @@ def run_command(args: argparse.Namespace) -> int:
                 run_dir, console=console, autoload=not args.no_plugin_autoload, offline=args.offline
             )
         except KeyboardInterrupt:
-            console.print(f"\nInterrupted. Continue with: hoh-run --resume {run_dir}")
+            console.print(f"\nInterrupted. Continue with: hoh-run --resume {run_dir}", soft_wrap=True)
             raise
     else:
         if not args.experiment:
@@ -37,14 +37,14 @@ def run_command(args: argparse.Namespace) -> int:
         from framework.runner import new_run_dir_for
 
         run_dir = new_run_dir_for(loaded, Path(args.run_dir) if args.run_dir else None)
-        console.print(f"Run folder: [bold]{run_dir}[/]")
+        console.print(f"Run folder: [bold]{run_dir}[/]", soft_wrap=True)
         try:
             result = run_experiment(loaded, run_dir=run_dir, console=console, offline=args.offline)
         except KeyboardInterrupt:
-            console.print(f"\nInterrupted. Continue with: hoh-run --resume {run_dir}")
+            console.print(f"\nInterrupted. Continue with: hoh-run --resume {run_dir}", soft_wrap=True)
             raise
     final = result.history[-1] if result.history else {}
     shown = ", ".join(f"{k} {v:.4f}" for k, v in final.items() if k not in {"epoch", "seconds"})
     console.print(f"Finished {len(result.history)} epochs. {shown}")
-    console.print(f"Run folder: [bold]{result.run_dir}[/]")
+    console.print(f"Run folder: [bold]{result.run_dir}[/]", soft_wrap=True)
     return 0

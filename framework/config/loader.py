@@ -205,6 +205,9 @@ def _report(problems: _Problems, registry: Registry, error: dict[str, Any]) -> N
     message = error["msg"]
     if error["type"] == "extra_forbidden":
         message = "unknown key" + _known_keys_hint(loc, kind, provider, registry)
+    elif error["type"] == "missing" and kind is not None and loc[-1] == "provider":
+        names = ", ".join(repr(n) for n in registry.names(kind))
+        message = f"missing; pick a {kind.label} provider: {names}."
     elif error["type"] == "missing":
         message = "required key is missing"
     elif error["type"] == "literal_error" and kind is not None and loc[-1] == "provider":

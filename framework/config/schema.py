@@ -23,7 +23,8 @@ def _branch(kind: Kind, name: str, params: type[Params], description: str) -> ty
         f"{kind.label}:{name}",
         __base__=params,
         __doc__=description or params.__doc__,
-        provider=(Literal[name], Field(description=f"Use the {kind.label} provider {name!r}.")),
+        # exclude: factories get params.model_dump() without the tag (e.g. keras.optimizers.Adam(**dump)).
+        provider=(Literal[name], Field(description=f"Use the {kind.label} provider {name!r}.", exclude=True)),
     )
 
 

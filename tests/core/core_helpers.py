@@ -1,0 +1,105 @@
+"""Helpers of the core's tests (imported by the test modules; fixtures live in conftest.py).
+
+Most tests use the stand-in providers of ``fixtures/stub_plugin.py`` and disable the
+built-in plugins, so they test the core alone; the tests that need the built-ins say so.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STUB_PLUGIN = Path(__file__).resolve().parent / "fixtures" / "stub_plugin.py"
+BUILTINS = sorted({ep.name for ep in importlib.metadata.entry_points(group="hoh.builtins")})
+BIN = Path(sys.executable).parent
+
+SECTIONS = """\
+[dataset]
+provider = "stub-data"
+
+[pipeline]
+provider = "stub-pipeline"
+
+[model]
+provider = "stub-model"
+
+[optimizer]
+provider = "stub-sgd"
+learning_rate = 0.01
+
+[training]
+epochs = 2
+progress = "none"
+"""
+
+
+def stub_experiment(sections: str = SECTIONS, *, name: str = "stub", extra: str = "", plugins: tuple = ()) -> str:
+    """An experiment file using the stub plugin and ``plugins`` (built-ins disabled)."""
+    names = ", ".join(json.dumps(str(p)) for p in (STUB_PLUGIN, *plugins))
+    return (
+        "[experiment]\n"
+        f'name = "{name}"\n'
+        f"plugins = [{names}]\n"
+        f"disable_plugins = {json.dumps(BUILTINS)}\n"
+        f"{extra}"
+        "\n"
+        f"{sections}"
+    )
+
+
+def line_no(text: str, needle: str) -> int:
+    """1-based number of the first line of ``text`` containing ``needle``."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in text")
+
+
+def make_images(root: Path, classes: tuple[str, ...] = ("cats", "dogs"), count: int = 12, size: int = 32) -> None:
+    """``root/<class>/<n>.png``: random RGB images, ``count`` per class."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for name in classes:
+        folder = root / name
+        folder.mkdir(parents=True)
+        for index in range(count):
+            pixels = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(folder / f"{index}.png")
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "HOH_DISABLE_PLUGIN_AUTOLOAD"}
+    env.update(TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="", PYTHONWARNINGS="ignore", COLUMNS="400", **extra)
+    return env
+
+
+def run_script(script: str, *args: str, cwd: Path, timeout: float = 180, **env: str) -> subprocess.CompletedProcess:
+    """Run a console script of this venv (``hoh``, ``hoh-run``) and capture its output."""
+    return subprocess.run(
+        [str(BIN / script), *args],
+        cwd=cwd,
+        env=subprocess_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def run_python(code: str, *, cwd: Path = ROOT, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -1,0 +1,238 @@
+"""Plugin discovery: built-ins, third-party entry points, experiment-file modules, --plugin."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from core_helpers import BUILTINS, SECTIONS, stub_experiment
+
+from framework.config.loader import load_experiment
+from framework.errors import PluginError
+from framework.plugin_manager import Registry, load_plugins, new_plugin_manager
+from framework.providers import Kind
+
+# The built-ins the core itself ships with (pyproject.toml); others are written by other people.
+IN_PROGRESS = [name for name in BUILTINS if name not in {"models", "optimizers"}]
+
+MODEL_PLUGIN = """
+from pydantic import Field
+
+from framework import Params, Provider, hookimpl
+
+
+class Params_(Params):
+    width: int = Field(7, gt=0, description="How wide.")
+
+
+@hookimpl
+def hoh_model_providers():
+    return [Provider("{name}", Params_, lambda params, spec: None, "A test model.")]
+"""
+
+
+def model_plugin(name: str) -> str:
+    return MODEL_PLUGIN.replace("{name}", name)
+
+
+@pytest.fixture
+def third_party(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forget_modules) -> Path:
+    """An installed distribution with a ``hoh.plugins`` entry point ``thirdparty`` on sys.path."""
+    forget_modules("hoh_thirdparty_plugin")
+    site = tmp_path / "site"
+    dist = site / "hoh_thirdparty-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: hoh-thirdparty\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[hoh.plugins]\nthirdparty = hoh_thirdparty_plugin\n")
+    (site / "hoh_thirdparty_plugin.py").write_text(model_plugin("third-party-model"))
+    monkeypatch.syspath_prepend(str(site))
+    return site
+
+
+def test_builtins_are_discovered_from_entry_points() -> None:
+    pm = new_plugin_manager()
+    load_plugins(pm, autoload=False)
+    assert BUILTINS == ["callbacks", "curves", "datasets", "models", "optimizers", "pipelines"]
+    for name in BUILTINS:
+        assert pm.has_plugin(name), name
+    registry = Registry(pm)
+    assert registry.find(Kind.MODEL, "five-conv-sigmoid").plugin == "models"
+    assert registry.find(Kind.OPTIMIZER, "rmsprop").plugin == "optimizers"
+
+
+def test_disabled_builtins_are_not_imported() -> None:
+    pm = new_plugin_manager()
+    load_plugins(pm, disabled=BUILTINS)
+    assert pm.get_plugins() == set()
+
+
+def test_third_party_entry_point_is_discovered(third_party: Path) -> None:
+    pm = new_plugin_manager()
+    load_plugins(pm, disabled=IN_PROGRESS)
+    assert pm.has_plugin("thirdparty")
+    assert pm.has_plugin("models")
+    offered = Registry(pm).find(Kind.MODEL, "third-party-model")
+    assert offered is not None and offered.plugin == "thirdparty"
+
+
+def test_no_autoload_skips_entry_points_but_not_builtins(third_party: Path) -> None:
+    pm = new_plugin_manager()
+    load_plugins(pm, autoload=False, disabled=IN_PROGRESS)
+    assert not pm.has_plugin("thirdparty")
+    assert pm.has_plugin("models") and pm.has_plugin("optimizers")
+
+
+def test_autoload_env_var_skips_entry_points_but_not_builtins(
+    third_party: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOH_DISABLE_PLUGIN_AUTOLOAD", "1")
+    pm = new_plugin_manager()
+    load_plugins(pm, disabled=IN_PROGRESS)
+    assert not pm.has_plugin("thirdparty")
+    assert pm.has_plugin("models") and pm.has_plugin("optimizers")
+
+
+def test_disable_plugins_in_experiment_drops_a_third_party_plugin(third_party: Path, write_file) -> None:
+    kept = load_experiment(write_file(stub_experiment()))
+    assert kept.pm.has_plugin("thirdparty")
+    assert "third-party-model" in kept.registry.names(Kind.MODEL)
+    text = stub_experiment().replace('"curves"', '"curves", "thirdparty"')
+    dropped = load_experiment(write_file(text, "dropped.toml"))
+    assert not dropped.pm.has_plugin("thirdparty")
+    assert "third-party-model" not in dropped.registry.names(Kind.MODEL)
+    assert dropped.pm.has_plugin("stub_plugin")
+
+
+def test_broken_third_party_plugin_names_plugin_and_cause(third_party: Path) -> None:
+    (third_party / "hoh_thirdparty_plugin.py").write_text("raise RuntimeError('database is on fire')\n")
+    with pytest.raises(PluginError) as info:
+        load_plugins(new_plugin_manager(), disabled=IN_PROGRESS)
+    message = str(info.value)
+    assert "'thirdparty'" in message
+    assert "RuntimeError: database is on fire" in message
+    assert "--no-plugin-autoload" in message
+
+
+def test_experiment_file_names_dotted_module_and_py_file(write_file, forget_modules) -> None:
+    forget_modules("my_plugins")
+    write_file("", "my_plugins/__init__.py")
+    write_file(model_plugin("wide-cnn"), "my_plugins/wide_cnn.py")
+    write_file(model_plugin("local-cnn"), "local_plugin.py")
+    text = stub_experiment(
+        SECTIONS.replace('provider = "stub-model"', 'provider = "wide-cnn"'),
+        plugins=(
+            "my_plugins.wide_cnn",
+            "local_plugin.py",
+        ),
+    )
+    loaded = load_experiment(write_file(text))
+    assert loaded.registry.find(Kind.MODEL, "wide-cnn").plugin == "my_plugins.wide_cnn"
+    assert loaded.registry.find(Kind.MODEL, "local-cnn").plugin == "local_plugin"
+    assert loaded.experiment.model.provider == "wide-cnn"
+    assert loaded.experiment.model.params.width == 7
+
+
+def test_relative_plugin_path_resolves_against_experiment_folder(tmp_path: Path, write_file, monkeypatch) -> None:
+    write_file(model_plugin("nested-cnn"), "exps/nested_plugin.py")
+    text = stub_experiment(plugins=("nested_plugin.py",))
+    path = write_file(text, "exps/experiment.toml")
+    monkeypatch.chdir(tmp_path)
+    loaded = load_experiment(Path("exps/experiment.toml"))
+    assert "nested-cnn" in loaded.registry.names(Kind.MODEL)
+    assert path.parent.name == "exps"
+
+
+def test_plugin_option_loads_a_module(write_file) -> None:
+    plugin = write_file(model_plugin("cli-cnn"), "cli_plugin.py")
+    path = write_file(stub_experiment())
+    assert "cli-cnn" not in load_experiment(path).registry.names(Kind.MODEL)
+    loaded = load_experiment(path, plugins=[str(plugin)])
+    assert loaded.registry.find(Kind.MODEL, "cli-cnn").plugin == "cli_plugin"
+
+
+def test_plugin_option_on_the_command_line(write_file, capsys) -> None:
+    from framework.cli.main import main
+
+    plugin = write_file(model_plugin("cli-cnn"), "cli_plugin.py")
+    experiment = write_file(stub_experiment())
+    assert main(["plugins", "--experiment", str(experiment)]) == 0
+    assert "cli-cnn" not in capsys.readouterr().out
+    assert main(["plugins", "--experiment", str(experiment), "--plugin", str(plugin)]) == 0
+    out = capsys.readouterr().out
+    assert "cli-cnn" in out and "cli_plugin" in out
+    assert main(["validate", str(experiment), "model.provider=cli-cnn", "--plugin", str(plugin)]) == 0
+    assert "cli-cnn" in capsys.readouterr().out
+
+
+def test_misspelled_hook_name_is_a_clear_error(write_file) -> None:
+    bad = write_file(
+        textwrap.dedent(
+            """
+            from framework import hookimpl
+
+            @hookimpl
+            def hoh_model_provider():
+                return []
+            """
+        ),
+        "typo_plugin.py",
+    )
+    with pytest.raises(PluginError) as info:
+        load_plugins(new_plugin_manager(), modules=[str(bad)], disabled=BUILTINS)
+    message = str(info.value)
+    assert "hoh_model_provider" in message
+    assert "typo_plugin" in message
+    assert "hoh_" in message
+
+
+def test_two_plugins_offering_one_provider_name(write_file) -> None:
+    first = write_file(model_plugin("same-name"), "first_plugin.py")
+    second = write_file(model_plugin("same-name"), "second_plugin.py")
+    pm = new_plugin_manager()
+    load_plugins(pm, modules=[str(first), str(second)], disabled=BUILTINS)
+    with pytest.raises(PluginError) as info:
+        Registry(pm)
+    message = str(info.value)
+    assert "'same-name'" in message
+    assert "'first_plugin'" in message and "'second_plugin'" in message
+    assert "model provider" in message
+
+
+def test_two_plugins_offering_one_provider_name_via_experiment(write_file) -> None:
+    write_file(model_plugin("stub-model"), "clash_plugin.py")
+    text = stub_experiment(plugins=("clash_plugin.py",))
+    with pytest.raises(PluginError) as info:
+        load_experiment(write_file(text))
+    assert "'stub_plugin'" in str(info.value) and "'clash_plugin'" in str(info.value)
+
+
+def test_plugin_import_failure_names_plugin_and_cause(write_file) -> None:
+    bad = write_file("import math\nVALUE = 1 / 0\n", "broken_plugin.py")
+    with pytest.raises(PluginError) as info:
+        load_plugins(new_plugin_manager(), modules=[str(bad)], disabled=BUILTINS)
+    message = str(info.value)
+    assert "broken_plugin.py" in message
+    assert "ZeroDivisionError" in message
+
+
+def test_missing_plugin_module_and_file(write_file) -> None:
+    with pytest.raises(PluginError, match="'no_such_plugin_module' was not found"):
+        load_plugins(new_plugin_manager(), modules=["no_such_plugin_module"], disabled=BUILTINS)
+    with pytest.raises(PluginError, match=r"'missing\.py' does not exist"):
+        load_plugins(new_plugin_manager(), modules=["missing.py"], base_dir=Path("/nonexistent"), disabled=BUILTINS)
+
+
+def test_plugin_whose_own_import_fails_is_not_reported_as_missing(write_file, forget_modules) -> None:
+    forget_modules("needs_missing_dep")
+    write_file("import some_dependency_that_is_not_installed\n", "needs_missing_dep.py")
+    with pytest.raises(PluginError) as info:
+        load_plugins(
+            new_plugin_manager(),
+            modules=["needs_missing_dep"],
+            base_dir=write_file("", "x.txt").parent,
+            disabled=BUILTINS,
+        )
+    message = str(info.value)
+    assert "'needs_missing_dep' failed to import" in message
+    assert "some_dependency_that_is_not_installed" in message
