@@ -160,6 +160,7 @@ def _train(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResult:
             validation_data=flows.validation,
             validation_steps=flows.validation_steps if flows.validation is not None else None,
             callbacks=callbacks,
+            shuffle=False,  # pipelines shuffle (seeded) themselves
             verbose=0,
         )
         evaluation: dict[str, float] = {}
