@@ -96,11 +96,19 @@ class ImageFolders:
         train_dir: Folder of training images (``train_dir/<class>/<image>``).
         validation_dir: Folder of validation images, or ``None`` when there is none.
         class_names: Class names in label order (sorted sub-folder names).
+        label_names: What a prediction calls each class (``"horse"`` for the folder
+            ``horses``), in label order; ``None`` means the class names.
     """
 
     train_dir: Path
     validation_dir: Path | None
     class_names: tuple[str, ...]
+    label_names: tuple[str, ...] | None = None
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Names for predictions, in label order: ``label_names``, else ``class_names``."""
+        return self.label_names or self.class_names
 
 
 @dataclass(frozen=True)

@@ -148,7 +148,7 @@ def _train(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResult:
         model = registry.get(Kind.MODEL, experiment.model.provider).factory(experiment.model.params, spec)
         optimizer = registry.get(Kind.OPTIMIZER, experiment.optimizer.provider).factory(experiment.optimizer.params)
         model.compile(optimizer=optimizer, loss=experiment.training.loss, metrics=list(experiment.training.metrics))
-        write_json(run.run_dir / CLASSES_FILE, {"class_names": list(images.class_names)})
+        write_json(run.run_dir / CLASSES_FILE, {"class_names": list(images.class_names), "labels": list(images.labels)})
         write_text(run.run_dir / SUMMARY_FILE, _summary(model))
         run.extras["flows"] = flows
         callbacks = [*_callbacks(loaded, run), EpochRecorder(run, pm)]

@@ -59,7 +59,8 @@ def predict_command(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     model_path, run_dir = find_run(args.model)
     loaded = load_experiment(run_dir / EXPERIMENT_FILE, plugins=plugin_args(args), autoload=not args.no_plugin_autoload)
-    class_names = json.loads((run_dir / CLASSES_FILE).read_text())["class_names"]
+    classes = json.loads((run_dir / CLASSES_FILE).read_text())
+    class_names = classes.get("labels") or classes["class_names"]
     pipeline_choice = loaded.experiment.pipeline
     pipeline = loaded.registry.get(Kind.PIPELINE, pipeline_choice.provider).factory(pipeline_choice.params)
     paths = expand_images(args.images)
@@ -112,4 +113,4 @@ def _print(results: list[dict[str, Any]], class_names: list[str], *, as_json: bo
         console.print(table)
     for result in results:
         if "error" in result:
-            print_error(f"{result['file']}: {result['error']}")
+            print_error(result["error"])

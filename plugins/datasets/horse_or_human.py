@@ -55,10 +55,12 @@ class DatasetSpec:
 
     name: str
     splits: tuple[SplitSpec, ...]
+    label_names: tuple[str, ...] | None = None  # what predictions call each class, in label order
 
 
 HORSE_OR_HUMAN = DatasetSpec(
     name="horse-or-human",
+    label_names=("horse", "human"),
     splits=(
         SplitSpec(
             split="train",
@@ -206,4 +208,4 @@ def _folders(folder: Path, spec: DatasetSpec) -> ImageFolders:
     train = folder / spec.splits[0].split
     validation = folder / spec.splits[1].split if len(spec.splits) > 1 else None
     names = tuple(sorted(p.name for p in train.iterdir() if p.is_dir() and not p.name.startswith(".")))
-    return ImageFolders(train_dir=train, validation_dir=validation, class_names=names)
+    return ImageFolders(train_dir=train, validation_dir=validation, class_names=names, label_names=spec.label_names)

@@ -162,7 +162,10 @@ def test_tiny_model_plugin_trains_through_hoh_run(images: Path, tmp_path: Path) 
     assert len(metrics) == 1
     assert metrics[0]["epoch"] == 1
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(metrics[0])
-    assert json.loads((run_dir / "classes.json").read_text()) == {"class_names": ["cats", "dogs"]}
+    assert json.loads((run_dir / "classes.json").read_text()) == {
+        "class_names": ["cats", "dogs"],
+        "labels": ["cats", "dogs"],
+    }
     assert "tiny_conv" in (run_dir / "summary.txt").read_text()
     if (ROOT / "plugins" / "curves.py").exists():
         assert (run_dir / "plots" / "curves.png").stat().st_size > 0
