@@ -1,0 +1,140 @@
+"""What both pipelines share: parameters, file listing and step counts.
+
+Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, PositiveInt, field_validator
+
+from framework import Params, UserError
+
+#: File name endings ``flow_from_directory`` accepts (Keras' ``Iterator.white_list_formats``).
+KERAS_IMAGE_FORMATS = ("png", "jpg", "jpeg", "bmp", "ppm", "tif", "tiff")
+
+FillMode = Literal["nearest", "constant", "reflect", "wrap"]
+
+
+class PipelineParams(Params):
+    """Parameters both pipelines take, with the same names, defaults and meaning.
+
+    Augmentation applies to training batches only; validation batches are only rescaled.
+    """
+
+    image_size: tuple[PositiveInt, PositiveInt] = Field(
+        (300, 300), description="[height, width] images are resized to (nearest neighbour, as Keras' load_img)."
+    )
+    batch_size: PositiveInt = Field(128, description="Training batch size.")
+    validation_batch_size: PositiveInt = Field(32, description="Validation batch size.")
+    rescale: float = Field(1 / 255, gt=0, description="Pixel values (0-255) are multiplied by this.")
+    class_mode: Literal["binary", "categorical"] = Field(
+        "binary",
+        description="binary: one float label (0/1, sorted class folders) for 2 classes; "
+        "categorical: one-hot labels, needed for more than 2 classes.",
+    )
+    rotation_range: float = Field(0.0, ge=0, le=180, description="Random rotation in degrees, in [-r, r].")
+    width_shift_range: float = Field(0.0, ge=0, lt=1, description="Random horizontal shift, fraction of the width.")
+    height_shift_range: float = Field(0.0, ge=0, lt=1, description="Random vertical shift, fraction of the height.")
+    shear_range: float = Field(0.0, ge=0, lt=90, description="Random shear angle in degrees, in [-s, s].")
+    zoom_range: float | tuple[float, float] = Field(
+        0.0, description="Random zoom: z means [1-z, 1+z]; or [low, high]. Above 1 zooms out."
+    )
+    horizontal_flip: bool = Field(False, description="Randomly flip images left-right.")
+    fill_mode: FillMode = Field("nearest", description="How points outside the image are filled after a transform.")
+
+    @field_validator("zoom_range")
+    @classmethod
+    def _check_zoom(cls, value: float | tuple[float, float]) -> float | tuple[float, float]:
+        if isinstance(value, tuple):
+            low, high = value
+            if not 0 < low <= high:
+                raise ValueError(f"zoom_range [low, high] needs 0 < low <= high, got {list(value)}")
+        elif not 0 <= value < 1:
+            raise ValueError(f"zoom_range as one number must be in [0, 1), got {value}")
+        return value
+
+    @property
+    def zoom_bounds(self) -> tuple[float, float]:
+        """Zoom range as ``(low, high)``, the way ``ImageDataGenerator`` reads it."""
+        if isinstance(self.zoom_range, tuple):
+            return self.zoom_range
+        return (1 - self.zoom_range, 1 + self.zoom_range)
+
+    @property
+    def augments(self) -> bool:
+        """True when any augmentation is asked for."""
+        return bool(
+            self.rotation_range
+            or self.width_shift_range
+            or self.height_shift_range
+            or self.shear_range
+            or self.zoom_bounds != (1.0, 1.0)
+            or self.horizontal_flip
+        )
+
+
+@dataclass(frozen=True)
+class LabelledFiles:
+    """Image files of one split, in a fixed order, with their class index."""
+
+    paths: tuple[Path, ...]
+    labels: tuple[int, ...]
+
+
+def list_images(
+    root: Path, class_names: tuple[str, ...], formats: tuple[str, ...] = KERAS_IMAGE_FORMATS
+) -> LabelledFiles:
+    """List image files the way ``flow_from_directory`` does, so both pipelines agree.
+
+    Classes are taken in ``class_names`` order (label = index); inside a class,
+    folders are walked in sorted order (sub-folders included, links not followed)
+    and files sorted by name; only names ending in ``formats`` are kept.
+
+    Raises:
+        UserError: when a class folder is missing.
+    """
+    paths: list[Path] = []
+    labels: list[int] = []
+    for label, name in enumerate(class_names):
+        folder = Path(root) / name
+        if not folder.is_dir():
+            raise UserError(f"Class folder {folder} does not exist; expected one folder per class {list(class_names)}.")
+        for dirpath, _, files in sorted(os.walk(folder), key=lambda entry: entry[0]):
+            for fname in sorted(files):
+                if fname.lower().endswith(formats):
+                    paths.append(Path(dirpath) / fname)
+                    labels.append(label)
+    return LabelledFiles(tuple(paths), tuple(labels))
+
+
+def check_class_mode(class_mode: str, class_names: tuple[str, ...]) -> None:
+    """Refuse ``binary`` labels for anything but two classes.
+
+    Raises:
+        UserError: when ``class_mode`` does not fit the number of classes.
+    """
+    if class_mode == "binary" and len(class_names) != 2:
+        raise UserError(
+            f"pipeline class_mode = 'binary' needs exactly 2 classes, the dataset has {len(class_names)} "
+            f"({', '.join(class_names)}); set class_mode = 'categorical'."
+        )
+
+
+def resolve_steps(count: int, batch_size: int, steps: int | None) -> int:
+    """Batches per epoch: ``steps`` when given, else one full pass (last batch partial)."""
+    if steps is not None:
+        if steps <= 0:
+            raise UserError(f"steps must be positive, got {steps}.")
+        return steps
+    return max(1, math.ceil(count / batch_size))
+
+
+def unreadable(path: Path | str, error: BaseException) -> ValueError:
+    """The error ``load_images`` raises for a file that is not a readable image."""
+    return ValueError(f"{path} is not a readable image: {error}")

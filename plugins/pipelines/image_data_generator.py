@@ -1,0 +1,184 @@
+"""The ``image-data-generator`` pipeline: Keras' legacy ``ImageDataGenerator``.
+
+Exact steps per epoch
+---------------------
+On Keras 3, ``fit`` indexes a ``DirectoryIterator`` (a ``PyDataset`` of
+``ceil(n / batch_size)`` batches) and keeps one iterator across epochs when
+``steps_per_epoch`` is given: with 1027 images in batches of 128 (9 batches) and
+``steps_per_epoch=8``, epochs alternate between 8 batches and 1 batch ("Your input ran
+out of data"). Here the training flow is the iterator's own endless stream
+(``next(iterator)``: reshuffled at every pass, last batch of a pass partial) wrapped
+in a ``tf.data.Dataset.from_generator(...).prefetch``, which Keras sees as infinite:
+every epoch trains exactly ``steps_per_epoch`` batches, and ``None`` means one pass.
+Validation restarts from its first batch at every evaluation and cycles if more
+steps than one pass are asked for.
+
+Determinism
+-----------
+The legacy iterator seeds NumPy's *global* generator with ``seed + batches seen`` and
+draws augmentations from it. Each generator call works on a fresh copy of the iterator
+(so Keras' first peek at the data or a restarted iterator replays the same stream),
+and every batch is made under one lock, so the training and validation producers
+never interleave their draws. One producer thread per flow (no multiprocessing): on
+a 2-core CPU the model and the producer each get a core.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field, field_validator
+
+from framework import Flows, ImageFolders, InputPipeline
+from plugins.pipelines.common import PipelineParams, check_class_mode, resolve_steps, unreadable
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: NumPy's global random state is shared by every legacy iterator: make batches one at a time.
+_BATCH_LOCK = threading.Lock()
+
+
+class ImageDataGeneratorParams(PipelineParams):
+    """Parameters of ``image-data-generator``: the shared ones plus ``brightness_range``."""
+
+    brightness_range: tuple[float, float] | None = Field(
+        None, description="[low, high] random brightness factor (PIL ImageEnhance), training only."
+    )
+
+    @field_validator("brightness_range")
+    @classmethod
+    def _check_brightness(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and not 0 <= value[0] <= value[1]:
+            raise ValueError(f"brightness_range [low, high] needs 0 <= low <= high, got {list(value)}")
+        return value
+
+
+def _stream(iterator: Any, cycle_from_start: bool) -> Iterator[tuple[Any, Any]]:
+    """Endless batches from a fresh copy of a legacy ``DirectoryIterator``."""
+    own = copy.copy(iterator)
+    own.lock = threading.Lock()
+    own.total_batches_seen = 0
+    own.index_array = None
+    own.index_generator = own._flow_index()
+    index = 0
+    while True:
+        with _BATCH_LOCK:
+            if cycle_from_start:  # validation: batches 0, 1, ..., len-1, 0, 1, ...
+                batch = own[index % len(own)]
+                index += 1
+            else:  # training: the iterator's own reshuffling stream
+                batch = next(own)
+        yield batch
+
+
+class ImageDataGeneratorPipeline(InputPipeline):
+    """``ImageDataGenerator.flow_from_directory`` with exact steps per epoch."""
+
+    def __init__(self, params: ImageDataGeneratorParams) -> None:
+        self.params = params
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        height, width = self.params.image_size
+        return (height, width, 3)
+
+    def _generator(self, augment: bool) -> Any:
+        from keras.src.legacy.preprocessing.image import ImageDataGenerator
+
+        p = self.params
+        if not augment:
+            return ImageDataGenerator(rescale=p.rescale)
+        return ImageDataGenerator(
+            rescale=p.rescale,
+            rotation_range=p.rotation_range,
+            width_shift_range=p.width_shift_range,
+            height_shift_range=p.height_shift_range,
+            shear_range=p.shear_range,
+            zoom_range=list(p.zoom_bounds),
+            horizontal_flip=p.horizontal_flip,
+            fill_mode=p.fill_mode,
+            brightness_range=list(p.brightness_range) if p.brightness_range else None,
+        )
+
+    def _flow(self, directory: Path, classes: tuple[str, ...], *, augment: bool, batch: int, seed: int) -> Any:
+        return self._generator(augment).flow_from_directory(
+            str(directory),
+            target_size=tuple(self.params.image_size),
+            color_mode="rgb",
+            classes=list(classes),
+            class_mode=self.params.class_mode,
+            batch_size=batch,
+            shuffle=augment,
+            seed=seed,
+            interpolation="nearest",
+        )
+
+    def _dataset(self, iterator: Any, *, cycle_from_start: bool, classes: int) -> Any:
+        import tensorflow as tf
+
+        height, width = self.params.image_size
+        labels = (None,) if self.params.class_mode == "binary" else (None, classes)
+        signature = (
+            tf.TensorSpec((None, height, width, 3), tf.float32),
+            tf.TensorSpec(labels, tf.float32),
+        )
+        dataset = tf.data.Dataset.from_generator(
+            lambda: _stream(iterator, cycle_from_start), output_signature=signature
+        )
+        return dataset.prefetch(tf.data.AUTOTUNE)
+
+    def flows(
+        self,
+        images: ImageFolders,
+        *,
+        seed: int,
+        steps_per_epoch: int | None,
+        validation_steps: int | None,
+    ) -> Flows:
+        check_class_mode(self.params.class_mode, images.class_names)
+        p = self.params
+        train = self._flow(images.train_dir, images.class_names, augment=True, batch=p.batch_size, seed=seed)
+        steps = resolve_steps(train.samples, p.batch_size, steps_per_epoch)
+        n_classes = len(images.class_names)
+        validation = None
+        val_steps = None
+        val_count = 0
+        if images.validation_dir is not None:
+            val = self._flow(
+                images.validation_dir, images.class_names, augment=False, batch=p.validation_batch_size, seed=seed
+            )
+            val_count = val.samples
+            val_steps = resolve_steps(val_count, p.validation_batch_size, validation_steps)
+            validation = self._dataset(val, cycle_from_start=True, classes=n_classes)
+        return Flows(
+            train=self._dataset(train, cycle_from_start=False, classes=n_classes),
+            steps_per_epoch=steps,
+            validation=validation,
+            validation_steps=val_steps,
+            train_count=train.samples,
+            validation_count=val_count,
+        )
+
+    def load_images(self, paths: Sequence[Path]) -> np.ndarray:
+        import numpy as np
+        from keras.utils import img_to_array, load_img
+
+        height, width = self.params.image_size
+        out = np.empty((len(paths), height, width, 3), dtype=np.float32)
+        for i, path in enumerate(paths):
+            try:
+                image = load_img(path, color_mode="rgb", target_size=(height, width), interpolation="nearest")
+            except Exception as error:  # PIL raises several types for bad files
+                raise unreadable(path, error) from error
+            out[i] = img_to_array(image, dtype="float32") * np.float32(self.params.rescale)
+        return out
+
+
+def build_image_data_generator(params: ImageDataGeneratorParams) -> ImageDataGeneratorPipeline:
+    """Factory of the ``image-data-generator`` provider."""
+    return ImageDataGeneratorPipeline(params)

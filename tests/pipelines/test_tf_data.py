@@ -1,0 +1,103 @@
+"""The tf-data pipeline: exact steps, determinism, refusals, load_images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from framework import UserError
+from plugins.pipelines.tf_data import TfDataParams, build_tf_data
+
+
+def pipeline(**params):
+    return build_tf_data(TfDataParams(image_size=(32, 32), **params))
+
+
+def first_batch(folders, seed: int, **params) -> np.ndarray:
+    flows = pipeline(batch_size=9, **params).flows(folders, seed=seed, steps_per_epoch=None, validation_steps=None)
+    return next(iter(flows.train))[0].numpy()
+
+
+def test_every_epoch_runs_exactly_the_asked_steps(tiny_folders, fit_counts) -> None:
+    p = pipeline(batch_size=4, validation_batch_size=4, rotation_range=10, zoom_range=0.1, horizontal_flip=True)
+    flows = p.flows(tiny_folders, seed=1, steps_per_epoch=2, validation_steps=1)
+    assert (flows.train_count, flows.validation_count) == (9, 5)
+    train, val = fit_counts(flows, p.input_shape, epochs=4)
+    assert train == [2, 2, 2, 2]
+    assert val == [1, 1, 1, 1]
+
+
+def test_none_steps_mean_one_full_pass(tiny_folders, fit_counts) -> None:
+    p = pipeline(batch_size=4, validation_batch_size=2, cache="none")
+    flows = p.flows(tiny_folders, seed=1, steps_per_epoch=None, validation_steps=None)
+    assert (flows.steps_per_epoch, flows.validation_steps) == (3, 3)
+    train, val = fit_counts(flows, p.input_shape, epochs=3)
+    assert (train, val) == ([3, 3, 3], [3, 3, 3])
+    sizes = [len(y) for _, y in flows.train.take(6)]
+    assert sizes == [4, 4, 1, 4, 4, 1]  # passes line up with epochs, as image-data-generator
+
+
+def test_same_seed_same_order_other_seed_other_order(tiny_folders) -> None:
+    a, b, c = first_batch(tiny_folders, 7), first_batch(tiny_folders, 7), first_batch(tiny_folders, 8)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+    # Augmentation is seeded too (stateless, per batch).
+    aug = {"rotation_range": 30, "shear_range": 10, "width_shift_range": 0.1, "horizontal_flip": True}
+    d, e = first_batch(tiny_folders, 7, **aug), first_batch(tiny_folders, 7, **aug)
+    assert np.array_equal(d, e)
+    assert not np.array_equal(a, d)
+
+
+def test_reshuffles_each_epoch(tiny_folders) -> None:
+    flows = pipeline(batch_size=9).flows(tiny_folders, seed=1, steps_per_epoch=None, validation_steps=None)
+    first, second = (labels.numpy().tolist() for _, labels in flows.train.take(2))
+    xs = [x.numpy() for x, _ in flows.train.take(2)]
+    assert sorted(first) == sorted(second)
+    assert not np.array_equal(xs[0], xs[1])
+
+
+def test_validation_is_in_file_order_and_not_augmented(tiny_folders) -> None:
+    p = pipeline(validation_batch_size=5, rotation_range=45, horizontal_flip=True)
+    flows = p.flows(tiny_folders, seed=1, steps_per_epoch=None, validation_steps=None)
+    x, y = next(iter(flows.validation))
+    assert y.numpy().tolist() == [0, 0, 0, 1, 1]
+    paths = sorted((tiny_folders.validation_dir / "horses").iterdir())
+    np.testing.assert_array_equal(x.numpy()[0], p.load_images(paths[:1])[0])
+
+
+def test_disk_cache(tiny_folders, tmp_path) -> None:
+    p = pipeline(batch_size=9, cache=str(tmp_path / "cache"))
+    flows = p.flows(tiny_folders, seed=1, steps_per_epoch=None, validation_steps=None)
+    assert next(iter(flows.train))[0].shape == (9, 32, 32, 3)
+    assert any((tmp_path / "cache").iterdir())
+
+
+@pytest.mark.parametrize("option", [{"brightness_range": [0.8, 1.2]}, {"vertical_flip": True}])
+def test_options_without_equivalent_are_refused(option: dict) -> None:
+    (name,) = option
+    with pytest.raises(ValidationError, match=f"{name} is an ImageDataGenerator option with no tf-data equivalent"):
+        TfDataParams(**option)
+
+
+def test_categorical_labels(tiny_folders) -> None:
+    flows = pipeline(validation_batch_size=5, class_mode="categorical").flows(
+        tiny_folders, seed=1, steps_per_epoch=None, validation_steps=None
+    )
+    _, y = next(iter(flows.validation))
+    assert y.numpy().tolist() == [[1, 0]] * 3 + [[0, 1]] * 2
+
+
+def test_binary_needs_two_classes(tiny_folders) -> None:
+    three = type(tiny_folders)(tiny_folders.train_dir, None, ("horses", "humans", "zebras"))
+    with pytest.raises(UserError, match="categorical"):
+        pipeline().flows(three, seed=1, steps_per_epoch=None, validation_steps=None)
+
+
+def test_load_images(tiny_folders, not_an_image) -> None:
+    p = pipeline()
+    paths = sorted((tiny_folders.train_dir / "horses").iterdir())[:2]
+    batch = p.load_images(paths)
+    assert batch.shape == (2, 32, 32, 3) and batch.dtype == np.float32
+    with pytest.raises(ValueError, match=r"broken\.png"):
+        p.load_images([paths[0], not_an_image])
