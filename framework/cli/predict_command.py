@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +55,6 @@ def expand_images(items: list[str]) -> list[Path]:
 
 
 def predict_command(args: argparse.Namespace) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     model_path, run_dir = find_run(args.model)
     loaded = load_experiment(run_dir / EXPERIMENT_FILE, plugins=plugin_args(args), autoload=not args.no_plugin_autoload)
     classes = json.loads((run_dir / CLASSES_FILE).read_text())
@@ -67,6 +65,9 @@ def predict_command(args: argparse.Namespace) -> int:
     if not paths:
         raise UserError("no images given: name image files or folders holding .png/.jpg images.")
 
+    from framework.cli.quiet_tensorflow import import_tensorflow_quietly
+
+    import_tensorflow_quietly(verbose=getattr(args, "debug", False))
     import keras
     import numpy as np
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from framework.cli.loading import load_from_args
@@ -12,7 +11,9 @@ from framework.errors import UserError
 
 
 def run_command(args: argparse.Namespace) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from framework.cli.quiet_tensorflow import import_tensorflow_quietly
+
+    import_tensorflow_quietly(verbose=getattr(args, "debug", False))
     from framework.runner import resume_experiment, run_experiment
 
     console = stdout_console()
@@ -45,6 +46,6 @@ def run_command(args: argparse.Namespace) -> int:
             raise
     final = result.history[-1] if result.history else {}
     shown = ", ".join(f"{k} {v:.4f}" for k, v in final.items() if k not in {"epoch", "seconds"})
-    console.print(f"Finished {len(result.history)} epochs. {shown}")
+    console.print(f"Finished {len(result.history)} epochs. {shown}", soft_wrap=True)
     console.print(f"Run folder: [bold]{result.run_dir}[/]", soft_wrap=True)
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,7 +119,10 @@ def read_toml(path: Path) -> tuple[str, dict[str, Any]]:
     try:
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ExperimentError(str(path), [f"TOML syntax error: {exc}"]) from None
+        found = re.search(r"^(.*) \(at line (\d+), column (\d+)\)$", str(exc))
+        where = f"{path}, line {found.group(2)}, column {found.group(3)}" if found else str(path)
+        reason = found.group(1) if found else str(exc)
+        raise ExperimentError(str(path), [f"{where}: TOML syntax error: {reason}"]) from None
 
 
 def load_experiment(
@@ -210,6 +214,8 @@ def _report(problems: _Problems, registry: Registry, error: dict[str, Any]) -> N
         message = f"missing; pick a {kind.label} provider: {names}."
     elif error["type"] == "missing":
         message = "required key is missing"
+    elif error["type"] == "string_pattern_mismatch" and loc == ("experiment", "name"):
+        message = f"{error['input']!r} is not a valid name: use letters, digits, '.', '_', '-' (it names run folders)"
     elif error["type"] == "literal_error" and kind is not None and loc[-1] == "provider":
         message = unknown_provider_message(kind, error["input"], registry.names(kind))
     elif "input" in error and not isinstance(error["input"], dict | list):

@@ -137,4 +137,7 @@ def resolve_steps(count: int, batch_size: int, steps: int | None) -> int:
 
 def unreadable(path: Path | str, error: BaseException) -> ValueError:
     """The error ``load_images`` raises for a file that is not a readable image."""
-    return ValueError(f"{path} is not a readable image: {error}")
+    if isinstance(error, FileNotFoundError):
+        return ValueError(f"{path} does not exist")
+    reason = str(error).split(" <_io.")[0]  # PIL names the in-memory buffer it read from, not the file
+    return ValueError(f"{path} is not a readable image ({reason}); use PNG, JPEG, BMP or GIF files")
