@@ -72,15 +72,15 @@ def plugins_command(args: argparse.Namespace) -> int:
     console = stdout_console()
     for kind in Kind:
         table = Table(title=f"{kind.label} providers  [dim]\\[{kind.section}][/]", title_justify="left", expand=True)
-        table.add_column("provider", style="bold green", no_wrap=True)
+        table.add_column("provider", ratio=1, min_width=18)
         table.add_column("plugin", no_wrap=True)
-        table.add_column("parameters (type = default)", ratio=1)
+        table.add_column("parameters (type = default)", ratio=2)
         for offered in registry.offered(kind):
             provider = offered.provider
-            name = Text(provider.name)
+            name = Text(provider.name, style="bold green")
             if provider.description:
                 name.append(f"\n{provider.description}", style="dim")
-            table.add_row(name, offered.plugin, _describe_params(provider.params))
+            table.add_row(name, offered.plugin, _describe_params(provider.params), end_section=True)
         console.print(table)
     names = ", ".join(name for name, _ in registry.pm.list_name_plugin())
     console.print(f"[dim]plugins loaded: {names}[/]")
