@@ -132,8 +132,11 @@ class Flows:
         train: Training batches. Infinite (repeated) when ``steps_per_epoch`` was
             asked for, so that every epoch trains exactly that many batches.
         steps_per_epoch: Batches per training epoch.
-        validation: Validation batches, or ``None``.
-        validation_steps: Batches per validation, or ``None``.
+        validation: Validation batches, or ``None``. Finite: exactly ``validation_steps``
+            batches, the same at every evaluation (Keras then starts a fresh pass over
+            them each epoch; an endless validation stream makes Keras 3 keep one
+            iterator across epochs, which stalled training for seconds per epoch here).
+        validation_steps: Batches per validation, or ``None`` when there is no validation.
         train_count: Number of training images.
         validation_count: Number of validation images.
     """

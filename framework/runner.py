@@ -158,14 +158,14 @@ def _train(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResult:
             epochs=experiment.training.epochs,
             steps_per_epoch=flows.steps_per_epoch,
             validation_data=flows.validation,
-            validation_steps=flows.validation_steps if flows.validation is not None else None,
+            validation_steps=None,  # flows.validation is finite: exactly flows.validation_steps batches
             callbacks=callbacks,
             shuffle=False,  # pipelines shuffle (seeded) themselves
             verbose=0,
         )
         evaluation: dict[str, float] = {}
         if flows.validation is not None:
-            scores = model.evaluate(flows.validation, steps=flows.validation_steps, verbose=0, return_dict=True)
+            scores = model.evaluate(flows.validation, verbose=0, return_dict=True)
             evaluation = {key: float(value) for key, value in scores.items()}
             write_json(run.run_dir / EVALUATION_FILE, evaluation)
         write_with(run.run_dir / MODEL_FILE, model.save)

@@ -166,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_main(argv: Sequence[str] | None = None) -> int:
     """``hoh-run EXPERIMENT [OVERRIDES...]``"""
-    args = build_run_parser().parse_args(argv)
+    args = build_run_parser().parse_intermixed_args(argv)
     return _dispatch(args, _run)
 
 

@@ -10,8 +10,9 @@ out of data"). Here the training flow is the iterator's own endless stream
 (``next(iterator)``: reshuffled at every pass, last batch of a pass partial) wrapped
 in a ``tf.data.Dataset.from_generator(...).prefetch``, which Keras sees as infinite:
 every epoch trains exactly ``steps_per_epoch`` batches, and ``None`` means one pass.
-Validation restarts from its first batch at every evaluation and cycles if more
-steps than one pass are asked for.
+Validation is finite: exactly ``validation_steps`` batches from its first batch at every
+evaluation (cycling if more than one pass is asked for), so every epoch is validated on
+the same images.
 
 Determinism
 -----------
@@ -154,7 +155,13 @@ class ImageDataGeneratorPipeline(InputPipeline):
             )
             val_count = val.samples
             val_steps = resolve_steps(val_count, p.validation_batch_size, validation_steps)
-            validation = self._dataset(val, cycle_from_start=True, classes=n_classes)
+            import tensorflow as tf
+
+            validation = (
+                self._dataset(val, cycle_from_start=True, classes=n_classes)
+                .take(val_steps)
+                .apply(tf.data.experimental.assert_cardinality(val_steps))  # known length: no "ran out" warning
+            )
         return Flows(
             train=self._dataset(train, cycle_from_start=False, classes=n_classes),
             steps_per_epoch=steps,

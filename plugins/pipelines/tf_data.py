@@ -12,14 +12,15 @@ same pixels as Pillow, rescale), built as the tf.data performance guide recommen
 The cache holds uint8 pixels (4x less memory than float32); conversion, augmentation
 and rescaling happen per batch after it. The training flow always repeats, so every
 epoch trains exactly ``steps_per_epoch`` batches (``None``: one pass, last batch
-partial, like flow_from_directory: batching before repeat keeps passes apart);
-validation repeats only when ``validation_steps`` is given.
+partial, like flow_from_directory: batching before repeat keeps passes apart).
+Validation is finite: exactly ``validation_steps`` batches (cycling through the set if
+that is more than one pass), the same batches at every evaluation, cached as batches.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -135,14 +136,17 @@ class TfDataPipeline(InputPipeline):
             raise UserError(f"No images found under {root} for classes {list(class_names)}.")
         return files
 
-    def _cached(self, tf: Any, files: LabelledFiles, split: str) -> Any:
+    def _decoded(self, tf: Any, files: LabelledFiles) -> Any:
         height, width = self.params.image_size
         dataset = tf.data.Dataset.from_tensor_slices(([str(p) for p in files.paths], list(files.labels)))
-        dataset = dataset.map(
+        return dataset.map(
             lambda path, label: (_decode(tf, tf.io.read_file(path), height, width), label),
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         )
+
+    def _cache(self, dataset: Any, files: LabelledFiles, split: str) -> Any:
+        height, width = self.params.image_size
         if self.params.cache == "memory":
             return dataset.cache()
         if self.params.cache == "none":
@@ -153,12 +157,24 @@ class TfDataPipeline(InputPipeline):
         return dataset.cache(str(folder / f"{split}-{key}"))
 
     def _batched(
-        self, tf: Any, dataset: Any, batch: int, classes: int, *, repeat: bool, augment: bool, seed: int
+        self,
+        tf: Any,
+        dataset: Any,
+        batch: int,
+        classes: int,
+        *,
+        augment: bool,
+        seed: int,
+        take: int | None = None,
+        cache: Callable[[Any], Any] | None = None,
     ) -> Any:
+        """Batches (uint8) -> repeat -> [take -> cache] -> float32, augment, rescale -> prefetch."""
         params = self.params
-        dataset = dataset.batch(batch)  # before repeat: every pass ends with its own partial batch
-        if repeat:
-            dataset = dataset.repeat()
+        dataset = dataset.batch(batch).repeat()  # batch before repeat: each pass ends with its own partial batch
+        if take is not None:
+            dataset = dataset.take(take)
+        if cache is not None:
+            dataset = cache(dataset)
         dataset = tf.data.Dataset.zip((tf.data.Dataset.counter(), dataset))
 
         def finish(index: Any, pair: tuple[Any, Any]) -> tuple[Any, Any]:
@@ -189,9 +205,9 @@ class TfDataPipeline(InputPipeline):
         n_classes = len(images.class_names)
         files = self._files(images.train_dir, images.class_names)
         count = len(files.paths)
-        train = self._cached(tf, files, "train")
+        train = self._cache(self._decoded(tf, files), files, "train")
         train = train.shuffle(p.shuffle_buffer or count, seed=seed, reshuffle_each_iteration=True)
-        train = self._batched(tf, train, p.batch_size, n_classes, repeat=True, augment=True, seed=seed)
+        train = self._batched(tf, train, p.batch_size, n_classes, augment=True, seed=seed)
 
         validation = None
         val_steps = None
@@ -200,15 +216,17 @@ class TfDataPipeline(InputPipeline):
             val_files = self._files(images.validation_dir, images.class_names)
             val_count = len(val_files.paths)
             val_steps = resolve_steps(val_count, p.validation_batch_size, validation_steps)
-            val = self._cached(tf, val_files, "validation")
+            # Exactly val_steps batches, the same ones at every evaluation: a finite dataset,
+            # cached after `take` so that the cache is complete after the first evaluation.
             validation = self._batched(
                 tf,
-                val,
+                self._decoded(tf, val_files),
                 p.validation_batch_size,
                 n_classes,
-                repeat=validation_steps is not None,
                 augment=False,
                 seed=seed,
+                take=val_steps,
+                cache=lambda batches: self._cache(batches, val_files, f"validation-{val_steps}"),
             )
         return Flows(
             train=train,

@@ -79,7 +79,7 @@ def counting_fit(flows: Any, input_shape: tuple[int, int, int], epochs: int) -> 
         epochs=epochs,
         steps_per_epoch=flows.steps_per_epoch,
         validation_data=flows.validation,
-        validation_steps=flows.validation_steps,
+        validation_steps=None,  # as the runner does: flows.validation has exactly validation_steps batches
         callbacks=[count],
         shuffle=False,  # the flows shuffle themselves
         verbose=0,
