@@ -1,6 +1,6 @@
 """Benchmark suite of hoh: data loading and training speed, gated on ratios.
 
-    pytest benchmarks            # full mode: the real 300x300 training set, ~7-10 minutes on 2 cores
+    pytest benchmarks            # full mode: the real 300x300 training set, ~5 minutes on 2 cores
     pytest benchmarks --quick    # quick mode (also HOH_BENCH_QUICK=1): small generated set, ~15 s, not gated
 
 Full mode uses the real Horse-or-Human training set (1027 images) through the
@@ -10,11 +10,10 @@ is available offline, a generated set of the same size and format (RGBA PNGs,
 300x300, 500/527). The run ends with a table of images/s, ratios and floors
 (``benchmarks/floors.toml``).
 
-Full-mode budget on an idle 2-core CPU (one five-conv step at 300x300, batch 128, ~9 s):
-data loading ~1 min (image-data-generator ~8 s per pass: 2 first passes + 3 later ones;
-tf-data a few seconds to decode, then fast), training ~5.5 min (train_on_batch 1 + 6
-steps; three fits of 4 epochs x 2 steps: plain Keras, runner + tf-data, runner +
-image-data-generator), start-up and data ~10 s: about 7 minutes, 10 on a busier machine.
+Full-mode budget on an idle 2-core CPU (one five-conv step at 300x300, batch 128, ~1 s):
+data loading ~1 min (image-data-generator ~5 s per pass; tf-data ~1.5 s to decode, then
+fast), training ~4 min (train_on_batch 17 steps; plain Keras, runner + tf-data and
+runner + image-data-generator fits of 3 passes, twice each).
 """
 
 from __future__ import annotations
@@ -22,17 +21,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from benchlib import (
-    FULL,
-    MIRROR,
-    QUICK,
-    Measurer,
-    Session,
-    generate_image_folders,
-    load_floors,
-    new_registry,
-    real_image_folders,
-)
+from bench_figures import Session
+from bench_measure import Measurer
+from bench_settings import FULL, MIRROR, QUICK, generate_image_folders, load_floors, new_registry, real_image_folders
 
 QUICK_ENV = "HOH_BENCH_QUICK"
 _SESSION = pytest.StashKey[Session]()

@@ -8,7 +8,7 @@ tf-data serves its cache and image-data-generator decodes every file again.
 from __future__ import annotations
 
 import pytest
-from benchlib import Session
+from bench_figures import Session
 
 
 @pytest.mark.benchmark(group="data-loading-first-pass")

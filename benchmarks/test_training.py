@@ -1,17 +1,17 @@
 """Training speed of the five-conv model: images/s over steady-state steps.
 
 Every figure uses the same model (``five-conv-sigmoid`` from the registry), optimizer
-(RMSprop 0.001), loss, batch size, image size and number of measured steps. Fits run
-``epochs`` x ``steps_per_epoch`` steps without validation and are timed from the start
-of epoch 2 to the end of training (the first epoch pays for tracing and compiling);
-the ceiling is a ``train_on_batch`` loop on one in-memory batch after a warm-up step.
+(RMSprop 0.001), loss, batch size and image size. Fits run ``epochs`` whole passes over
+the training set without validation and are timed from the start of epoch 2 to the end
+of training (the first epoch pays for tracing and compiling); the ceiling is a
+``train_on_batch`` loop on one in-memory batch after a warm-up step.
 pytest-benchmark's own timings of a fit cover the whole fit, compile included.
 """
 
 from __future__ import annotations
 
 import pytest
-from benchlib import Session
+from bench_figures import Session
 
 # Keras' fit warns that shuffle=True is ignored for a tf.data.Dataset (hoh's runner and the plain script alike).
 pytestmark = pytest.mark.filterwarnings("ignore:`shuffle=True` was passed:UserWarning")

@@ -1,14 +1,17 @@
-"""Learning curves: ``plots/curves.png`` in the run folder, redrawn after every epoch.
+"""Learning curves: ``plots/curves.png`` in the run folder, kept up to date during a run.
 
 :func:`plot_curves` draws one panel per metric (``loss`` first), each with its
 training and, when present, validation (``val_``) values per epoch. Lifecycle
-hooks call it after each epoch and at the end of the run; a failure to draw is
-reported on the run's console and does not stop training.
+hooks draw it after the first epoch, then after an epoch only when the last drawing
+is at least ``REDRAW_SECONDS`` old (drawing costs ~0.15 s of CPU, 2-3% of a short
+epoch on a 2-core machine), and always when the run ends or fails. A failure to draw
+is reported on the run's console and does not stop training.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,11 @@ from framework.atomic import write_with
 
 CURVES_FILE = Path("plots") / "curves.png"
 """Where the curves go, relative to the run folder."""
+
+REDRAW_SECONDS = 60.0
+"""Least time between two drawings during training."""
+
+_DRAWN_AT = "curves.drawn_at"  # key in RunContext.extras
 
 NOT_METRICS = frozenset({"epoch", "seconds"})
 
@@ -120,9 +128,17 @@ def _draw(run: RunContext, history: list[dict[str, float]]) -> None:
 
 @hookimpl
 def hoh_after_epoch(run: RunContext, epoch: int, logs: dict[str, float], history: list[dict[str, float]]) -> None:
-    _draw(run, history)
+    last = run.extras.get(_DRAWN_AT)
+    if last is None or time.monotonic() - last >= REDRAW_SECONDS:
+        _draw(run, history)
+        run.extras[_DRAWN_AT] = time.monotonic()
 
 
 @hookimpl
 def hoh_after_run(run: RunContext, history: list[dict[str, float]]) -> None:
     _draw(run, history)
+
+
+@hookimpl
+def hoh_on_run_error(run: RunContext, error: BaseException) -> None:
+    _draw(run, run.history)  # an interrupted run keeps up-to-date curves

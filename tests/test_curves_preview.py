@@ -66,6 +66,26 @@ def test_lifecycle_hooks_write_curves(tmp_path):
     assert "could not draw" in console.file.getvalue()
 
 
+def test_curves_are_redrawn_at_most_once_a_minute_during_training(tmp_path, monkeypatch):
+    experiment = SimpleNamespace(experiment=SimpleNamespace(name="tiny", seed=0))
+    run = RunContext(experiment=experiment, run_dir=tmp_path, console=Console(file=io.StringIO()))
+    drawn: list[int] = []
+    monkeypatch.setattr(curves, "plot_curves", lambda history, path, title: drawn.append(len(history)))
+    clock = [1000.0]
+    monkeypatch.setattr(curves.time, "monotonic", lambda: clock[0])
+    for epoch in range(1, 5):  # epochs 10 s apart: only the first is drawn
+        clock[0] += 10
+        curves.hoh_after_epoch(run=run, epoch=epoch - 1, logs={}, history=_history(epoch, True))
+    assert drawn == [1]
+    clock[0] += curves.REDRAW_SECONDS
+    curves.hoh_after_epoch(run=run, epoch=4, logs={}, history=_history(5, True))
+    assert drawn == [1, 5]
+    run.history[:] = _history(6, True)
+    curves.hoh_on_run_error(run=run, error=KeyboardInterrupt())  # an interrupted run is drawn up to date
+    curves.hoh_after_run(run=run, history=_history(7, True))  # and so is a finished one
+    assert drawn == [1, 5, 6, 7]
+
+
 def _dataset(root: Path, counts: dict[str, int]) -> ImageFolders:
     rng = np.random.default_rng(0)
     for name, count in counts.items():
