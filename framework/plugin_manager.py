@@ -65,9 +65,11 @@ def _import_module_plugin(spec: str, base_dir: Path) -> tuple[str, ModuleType]:
         module_spec = importlib.util.spec_from_file_location(name, path)
         assert module_spec is not None and module_spec.loader is not None
         module = importlib.util.module_from_spec(module_spec)
+        sys.modules[name] = module  # dataclasses, typing.get_type_hints and pickle look modules up there
         try:
             module_spec.loader.exec_module(module)
         except Exception as exc:
+            sys.modules.pop(name, None)
             raise PluginError(f"plugin {spec!r} ({path}) failed to import: {type(exc).__name__}: {exc}") from exc
         return path.stem, module
     added = str(base_dir) not in sys.path

@@ -160,6 +160,12 @@ def _dispatch(args: argparse.Namespace, handler: Handler) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``hoh COMMAND ...``"""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    for index, token in enumerate(argv):  # `hoh run` is hoh-run: overrides may follow options there too
+        if token == "run" and all(t == "--debug" for t in argv[:index]):
+            return run_main(argv[:index] + argv[index + 1 :])
+        if not token.startswith("-"):
+            break
     args = build_parser().parse_args(argv)
     return _dispatch(args, args.handler)
 

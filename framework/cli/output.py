@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from rich.console import Console
+from rich.text import Text
 
 
 def stdout_console() -> Console:
@@ -15,7 +16,7 @@ def print_error(message: str) -> None:
     """Print a user-facing error to standard error, without a traceback."""
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     first, _, rest = message.partition("\n")
-    console.print(f"[bold red]error:[/] {first}", markup=True, emoji=False)
+    console.print(Text.assemble(("error:", "bold red"), " ", first), emoji=False)  # user text is never markup
     if rest:
         console.print(rest, markup=False, emoji=False)
     if not console.is_terminal:

@@ -17,9 +17,10 @@ def run_command(args: argparse.Namespace) -> int:
 
     console = stdout_console()
     if args.resume:
-        if args.experiment or args.overrides or args.run_dir:
+        if args.experiment or args.overrides or args.run_dir or args.plugin:
             raise UserError(
-                "--resume RUN_DIR takes no experiment file, overrides or --run-dir: the run folder holds them."
+                "--resume RUN_DIR takes no experiment file, overrides, --plugin or --run-dir: the run folder's "
+                "experiment.toml holds them."
             )
         run_dir = Path(args.resume)
         console.print(f"Resuming run [bold]{run_dir}[/]", soft_wrap=True)

@@ -161,11 +161,16 @@ def validate_data(
     """Validate already-parsed experiment data (see :func:`load_experiment`)."""
     problems = _Problems(str(source), text, data, overrides)
     section = data.get("experiment")
-    plugin_specs = list(plugins)
+    plugin_specs: list[str] = []
     disabled: list[str] = []
     if isinstance(section, dict):
-        plugin_specs += [p for p in section.get("plugins", []) if isinstance(p, str)]
-        disabled = [p for p in section.get("disable_plugins", []) if isinstance(p, str)]
+        named = section.get("plugins", [])
+        if plugins and isinstance(named, list):  # --plugin modules are recorded with the experiment
+            section["plugins"] = [*named, *(p for p in plugins if p not in named)]
+        plugin_specs = _strings(section.get("plugins"))
+        disabled = _strings(section.get("disable_plugins"))
+    else:
+        plugin_specs = list(plugins)
     pm = new_plugin_manager()
     load_plugins(pm, modules=plugin_specs, base_dir=source.parent.resolve(), autoload=autoload, disabled=disabled)
     registry = Registry(pm)
@@ -185,6 +190,11 @@ def validate_data(
     problems.raise_if_any()
     assert validated is not None
     return Loaded(_to_experiment(validated, source), pm, registry)
+
+
+def _strings(value: Any) -> list[str]:
+    """The strings of a list value; anything else (reported by validation) gives none."""
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
 
 
 def _report(problems: _Problems, registry: Registry, error: dict[str, Any]) -> None:

@@ -47,6 +47,11 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[tuple[st
                     raise UserError(f"override {item!r}: {'.'.join(path[:depth])} has only {len(table)} entries.")
                 table = table[index]
                 continue
+            if isinstance(table, list):
+                raise UserError(
+                    f"override {item!r}: {'.'.join(path[:depth])} is a list; "
+                    "give an index, e.g. callbacks.0.patience=3."
+                )
             table = table.setdefault(part, {})
             if not isinstance(table, dict | list):
                 raise UserError(f"override {item!r}: {'.'.join(path[: depth + 1])} is a value, not a table.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -84,3 +86,10 @@ def test_existing_run_dir_exits_2_and_is_untouched(write_file, tmp_path: Path, c
     assert "Traceback" not in err
     assert {p: p.stat().st_mtime_ns for p in run_dir.rglob("*")} == before
     assert not (tmp_path / "runs").exists()
+
+
+def test_atomic_files_get_the_umask_mode_not_mkstemps_0600(tmp_path: Path) -> None:
+    mask = os.umask(0)
+    os.umask(mask)
+    path = write_text(tmp_path / "result.txt", "ok\n")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask

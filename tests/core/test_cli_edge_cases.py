@@ -1,0 +1,78 @@
+"""Edge cases of the command line and experiment loading that once misbehaved."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from core_helpers import ROOT, stub_experiment
+
+from framework.cli.main import main, run_main
+from framework.config.loader import load_experiment
+from framework.errors import ExperimentError, UserError
+from framework.providers import Kind
+
+WIDE_PLUGIN = ROOT / "experiments" / "wide_cnn.py"
+
+
+def test_cli_plugins_are_recorded_in_the_resolved_experiment() -> None:
+    loaded = load_experiment(
+        ROOT / "experiments" / "baseline.toml", ["model.provider=wide-cnn"], plugins=[str(WIDE_PLUGIN)]
+    )
+    recorded = tomllib.loads(loaded.experiment.to_toml())
+    assert recorded["experiment"]["plugins"] == [str(WIDE_PLUGIN)]  # so that --resume finds wide-cnn again
+    assert recorded["model"]["provider"] == "wide-cnn"
+
+
+def test_plugins_must_be_a_list_not_a_string(write_file) -> None:
+    path = write_file(stub_experiment(extra='description = "x"\n').replace("plugins = [", "plugins = 'a.py'\n#["))
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(path)
+    assert any("experiment.plugins" in p and "valid list" in p for p in caught.value.problems)
+
+
+def test_a_dataclass_in_a_local_plugin_file_works(tmp_path: Path) -> None:
+    plugin = tmp_path / "with_dataclass.py"
+    plugin.write_text(
+        "from __future__ import annotations\n"
+        "from dataclasses import dataclass\n"
+        "from framework import NoParams, Provider, hookimpl\n\n"
+        "@dataclass\nclass Settings:\n    width: int = 3\n\n"
+        "@hookimpl\ndef hoh_model_providers():\n"
+        "    return [Provider('dc-model', NoParams, lambda params, spec: Settings())]\n"
+    )
+    path = tmp_path / "e.toml"
+    path.write_text(stub_experiment(plugins=(plugin,)))
+    loaded = load_experiment(path)
+    assert loaded.registry.find(Kind.MODEL, "dc-model").plugin == "with_dataclass"
+
+
+def test_override_into_a_list_needs_an_index(tmp_path: Path) -> None:
+    from framework.config.overrides import apply_overrides
+
+    with pytest.raises(UserError, match="give an index"):
+        apply_overrides({"callbacks": [{"provider": "x"}]}, ["callbacks.x.patience=3"])
+
+
+def test_error_text_is_not_read_as_markup(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "e.toml"
+    path.write_text(stub_experiment())
+    assert main(["validate", str(path), "experiment.name=[/x]"]) == 2
+    err = capsys.readouterr().err
+    assert "[/x]" in err and "Traceback" not in err
+
+
+def test_resume_refuses_plugin_and_overrides(tmp_path: Path, capsys) -> None:
+    assert run_main(["--resume", str(tmp_path), "--plugin", "x.py"]) == 2
+    assert "--resume RUN_DIR takes no" in capsys.readouterr().err
+
+
+def test_hoh_run_takes_overrides_after_options(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "e.toml"
+    path.write_text(stub_experiment())
+    # Parsed (no "unrecognized arguments"): the run folder exists already, so this stops with exit 2.
+    (tmp_path / "taken").mkdir()
+    for entry in (run_main, lambda argv: main(["run", *argv])):
+        assert entry([str(path), "--run-dir", str(tmp_path / "taken"), "training.epochs=1"]) == 2
+        assert "exists already" in capsys.readouterr().err
