@@ -1,10 +1,26 @@
-"""Finding image files in folders (no decoding here)."""
+"""Finding image files in folders (no decoding here).
+
+The one list of image file suffixes (:data:`IMAGE_SUFFIXES`) and the one way class
+folders are listed (:func:`list_images`), shared by the dataset checks, both input
+pipelines, ``hoh data info`` and ``hoh data preview`` so that they all see the same files.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif"})
+"""Suffixes (lower case) of the images every pipeline decodes: Keras' ``load_img`` (Pillow)
+and ``tf.io.decode_image`` both read PNG, JPEG, BMP and GIF (first frame)."""
+
+IMAGE_FORMATS = tuple(sorted(s.removeprefix(".") for s in IMAGE_SUFFIXES))
+""":data:`IMAGE_SUFFIXES` without the dot, in the form of Keras' ``white_list_formats``."""
+
+
+def has_image_suffix(name: str) -> bool:
+    """True when the file name ends in one of :data:`IMAGE_SUFFIXES` (any case)."""
+    return name.lower().endswith(tuple(IMAGE_SUFFIXES))
 
 
 def is_image_file(path: Path) -> bool:
@@ -13,7 +29,17 @@ def is_image_file(path: Path) -> bool:
 
 
 def list_images(folder: Path) -> list[Path]:
-    """Image files directly in ``folder``, sorted by name."""
+    """Image files of one class folder, exactly as ``flow_from_directory`` lists them.
+
+    Same rule as Keras' ``_iter_valid_files``: ``folder`` and its sub-folders are
+    walked (``os.walk``, links to folders not followed) in sorted folder order, files
+    sorted by name inside each folder; every name ending in an image suffix counts
+    (hidden files included, as Keras includes them). A missing folder has none.
+    """
+    folder = Path(folder)
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if is_image_file(p))
+    found: list[Path] = []
+    for dirpath, _, files in sorted(os.walk(folder, followlinks=False), key=lambda entry: entry[0]):
+        found.extend(Path(dirpath) / name for name in sorted(files) if has_image_suffix(name))
+    return found

@@ -8,17 +8,15 @@ from pathlib import Path
 
 from framework.atomic import write_with
 from framework.errors import UserError
+from framework.images import IMAGE_SUFFIXES, list_images
 from framework.providers import ImageFolders
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp"})
 THUMBNAIL_SIZE = 256
 
 
 def class_images(folder: Path) -> list[Path]:
-    """Image files directly in ``folder``, sorted by name (hidden files skipped)."""
-    return sorted(
-        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
-    )
+    """Image files of a class folder, as the pipelines list them (:func:`framework.images.list_images`)."""
+    return list_images(folder)
 
 
 def write_preview(

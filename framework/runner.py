@@ -134,7 +134,7 @@ def _train(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResult:
         from framework.recorder import EpochRecorder
 
         keras.utils.set_random_seed(run.seed)
-        write_json(run.run_dir / ENVIRONMENT_FILE, describe_environment(pm, run.seed))
+        write_json(_environment_path(run), describe_environment(pm, run.seed))
         dataset = registry.get(Kind.DATASET, experiment.dataset.provider)
         images = dataset.factory(experiment.dataset.params, DatasetContext(console=run.console, offline=offline))
         pipeline = registry.get(Kind.PIPELINE, experiment.pipeline.provider).factory(experiment.pipeline.params)
@@ -163,18 +163,29 @@ def _train(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResult:
             shuffle=False,  # pipelines shuffle (seeded) themselves
             verbose=0,
         )
+        # Save first: backup-and-restore drops its training state when fit ends, so the
+        # trained model must be on disk before anything else can be interrupted.
+        write_with(run.run_dir / MODEL_FILE, model.save)
         evaluation: dict[str, float] = {}
         if flows.validation is not None:
             scores = model.evaluate(flows.validation, verbose=0, return_dict=True)
             evaluation = {key: float(value) for key, value in scores.items()}
             write_json(run.run_dir / EVALUATION_FILE, evaluation)
-        write_with(run.run_dir / MODEL_FILE, model.save)
         pm.hook.hoh_after_run(run=run, history=list(run.history))
     except BaseException as error:
         with contextlib.suppress(Exception):
             pm.hook.hoh_on_run_error(run=run, error=error)
         raise
     return RunResult(run.run_dir, list(run.history), evaluation)
+
+
+def _environment_path(run: RunContext) -> Path:
+    """``environment.json``; a resumed part of the run gets ``environment.resume-N.json``, keeping the first."""
+    if not run.resumed:
+        return run.run_dir / ENVIRONMENT_FILE
+    stem = Path(ENVIRONMENT_FILE).stem
+    number = 1 + len(list(run.run_dir.glob(f"{stem}.resume-*.json")))
+    return run.run_dir / f"{stem}.resume-{number}.json"
 
 
 def _summary(model: Any) -> str:

@@ -73,18 +73,19 @@ def predict_command(args: argparse.Namespace) -> int:
 
     model = keras.saving.load_model(model_path)
     results: list[dict[str, Any]] = []
-    loaded_images: list[tuple[int, Any]] = []
-    for index, path in enumerate(paths):
-        try:
-            loaded_images.append((index, pipeline.load_images([path])[0]))
-            results.append({"file": str(path)})
-        except (ValueError, OSError) as error:
-            results.append({"file": str(path), "error": str(error)})
-    for start in range(0, len(loaded_images), BATCH):
-        chunk = loaded_images[start : start + BATCH]
-        scores = model.predict(np.stack([image for _, image in chunk]), verbose=0)
-        for (index, _), score in zip(chunk, scores, strict=True):
-            results[index].update(_label(score, class_names))
+    for start in range(0, len(paths), BATCH):  # decode and predict a chunk at a time: memory stays bounded
+        chunk: list[tuple[dict[str, Any], Any]] = []
+        for path in paths[start : start + BATCH]:
+            result: dict[str, Any] = {"file": str(path)}
+            results.append(result)
+            try:
+                chunk.append((result, pipeline.load_images([path])[0]))
+            except (ValueError, OSError) as error:
+                result["error"] = str(error)
+        if chunk:
+            scores = model.predict(np.stack([image for _, image in chunk]), verbose=0)
+            for (result, _), score in zip(chunk, scores, strict=True):
+                result.update(_label(score, class_names))
     _print(results, class_names, as_json=args.json)
     return 1 if any("error" in r for r in results) else 0
 

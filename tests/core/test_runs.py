@@ -191,15 +191,17 @@ def test_interrupted_run_resumes_to_the_last_epoch(images: Path, tmp_path: Path)
     assert first.returncode == 130, first.stdout[-2000:] + first.stderr[-3000:]
     assert f"hoh-run --resume {run_dir}" in first.stdout
     assert not (run_dir / "model.keras").exists()
-    epochs = [json.loads(line)["epoch"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    assert epochs == [1, 2]
+    before = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [row["epoch"] for row in before] == [1, 2]
 
     second = run_script("hoh-run", "--resume", str(run_dir), cwd=tmp_path)
     assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-3000:]
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [row["epoch"] for row in rows] == [1, 2, 3]
+    assert rows[:2] == before  # epochs 1 and 2 were not trained again (their records would differ)
     assert all("val_loss" in row for row in rows)
     assert (run_dir / "model.keras").exists()
+    assert (run_dir / "environment.json").exists() and (run_dir / "environment.resume-1.json").exists()
 
     again = run_script("hoh-run", "--resume", str(run_dir), cwd=tmp_path)
     assert again.returncode == 2
