@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from framework.atomic import write_json, write_text, write_with
 from framework.config.loader import Choice, Loaded, load_experiment
 from framework.environment import describe_environment
 from framework.errors import UserError
-from framework.providers import DatasetContext, Kind, ModelSpec, RunContext
+from framework.providers import DatasetContext, Flows, Kind, ModelSpec, RunContext
 from framework.rundir import (
     CLASSES_FILE,
     ENVIRONMENT_FILE,
@@ -144,6 +145,7 @@ def _train(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResult:
             steps_per_epoch=experiment.training.steps_per_epoch,
             validation_steps=experiment.training.validation_steps,
         )
+        flows = _skip_finished_epochs(run, flows)
         spec = ModelSpec(input_shape=tuple(pipeline.input_shape), class_names=tuple(images.class_names))
         model = registry.get(Kind.MODEL, experiment.model.provider).factory(experiment.model.params, spec)
         optimizer = registry.get(Kind.OPTIMIZER, experiment.optimizer.provider).factory(experiment.optimizer.params)
@@ -177,6 +179,18 @@ def _train(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResult:
             pm.hook.hoh_on_run_error(run=run, error=error)
         raise
     return RunResult(run.run_dir, list(run.history), evaluation)
+
+
+def _skip_finished_epochs(run: RunContext, flows: Flows) -> Flows:
+    """On resume, start the training batches where the interrupted run left them.
+
+    The finished epochs' batches are drawn and dropped, so shuffling and augmentation go
+    on exactly as in an uninterrupted run (for ``tf.data`` flows; other flows restart).
+    """
+    done = max((int(row["epoch"]) for row in run.history), default=0)
+    if not run.resumed or done == 0 or not hasattr(flows.train, "skip"):
+        return flows
+    return dataclasses.replace(flows, train=flows.train.skip(done * flows.steps_per_epoch))
 
 
 def _environment_path(run: RunContext) -> Path:

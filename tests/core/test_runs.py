@@ -206,3 +206,11 @@ def test_interrupted_run_resumes_to_the_last_epoch(images: Path, tmp_path: Path)
     again = run_script("hoh-run", "--resume", str(run_dir), cwd=tmp_path)
     assert again.returncode == 2
     assert "is finished already" in again.stderr
+
+    # The resumed epoch saw the same weights, optimizer state and batches as an uninterrupted run.
+    whole_dir = tmp_path / "whole"
+    whole = run_script("hoh-run", str(path), "--run-dir", str(whole_dir), cwd=tmp_path)
+    assert whole.returncode == 0, whole.stderr[-3000:]
+    uninterrupted = [json.loads(line) for line in (whole_dir / "metrics.jsonl").read_text().splitlines()]
+    for key in ("loss", "accuracy", "val_loss"):
+        assert rows[2][key] == pytest.approx(uninterrupted[2][key], rel=1e-4, abs=1e-6), key
