@@ -8,10 +8,13 @@ leftover from an interrupted attempt and is never used.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,9 @@ MARKER = ".complete.json"
 
 TEMP_PREFIX = ".tmp-"
 """Prefix of temporary files and folders inside a dataset folder."""
+
+LOCK = ".lock"
+"""File in a dataset folder locked (``fcntl.flock``) while the folder is being built."""
 
 
 def data_root(data_dir: Path | None = None) -> Path:
@@ -44,6 +50,32 @@ def data_root(data_dir: Path | None = None) -> Path:
     if env:
         return Path(env).expanduser().resolve()
     return Path(platformdirs.user_cache_dir("hoh")) / "datasets"
+
+
+@contextlib.contextmanager
+def locked(folder: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``<folder>/.lock`` (the folder is created first).
+
+    Two processes (or threads) building the same dataset folder take turns: the second
+    waits until the first is done and should then re-read the marker. The lock goes with
+    the file descriptor, so a process that dies releases it.
+
+    Args:
+        folder: The dataset folder.
+        on_wait: Called once when the lock is held by someone else, before waiting.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
 
 
 def read_marker(folder: Path) -> dict[str, Any] | None:

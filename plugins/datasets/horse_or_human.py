@@ -5,6 +5,7 @@ Layout of the cache (``<data root>/horse-or-human/``, see :func:`plugins.dataset
     train/horses/*.png  train/humans/*.png
     validation/horses/*.png  validation/humans/*.png
     .complete.json      # written last; without it the folder is rebuilt
+    .lock               # flock-ed while the folder is being built (concurrent first runs take turns)
 
 Archives are downloaded into ``downloads/`` (``*.part`` while incomplete, resumed
 after an interruption) and deleted once extracted.
@@ -128,8 +129,21 @@ def build_horse_or_human(
     if marker is not None and _usable(marker, folder, spec, params.check_counts):
         return _folders(folder, spec)
 
+    def waiting() -> None:
+        context.console.print(f"{spec.name}: another process is preparing {folder}; waiting for it")
+
+    with cache.locked(folder, on_wait=waiting):
+        # Another process may have built the folder while this one waited for the lock.
+        marker = cache.read_marker(folder)
+        if marker is not None and _usable(marker, folder, spec, params.check_counts):
+            return _folders(folder, spec)
+        _build(folder, spec, params, context)
+    return _folders(folder, spec)
+
+
+def _build(folder: Path, spec: DatasetSpec, params: HorseOrHumanParams, context: DatasetContext) -> None:
+    """Download, verify and extract every split into ``folder``; write the marker last (lock held)."""
     started = time.monotonic()
-    folder.mkdir(parents=True, exist_ok=True)
     cache.clear_marker(folder)
     cache.remove_leftovers(folder, names=tuple(s.split for s in spec.splits))
     sources = _sources(spec, params, context)
@@ -160,7 +174,6 @@ def build_horse_or_human(
         downloads.rmdir()
     summary = ", ".join(f"{name} {sum(c.values())}" for name, c in counts.items())
     context.console.print(f"{spec.name}: ready in {folder} ({summary} images, {time.monotonic() - started:.1f}s)")
-    return _folders(folder, spec)
 
 
 def _sources(spec: DatasetSpec, params: HorseOrHumanParams, context: DatasetContext) -> dict[str, Source]:

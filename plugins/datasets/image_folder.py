@@ -10,9 +10,7 @@ from pathlib import Path
 from pydantic import Field
 
 from framework import DatasetContext, ImageFolders, Params, UserError
-
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif"})
-"""File suffixes counted as images (case-insensitive)."""
+from framework.images import IMAGE_SUFFIXES, list_images
 
 
 class ImageFolderParams(Params):
@@ -27,14 +25,15 @@ class ImageFolderParams(Params):
 
 
 def count_images(folder: Path) -> dict[str, int]:
-    """Image files per class sub-folder of ``folder`` (searched recursively), by sorted class name.
+    """Image files per class sub-folder of ``folder``, by sorted class name.
 
-    Hidden sub-folders (names starting with ``.``) are not classes.
+    Files are counted as the pipelines list them (:func:`framework.images.list_images`:
+    sub-folders included). Hidden sub-folders (names starting with ``.``) are not classes.
     """
     counts: dict[str, int] = {}
     for sub in sorted(folder.iterdir(), key=lambda p: p.name):
         if sub.is_dir() and not sub.name.startswith("."):
-            counts[sub.name] = sum(1 for p in sub.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+            counts[sub.name] = len(list_images(sub))
     return counts
 
 
@@ -58,7 +57,7 @@ def check_classes(folder: Path, role: str) -> dict[str, int]:
     counts = count_images(folder)
     empty = [name for name, count in counts.items() if count == 0]
     if empty:
-        kinds = "/".join(sorted(IMAGE_SUFFIXES))
+        kinds = "/".join(sorted(IMAGE_SUFFIXES))  # the suffixes every pipeline reads
         raise UserError(f"The {role} {folder} has class folders without images ({kinds}): {', '.join(empty)}.")
     if len(counts) < 2:
         found = ", ".join(counts) or "none"

@@ -6,7 +6,6 @@ Nothing here imports TensorFlow.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -14,9 +13,7 @@ from typing import Literal
 from pydantic import Field, PositiveInt, field_validator
 
 from framework import Params, UserError
-
-#: File name endings ``flow_from_directory`` accepts (Keras' ``Iterator.white_list_formats``).
-KERAS_IMAGE_FORMATS = ("png", "jpg", "jpeg", "bmp", "ppm", "tif", "tiff")
+from framework import images as framework_images
 
 FillMode = Literal["nearest", "constant", "reflect", "wrap"]
 
@@ -87,42 +84,55 @@ class LabelledFiles:
     labels: tuple[int, ...]
 
 
-def list_images(
-    root: Path, class_names: tuple[str, ...], formats: tuple[str, ...] = KERAS_IMAGE_FORMATS
-) -> LabelledFiles:
-    """List image files the way ``flow_from_directory`` does, so both pipelines agree.
+def list_images(root: Path, class_names: tuple[str, ...]) -> LabelledFiles:
+    """List the image files of one split the way both pipelines read them.
 
-    Classes are taken in ``class_names`` order (label = index); inside a class,
-    folders are walked in sorted order (sub-folders included, links not followed)
-    and files sorted by name; only names ending in ``formats`` are kept.
+    Classes are taken in ``class_names`` order (label = index); inside a class the
+    files are those of :func:`framework.images.list_images` (the ``flow_from_directory``
+    walk: sub-folders included, links not followed, names ending in
+    :data:`framework.images.IMAGE_SUFFIXES`).
 
     Raises:
-        UserError: when a class folder is missing.
+        UserError: when a class folder is missing or holds no image files.
     """
     paths: list[Path] = []
     labels: list[int] = []
+    kinds = ", ".join(sorted(framework_images.IMAGE_SUFFIXES))
     for label, name in enumerate(class_names):
         folder = Path(root) / name
         if not folder.is_dir():
             raise UserError(f"Class folder {folder} does not exist; expected one folder per class {list(class_names)}.")
-        for dirpath, _, files in sorted(os.walk(folder), key=lambda entry: entry[0]):
-            for fname in sorted(files):
-                if fname.lower().endswith(formats):
-                    paths.append(Path(dirpath) / fname)
-                    labels.append(label)
+        files = framework_images.list_images(folder)
+        if not files:
+            raise UserError(
+                f"Class {name!r} has no image files in {folder} (looked for {kinds}, sub-folders included); "
+                f"every class of the split {root} needs at least one image."
+            )
+        paths.extend(files)
+        labels.extend([label] * len(files))
     return LabelledFiles(tuple(paths), tuple(labels))
 
 
 def check_class_mode(class_mode: str, class_names: tuple[str, ...]) -> None:
-    """Refuse ``binary`` labels for anything but two classes.
+    """Refuse ``binary`` labels for anything but two classes, and ``categorical`` for two.
+
+    The built-in model has one sigmoid unit for 2 classes (it needs 0/1 labels) and one
+    softmax unit per class for more (one-hot labels).
 
     Raises:
         UserError: when ``class_mode`` does not fit the number of classes.
     """
-    if class_mode == "binary" and len(class_names) != 2:
+    count = len(class_names)
+    if class_mode == "binary" and count != 2:
         raise UserError(
-            f"pipeline class_mode = 'binary' needs exactly 2 classes, the dataset has {len(class_names)} "
-            f"({', '.join(class_names)}); set class_mode = 'categorical'."
+            f'pipeline class_mode = "binary" needs exactly 2 classes, the dataset has {count} '
+            f'({", ".join(class_names)}); set class_mode = "categorical".'
+        )
+    if class_mode == "categorical" and count == 2:
+        raise UserError(
+            f'2 classes use class_mode = "binary" (one sigmoid unit), but the pipeline has '
+            f'class_mode = "categorical" (one-hot labels for more than 2 classes) and the dataset has 2 '
+            f'({", ".join(class_names)}); set class_mode = "binary".'
         )
 
 

@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, field_validator
 
 from framework import Flows, ImageFolders, InputPipeline
-from plugins.pipelines.common import PipelineParams, check_class_mode, resolve_steps, unreadable
+from framework.images import IMAGE_FORMATS
+from plugins.pipelines.common import PipelineParams, check_class_mode, list_images, resolve_steps, unreadable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -107,8 +108,21 @@ class ImageDataGeneratorPipeline(InputPipeline):
         )
 
     def _flow(self, directory: Path, classes: tuple[str, ...], *, augment: bool, batch: int, seed: int) -> Any:
-        return self._generator(augment).flow_from_directory(
+        """``flow_from_directory``, listing the suffixes of :data:`framework.images.IMAGE_SUFFIXES`.
+
+        Keras' own ``white_list_formats`` (png, jpg, jpeg, bmp, ppm, tif, tiff) would skip
+        GIFs that the dataset checks and tf-data count, so the iterator is built with ours.
+        """
+        from keras.src.legacy.preprocessing.image import DirectoryIterator
+
+        class _Iterator(DirectoryIterator):
+            white_list_formats = IMAGE_FORMATS
+
+        list_images(directory, classes)  # a clear error for a missing or empty class folder
+        generator = self._generator(augment)
+        return _Iterator(
             str(directory),
+            generator,
             target_size=tuple(self.params.image_size),
             color_mode="rgb",
             classes=list(classes),
@@ -116,7 +130,9 @@ class ImageDataGeneratorPipeline(InputPipeline):
             batch_size=batch,
             shuffle=augment,
             seed=seed,
+            data_format=generator.data_format,
             interpolation="nearest",
+            dtype=generator.dtype,
         )
 
     def _dataset(self, iterator: Any, *, cycle_from_start: bool, classes: int) -> Any:

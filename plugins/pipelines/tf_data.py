@@ -29,7 +29,6 @@ from pydantic import Field, PositiveInt, model_validator
 from framework import Flows, ImageFolders, InputPipeline, UserError
 from plugins.pipelines.augment import augment_batch
 from plugins.pipelines.common import (
-    KERAS_IMAGE_FORMATS,
     LabelledFiles,
     PipelineParams,
     check_class_mode,
@@ -40,9 +39,6 @@ from plugins.pipelines.common import (
 
 if TYPE_CHECKING:
     import numpy as np
-
-#: Formats ``tf.io.decode_image`` reads (flow_from_directory also lists ppm and tif).
-TF_IMAGE_FORMATS = ("png", "jpg", "jpeg", "bmp")
 
 #: ImageDataGenerator / flow_from_directory options tf-data has no equivalent for.
 UNSUPPORTED_OPTIONS = (
@@ -97,8 +93,18 @@ def _pil_nearest(tf: Any, size: Any, target: int) -> Any:
     return tf.minimum(tf.cast(tf.math.cumsum(steps), tf.int32), tf.cast(size, tf.int32) - 1)
 
 
+def _file_key(path: Path) -> str:
+    """What identifies one file's content in the on-disk cache key: path, size and mtime.
+
+    A file replaced under the same name gets another size or modification time, so the
+    cache made from the old pixels is not reused.
+    """
+    stat = path.stat()
+    return f"{path}\t{stat.st_size}\t{stat.st_mtime_ns}"
+
+
 def _decode(tf: Any, data: Any, height: int, width: int) -> Any:
-    """PNG/JPEG/BMP bytes -> uint8 ``[height, width, 3]`` exactly like Keras' ``load_img``.
+    """PNG/JPEG/BMP/GIF bytes -> uint8 ``[height, width, 3]`` exactly like Keras' ``load_img``.
 
     ``channels=3`` drops alpha without compositing (as PIL ``convert("RGB")``) and
     expands grey; the resize picks the same pixels as PIL's NEAREST (identity when
@@ -124,14 +130,8 @@ class TfDataPipeline(InputPipeline):
         return (height, width, 3)
 
     def _files(self, root: Path, class_names: tuple[str, ...]) -> LabelledFiles:
+        # Every suffix listed (framework.images.IMAGE_SUFFIXES) is one tf.io.decode_image reads.
         files = list_images(root, class_names)
-        others = [path for path in files.paths if not path.name.lower().endswith(TF_IMAGE_FORMATS)]
-        if others:
-            raise UserError(
-                f"tf-data reads {', '.join(TF_IMAGE_FORMATS)} images only, but {others[0]} "
-                f"({len(others)} such file(s)) is one of {', '.join(KERAS_IMAGE_FORMATS)}; "
-                'convert them or use provider = "image-data-generator".'
-            )
         if not files.paths:
             raise UserError(f"No images found under {root} for classes {list(class_names)}.")
         return files
@@ -153,7 +153,7 @@ class TfDataPipeline(InputPipeline):
             return dataset
         folder = Path(self.params.cache).expanduser()
         folder.mkdir(parents=True, exist_ok=True)
-        key = hashlib.sha256("\n".join([f"{height}x{width}", *map(str, files.paths)]).encode()).hexdigest()[:16]
+        key = hashlib.sha256("\n".join([f"{height}x{width}", *map(_file_key, files.paths)]).encode()).hexdigest()[:16]
         return dataset.cache(str(folder / f"{split}-{key}"))
 
     def _batched(

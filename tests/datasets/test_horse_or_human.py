@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -53,13 +54,38 @@ def test_downloads_extracts_and_reuses_cache(server, tiny, tmp_path: Path, conte
     assert not (images.train_dir / "__MACOSX").exists()
     marker = json.loads((folder / ".complete.json").read_text())
     assert marker["counts"]["train"] == {"horses": 3, "humans": 4}
-    assert sorted(p.name for p in folder.iterdir()) == [".complete.json", "train", "validation"]  # zips deleted
+    assert sorted(p.name for p in folder.iterdir()) == [".complete.json", ".lock", "train", "validation"]  # zips gone
     assert len(server.state.log) == 2
 
     server.state.log.clear()
     again = build_horse_or_human(params, context, spec=tiny.spec(server.url))
     assert again == images
     assert server.state.log == []  # the cache did not touch the network
+
+
+def test_concurrent_first_runs_download_once(server, tiny, tmp_path: Path, context, output) -> None:
+    _serve(server, tiny)
+    server.state.stall_once["horse-or-human.zip"] = 0.5  # the first run holds the lock while the second arrives
+    params = HorseOrHumanParams(data_dir=tmp_path / "data", **FAST)
+    results: list[object] = [None, None]
+
+    def run(index: int) -> None:
+        try:
+            results[index] = build_horse_or_human(params, context, spec=tiny.spec(server.url))
+        except BaseException as error:  # reported by the assertions below
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    first, second = results
+    assert not isinstance(first, BaseException) and not isinstance(second, BaseException), results
+    assert first == second
+    assert sorted(name for name, _ in server.state.log) == ["horse-or-human.zip", "validation-horse-or-human.zip"]
+    assert "another process is preparing" in output.getvalue()
+    assert _counts(first.train_dir) == {"horses": 3, "humans": 4}
 
 
 def test_ready_cache_works_offline(server, tiny, tmp_path: Path, output) -> None:

@@ -25,6 +25,12 @@ def write_split(root: Path, counts: dict[str, int], size: tuple[int, int], seed:
             Image.fromarray(pixels, "RGBA").save(root / name / f"{name}-{i:02d}.png")
 
 
+@pytest.fixture(name="write_split")
+def write_split_fixture() -> Callable[[Path, dict[str, int], tuple[int, int], int], None]:
+    """The :func:`write_split` helper, for test modules."""
+    return write_split
+
+
 @pytest.fixture(scope="session")
 def tiny_folders(tmp_path_factory: pytest.TempPathFactory) -> ImageFolders:
     """9 training images (5 horses, 4 humans) and 5 validation images, 32x32 RGBA."""

@@ -5,14 +5,16 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+from PIL import Image
 from pydantic import ValidationError
 
-from framework import UserError
-from plugins.pipelines.common import list_images, resolve_steps
+from framework import ImageFolders, UserError, images
+from plugins.pipelines.common import check_class_mode, list_images, resolve_steps
 from plugins.pipelines.hooks import hoh_pipeline_providers
-from plugins.pipelines.image_data_generator import ImageDataGeneratorParams
-from plugins.pipelines.tf_data import TfDataParams
+from plugins.pipelines.image_data_generator import ImageDataGeneratorParams, build_image_data_generator
+from plugins.pipelines.tf_data import TfDataParams, build_tf_data
 
 
 def test_importing_the_plugin_does_not_import_tensorflow() -> None:
@@ -74,3 +76,78 @@ def test_list_images_orders_like_flow_from_directory(tiny_folders) -> None:
 def test_resolve_steps() -> None:
     assert resolve_steps(1027, 128, None) == 9
     assert resolve_steps(1027, 128, 8) == 8
+
+
+def _gif_and_png_tree(root, write_split) -> ImageFolders:
+    """horses/*.png and humans/*.gif (one of them in a sub-folder), like a real mixed dataset."""
+    write_split(root, {"horses": 3}, (32, 32), seed=7)
+    (root / "humans" / "more").mkdir(parents=True)
+    for i, folder in enumerate([root / "humans", root / "humans", root / "humans" / "more"]):
+        Image.new("RGB", (32, 32), (40 * i, 200, 100)).save(folder / f"human-{i}.gif")
+    return ImageFolders(root, None, ("horses", "humans"))
+
+
+def test_one_list_of_image_suffixes() -> None:
+    from framework import preview
+    from plugins.datasets import image_folder
+
+    assert {".png", ".jpg", ".jpeg", ".bmp", ".gif"} == images.IMAGE_SUFFIXES
+    assert preview.IMAGE_SUFFIXES is images.IMAGE_SUFFIXES
+    assert image_folder.IMAGE_SUFFIXES is images.IMAGE_SUFFIXES
+
+
+@pytest.mark.parametrize("build", [build_tf_data, build_image_data_generator])
+def test_gif_classes_are_read_by_both_pipelines(tmp_path, write_split, build) -> None:
+    folders = _gif_and_png_tree(tmp_path / "train", write_split)
+    params_type = TfDataParams if build is build_tf_data else ImageDataGeneratorParams
+    p = build(params_type(image_size=(32, 32), batch_size=6))
+    flows = p.flows(folders, seed=1, steps_per_epoch=None, validation_steps=None)
+    assert flows.train_count == 6
+    _, y = next(iter(flows.train))
+    assert sorted(y.numpy().tolist()) == [0, 0, 0, 1, 1, 1]
+    gif = p.load_images([tmp_path / "train" / "humans" / "human-1.gif"])[0]
+    np.testing.assert_allclose(gif[0, 0], np.array([40, 200, 100]) / 255, atol=1e-6)
+
+
+def test_list_images_matches_flow_from_directory(tmp_path, write_split) -> None:
+    from keras.src.legacy.preprocessing.image import DirectoryIterator, ImageDataGenerator
+
+    folders = _gif_and_png_tree(tmp_path / "train", write_split)
+    (tmp_path / "train" / "humans" / "a-sub").mkdir()
+    Image.new("RGB", (8, 8)).save(tmp_path / "train" / "humans" / "a-sub" / "z.PNG")
+    (tmp_path / "train" / "humans" / "notes.txt").write_text("not an image")
+
+    class Iterator(DirectoryIterator):
+        white_list_formats = images.IMAGE_FORMATS
+
+    keras_files = Iterator(str(folders.train_dir), ImageDataGenerator(), classes=list(folders.class_names)).filepaths
+    ours = list_images(folders.train_dir, folders.class_names)
+    assert [str(p) for p in ours.paths] == keras_files
+    assert ours.labels == (0, 0, 0, 1, 1, 1, 1)
+    assert images.list_images(folders.train_dir / "humans") == list(ours.paths[3:])
+    # The image-folder check and `hoh data info` count the same files.
+    from plugins.datasets.image_folder import count_images
+
+    assert count_images(folders.train_dir) == {"horses": 3, "humans": 4}
+
+
+def test_a_class_without_images_is_a_clear_error(tmp_path, write_split) -> None:
+    write_split(tmp_path / "train", {"horses": 2}, (32, 32), seed=8)
+    (tmp_path / "train" / "humans").mkdir()
+    (tmp_path / "train" / "humans" / "photo.webp").write_bytes(b"not listed")
+    with pytest.raises(UserError, match=r"Class 'humans' has no image files in .*train/humans .*split .*train"):
+        list_images(tmp_path / "train", ("horses", "humans"))
+    folders = ImageFolders(tmp_path / "train", None, ("horses", "humans"))
+    for p in (build_tf_data(TfDataParams()), build_image_data_generator(ImageDataGeneratorParams())):
+        with pytest.raises(UserError, match="Class 'humans' has no image files"):
+            p.flows(folders, seed=1, steps_per_epoch=None, validation_steps=None)
+
+
+def test_check_class_mode() -> None:
+    check_class_mode("binary", ("a", "b"))
+    check_class_mode("categorical", ("a", "b", "c"))
+    with pytest.raises(UserError, match=r'2 classes use class_mode = "binary" \(one sigmoid unit\)'):
+        check_class_mode("categorical", ("a", "b"))
+    for names in [("a",), ("a", "b", "c")]:
+        with pytest.raises(UserError, match=r'needs exactly 2 classes.*set class_mode = "categorical"'):
+            check_class_mode("binary", names)

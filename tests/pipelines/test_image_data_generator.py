@@ -80,6 +80,11 @@ def test_binary_needs_two_classes(tiny_folders) -> None:
         pipeline().flows(three, seed=1, steps_per_epoch=None, validation_steps=None)
 
 
+def test_categorical_with_two_classes_is_refused(tiny_folders) -> None:
+    with pytest.raises(UserError, match=r'2 classes use class_mode = "binary" \(one sigmoid unit\)'):
+        pipeline(class_mode="categorical").flows(tiny_folders, seed=1, steps_per_epoch=None, validation_steps=None)
+
+
 def test_load_images(tiny_folders, not_an_image) -> None:
     p = pipeline()
     paths = sorted((tiny_folders.train_dir / "horses").iterdir())[:2]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from PIL import Image
 from pydantic import ValidationError
 
-from framework import UserError
+from framework import ImageFolders, UserError
 from plugins.pipelines.tf_data import TfDataParams, build_tf_data
 
 
@@ -80,18 +83,45 @@ def test_options_without_equivalent_are_refused(option: dict) -> None:
         TfDataParams(**option)
 
 
-def test_categorical_labels(tiny_folders) -> None:
+def test_categorical_labels(tmp_path, write_split) -> None:
+    write_split(tmp_path / "val", {"a": 2, "b": 1, "c": 2}, (32, 32), seed=4)
+    folders = ImageFolders(tmp_path / "val", tmp_path / "val", ("a", "b", "c"))
     flows = pipeline(validation_batch_size=5, class_mode="categorical").flows(
-        tiny_folders, seed=1, steps_per_epoch=None, validation_steps=None
+        folders, seed=1, steps_per_epoch=None, validation_steps=None
     )
     _, y = next(iter(flows.validation))
-    assert y.numpy().tolist() == [[1, 0]] * 3 + [[0, 1]] * 2
+    assert y.numpy().tolist() == [[1, 0, 0]] * 2 + [[0, 1, 0]] + [[0, 0, 1]] * 2
+
+
+def test_disk_cache_notices_replaced_images(tmp_path, write_split) -> None:
+    write_split(tmp_path / "train", {"horses": 1, "humans": 1}, (32, 32), seed=5)
+    folders = ImageFolders(tmp_path / "train", None, ("horses", "humans"))
+    p = pipeline(batch_size=2, validation_batch_size=2, cache=str(tmp_path / "cache"))
+
+    def pixels() -> np.ndarray:
+        flows = p.flows(folders, seed=1, steps_per_epoch=None, validation_steps=None)
+        x, y = next(iter(flows.train))
+        return x.numpy()[np.argsort(y.numpy())]
+
+    before = pixels()
+    path = tmp_path / "train" / "horses" / "horses-00.png"
+    stat = path.stat()
+    Image.new("RGB", (32, 32), (255, 0, 0)).save(path)  # same name, other pixels
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    after = pixels()
+    np.testing.assert_allclose(after[0], np.broadcast_to(np.array([1.0, 0, 0], np.float32), (32, 32, 3)), atol=1e-6)
+    np.testing.assert_array_equal(after[1], before[1])
 
 
 def test_binary_needs_two_classes(tiny_folders) -> None:
     three = type(tiny_folders)(tiny_folders.train_dir, None, ("horses", "humans", "zebras"))
     with pytest.raises(UserError, match="categorical"):
         pipeline().flows(three, seed=1, steps_per_epoch=None, validation_steps=None)
+
+
+def test_categorical_with_two_classes_is_refused(tiny_folders) -> None:
+    with pytest.raises(UserError, match=r'2 classes use class_mode = "binary" \(one sigmoid unit\)'):
+        pipeline(class_mode="categorical").flows(tiny_folders, seed=1, steps_per_epoch=None, validation_steps=None)
 
 
 def test_load_images(tiny_folders, not_an_image) -> None:
