@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, PositiveInt, field_validator
 
-from framework import Params, UserError
+from framework import InputPipeline, Params, UserError
 from framework import images as framework_images
 
 FillMode = Literal["nearest", "constant", "reflect", "wrap"]
@@ -151,3 +151,15 @@ def unreadable(path: Path | str, error: BaseException) -> ValueError:
         return ValueError(f"{path} does not exist")
     reason = str(error).split(" <_io.")[0]  # PIL names the in-memory buffer it read from, not the file
     return ValueError(f"{path} is not a readable image ({reason}); use PNG, JPEG, BMP or GIF files")
+
+
+class SizedPipeline(InputPipeline):
+    """Base of the built-in pipelines: RGB images of ``params.image_size``."""
+
+    def __init__(self, params: PipelineParams) -> None:
+        self.params = params
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        height, width = self.params.image_size
+        return (height, width, 3)

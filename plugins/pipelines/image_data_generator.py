@@ -34,9 +34,16 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
-from framework import Flows, ImageFolders, InputPipeline
+from framework import Flows, ImageFolders
 from framework.images import IMAGE_FORMATS
-from plugins.pipelines.common import PipelineParams, check_class_mode, list_images, resolve_steps, unreadable
+from plugins.pipelines.common import (
+    PipelineParams,
+    SizedPipeline,
+    check_class_mode,
+    list_images,
+    resolve_steps,
+    unreadable,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -78,16 +85,10 @@ def _stream(iterator: Any, cycle_from_start: bool) -> Iterator[tuple[Any, Any]]:
         yield batch
 
 
-class ImageDataGeneratorPipeline(InputPipeline):
+class ImageDataGeneratorPipeline(SizedPipeline):
     """``ImageDataGenerator.flow_from_directory`` with exact steps per epoch."""
 
-    def __init__(self, params: ImageDataGeneratorParams) -> None:
-        self.params = params
-
-    @property
-    def input_shape(self) -> tuple[int, int, int]:
-        height, width = self.params.image_size
-        return (height, width, 3)
+    params: ImageDataGeneratorParams
 
     def _generator(self, augment: bool) -> Any:
         from keras.src.legacy.preprocessing.image import ImageDataGenerator

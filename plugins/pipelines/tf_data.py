@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, PositiveInt, model_validator
 
-from framework import Flows, ImageFolders, InputPipeline, UserError
+from framework import Flows, ImageFolders, UserError
 from plugins.pipelines.augment import augment_batch
 from plugins.pipelines.common import (
     LabelledFiles,
     PipelineParams,
+    SizedPipeline,
     check_class_mode,
     list_images,
     resolve_steps,
@@ -118,16 +119,10 @@ def _decode(tf: Any, data: Any, height: int, width: int) -> Any:
     return image
 
 
-class TfDataPipeline(InputPipeline):
+class TfDataPipeline(SizedPipeline):
     """Cached, shuffled, prefetched ``tf.data`` batches with exact steps per epoch."""
 
-    def __init__(self, params: TfDataParams) -> None:
-        self.params = params
-
-    @property
-    def input_shape(self) -> tuple[int, int, int]:
-        height, width = self.params.image_size
-        return (height, width, 3)
+    params: TfDataParams
 
     def _files(self, root: Path, class_names: tuple[str, ...]) -> LabelledFiles:
         # Every suffix listed (framework.images.IMAGE_SUFFIXES) is one tf.io.decode_image reads.
