@@ -4,11 +4,28 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
+import sys
+import traceback
 from pathlib import Path
+from typing import NoReturn
 
 from framework.cli.loading import load_from_args
-from framework.cli.output import stdout_console
+from framework.cli.output import print_error, stdout_console
 from framework.errors import UserError
+
+
+def _exit_now(code: int) -> NoReturn:
+    """End the process at once once training has started and failed or was interrupted.
+
+    TensorFlow can deadlock while tearing down an input pipeline whose worker thread is
+    waiting for the GIL (``Dataset.from_generator`` behind Keras' prefetch): an
+    interrupted run then hangs instead of exiting. Everything hoh writes is complete at
+    this point (atomic writes; ``hoh_on_run_error`` hooks have run), so nothing is lost.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -43,7 +60,15 @@ def run_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         hint = f"continue with: hoh-run --resume {run_dir}" if resumable else f"what was recorded is in {run_dir}"
         console.print(f"\nInterrupted; {hint}", soft_wrap=True)
-        return 130
+        _exit_now(130)
+    except UserError as error:
+        if getattr(args, "debug", False):
+            raise
+        print_error(str(error))
+        _exit_now(error.exit_code)
+    except Exception:
+        traceback.print_exc()
+        _exit_now(1)
     final = result.history[-1] if result.history else {}
     shown = ", ".join(f"{k} {v:.4f}" for k, v in final.items() if k not in {"epoch", "seconds"})
     console.print(f"Finished {len(result.history)} epochs. {shown}", soft_wrap=True)
