@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from framework.cli.loading import load_from_args
-from framework.cli.output import print_error, stdout_console
+from framework.cli.output import stdout_console
 from framework.errors import UserError
 
 
@@ -61,12 +61,11 @@ def run_command(args: argparse.Namespace) -> int:
         hint = f"continue with: hoh-run --resume {run_dir}" if resumable else f"what was recorded is in {run_dir}"
         console.print(f"\nInterrupted; {hint}", soft_wrap=True)
         _exit_now(130)
-    except UserError as error:
+    except UserError:
+        raise  # found before or while setting up training: a plain exit is safe
+    except Exception:
         if getattr(args, "debug", False):
             raise
-        print_error(str(error))
-        _exit_now(error.exit_code)
-    except Exception:
         traceback.print_exc()
         _exit_now(1)
     final = result.history[-1] if result.history else {}
