@@ -113,8 +113,13 @@ def _decode(tf: Any, data: Any, height: int, width: int) -> Any:
     """
     image = tf.io.decode_image(data, channels=3, expand_animations=False, dtype=tf.uint8)
     shape = tf.shape(image)
-    image = tf.gather(image, _pil_nearest(tf, shape[0], height), axis=0)
-    image = tf.gather(image, _pil_nearest(tf, shape[1], width), axis=1)
+
+    def resized() -> Any:
+        rows = tf.gather(image, _pil_nearest(tf, shape[0], height), axis=0)
+        return tf.gather(rows, _pil_nearest(tf, shape[1], width), axis=1)
+
+    same_size = tf.logical_and(tf.equal(shape[0], height), tf.equal(shape[1], width))
+    image = tf.cond(same_size, lambda: image, resized)  # no copies when the size already matches
     image.set_shape((height, width, 3))
     return image
 
