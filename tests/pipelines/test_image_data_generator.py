@@ -5,9 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pytest
 
-from framework import UserError
 from plugins.pipelines.image_data_generator import ImageDataGeneratorParams, build_image_data_generator
 
 
@@ -72,23 +70,3 @@ def test_training_stream_is_deterministic(tiny_folders) -> None:
     a, b, c = first(5), first(5), first(6)
     assert all(np.array_equal(u, v) for u, v in zip(a, b, strict=True))
     assert not np.array_equal(a[0], c[0])
-
-
-def test_binary_needs_two_classes(tiny_folders) -> None:
-    three = type(tiny_folders)(tiny_folders.train_dir, None, ("horses", "humans", "zebras"))
-    with pytest.raises(UserError, match="categorical"):
-        pipeline().flows(three, seed=1, steps_per_epoch=None, validation_steps=None)
-
-
-def test_categorical_with_two_classes_is_refused(tiny_folders) -> None:
-    with pytest.raises(UserError, match=r'2 classes use class_mode = "binary" \(one sigmoid unit\)'):
-        pipeline(class_mode="categorical").flows(tiny_folders, seed=1, steps_per_epoch=None, validation_steps=None)
-
-
-def test_load_images(tiny_folders, not_an_image) -> None:
-    p = pipeline()
-    paths = sorted((tiny_folders.train_dir / "horses").iterdir())[:2]
-    batch = p.load_images(paths)
-    assert batch.shape == (2, 32, 32, 3) and batch.dtype == np.float32
-    with pytest.raises(ValueError, match=r"broken\.png"):
-        p.load_images([paths[0], not_an_image])

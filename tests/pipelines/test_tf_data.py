@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from pydantic import ValidationError
 
-from framework import ImageFolders, UserError
+from framework import ImageFolders
 from plugins.pipelines.tf_data import TfDataParams, build_tf_data
 
 
@@ -111,23 +111,3 @@ def test_disk_cache_notices_replaced_images(tmp_path, write_split) -> None:
     after = pixels()
     np.testing.assert_allclose(after[0], np.broadcast_to(np.array([1.0, 0, 0], np.float32), (32, 32, 3)), atol=1e-6)
     np.testing.assert_array_equal(after[1], before[1])
-
-
-def test_binary_needs_two_classes(tiny_folders) -> None:
-    three = type(tiny_folders)(tiny_folders.train_dir, None, ("horses", "humans", "zebras"))
-    with pytest.raises(UserError, match="categorical"):
-        pipeline().flows(three, seed=1, steps_per_epoch=None, validation_steps=None)
-
-
-def test_categorical_with_two_classes_is_refused(tiny_folders) -> None:
-    with pytest.raises(UserError, match=r'2 classes use class_mode = "binary" \(one sigmoid unit\)'):
-        pipeline(class_mode="categorical").flows(tiny_folders, seed=1, steps_per_epoch=None, validation_steps=None)
-
-
-def test_load_images(tiny_folders, not_an_image) -> None:
-    p = pipeline()
-    paths = sorted((tiny_folders.train_dir / "horses").iterdir())[:2]
-    batch = p.load_images(paths)
-    assert batch.shape == (2, 32, 32, 3) and batch.dtype == np.float32
-    with pytest.raises(ValueError, match=r"broken\.png"):
-        p.load_images([paths[0], not_an_image])

@@ -1,0 +1,41 @@
+"""What both built-in pipelines must do alike: class-mode checks and load_images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from framework import UserError
+from plugins.pipelines.image_data_generator import ImageDataGeneratorParams, build_image_data_generator
+from plugins.pipelines.tf_data import TfDataParams, build_tf_data
+
+BUILDERS = {
+    "image-data-generator": (build_image_data_generator, ImageDataGeneratorParams),
+    "tf-data": (build_tf_data, TfDataParams),
+}
+
+
+@pytest.fixture(params=sorted(BUILDERS))
+def pipeline(request):
+    build, params = BUILDERS[request.param]
+    return lambda **extra: build(params(image_size=(32, 32), **extra))
+
+
+def test_binary_needs_two_classes(pipeline, tiny_folders) -> None:
+    three = type(tiny_folders)(tiny_folders.train_dir, None, ("horses", "humans", "zebras"))
+    with pytest.raises(UserError, match="categorical"):
+        pipeline().flows(three, seed=1, steps_per_epoch=None, validation_steps=None)
+
+
+def test_categorical_with_two_classes_is_refused(pipeline, tiny_folders) -> None:
+    with pytest.raises(UserError, match=r'2 classes use class_mode = "binary" \(one sigmoid unit\)'):
+        pipeline(class_mode="categorical").flows(tiny_folders, seed=1, steps_per_epoch=None, validation_steps=None)
+
+
+def test_load_images(pipeline, tiny_folders, not_an_image) -> None:
+    p = pipeline()
+    paths = sorted((tiny_folders.train_dir / "horses").iterdir())[:2]
+    batch = p.load_images(paths)
+    assert batch.shape == (2, 32, 32, 3) and batch.dtype == np.float32
+    with pytest.raises(ValueError, match=r"broken\.png"):
+        p.load_images([paths[0], not_an_image])
