@@ -14,11 +14,6 @@ from framework.providers import ImageFolders
 THUMBNAIL_SIZE = 256
 
 
-def class_images(folder: Path) -> list[Path]:
-    """Image files of a class folder, as the pipelines list them (:func:`framework.images.list_images`)."""
-    return list_images(folder)
-
-
 def write_preview(
     images: ImageFolders,
     path: Path,
@@ -57,7 +52,7 @@ def write_preview(
     chosen: list[tuple[str, Path]] = []
     for name in images.class_names:
         folder = images.train_dir / name
-        files = class_images(folder) if folder.is_dir() else []
+        files = list_images(folder)  # as the pipelines list them; none for a missing folder
         if not files:
             raise UserError(
                 f"class {name!r} has no images in {folder} "
