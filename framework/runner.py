@@ -12,7 +12,7 @@ from typing import Any
 from rich.console import Console
 
 from framework.atomic import write_json, write_text, write_with
-from framework.config.loader import Choice, Loaded, load_experiment
+from framework.config.loader import Choice, Experiment, Loaded, load_experiment
 from framework.environment import describe_environment
 from framework.errors import UserError
 from framework.providers import DatasetContext, Flows, Kind, ModelSpec, RunContext
@@ -48,6 +48,11 @@ def _absolute_plugins(loaded: Loaded) -> dict[str, Any]:
             str((source.parent / p).resolve()) if p.endswith(".py") else p for p in data["experiment"]["plugins"]
         ]
     return data
+
+
+def can_resume(experiment: Experiment) -> bool:
+    """Whether runs of ``experiment`` save the training state that ``--resume`` needs."""
+    return any(c.provider == RESUME_CALLBACK for c in experiment.callbacks)
 
 
 def _callbacks(loaded: Loaded, run: RunContext) -> list[Any]:
@@ -112,7 +117,7 @@ def resume_experiment(
     if (run_dir / MODEL_FILE).exists():
         raise UserError(f"run {run_dir} is finished already ({MODEL_FILE} exists); start a new run instead.")
     loaded = load_experiment(source, autoload=autoload)
-    if all(c.provider != RESUME_CALLBACK for c in loaded.experiment.callbacks):
+    if not can_resume(loaded.experiment):
         raise UserError(
             f"run {run_dir} cannot be resumed: its experiment has no [[callbacks]] provider = "
             f"{RESUME_CALLBACK!r}, so no training state was saved. Add it to the experiment file for future runs."

@@ -30,7 +30,7 @@ def _exit_now(code: int) -> NoReturn:
 
 def run_command(args: argparse.Namespace) -> int:
     from framework.cli.quiet_tensorflow import import_tensorflow_quietly
-    from framework.runner import RESUME_CALLBACK, new_run_dir_for, resume_experiment, run_experiment
+    from framework.runner import can_resume, new_run_dir_for, resume_experiment, run_experiment
 
     console = stdout_console()
     if args.resume:
@@ -54,7 +54,7 @@ def run_command(args: argparse.Namespace) -> int:
         run_dir = new_run_dir_for(loaded, Path(args.run_dir) if args.run_dir else None)
         console.print(f"Run folder: [bold]{run_dir}[/]", soft_wrap=True)
         train = functools.partial(run_experiment, loaded, run_dir=run_dir, console=console, offline=args.offline)
-        resumable = any(c.provider == RESUME_CALLBACK for c in loaded.experiment.callbacks)
+        resumable = can_resume(loaded.experiment)
     try:
         result = train()
     except KeyboardInterrupt:
