@@ -27,3 +27,12 @@ class ExperimentError(UserError):
         self.problems = problems
         count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
         super().__init__(f"{source} is not a valid experiment ({count}):\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class EnvironmentProblem(UserError):
+    """The machine, not the input, is at fault: a missing optional package, a disk, a permission.
+
+    Printed like a :class:`UserError`, but the exit code is 1.
+    """
+
+    exit_code = 1

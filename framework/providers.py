@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     import numpy as np
     from rich.console import Console
 
+    from framework.inference.preprocessing import Preprocessing
+
 
 class Kind(enum.Enum):
     """The parts of an experiment that providers fill, with their hook and section."""
@@ -185,6 +187,15 @@ class InputPipeline(abc.ABC):
         Raises:
             ValueError: naming the file, when one is not a readable image.
         """
+
+    def preprocessing(self) -> Preprocessing | None:
+        """What :meth:`load_images` does, as data, or ``None`` when it cannot be described so.
+
+        The runner records it in the run folder, so that ``hoh predict``, ``hoh evaluate``
+        and ``hoh export`` work without this pipeline's plugin. A pipeline that returns
+        ``None`` is needed (installed) whenever its runs are used for inference.
+        """
+        return None
 
 
 @dataclass(frozen=True)

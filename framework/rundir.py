@@ -16,6 +16,12 @@ SUMMARY_FILE = "summary.txt"
 MODEL_FILE = "model.keras"
 CLASSES_FILE = "classes.json"
 EVALUATION_FILE = "evaluation.json"
+INFERENCE_FILE = "inference.json"
+"""What inference needs besides the model: preprocessing, the model's plugin, the data folders."""
+CHECKPOINTS_DIR = "checkpoints"
+"""Where callbacks keep ``<name>.keras`` models (``hoh evaluate --checkpoint NAME`` reads them)."""
+REPORT_DIR = "evaluation"
+"""Where ``hoh evaluate`` (and ``[training] report = true``) writes the evaluation report."""
 
 
 def new_run_dir(output: Path, name: str, explicit: Path | None = None) -> Path:

@@ -12,6 +12,7 @@ from typing import Any, Literal, Self
 from pydantic import Field, PositiveInt, model_validator
 
 from framework import Params, Provider, RunContext, UserError, hookimpl
+from framework.rundir import CHECKPOINTS_DIR
 
 PROGRESS_KEY = "rich-progress"
 """Key of ``run.extras`` under which the factory keeps the progress callback (closed on errors)."""
@@ -92,7 +93,7 @@ def build_checkpoint(params: CheckpointParams, run: RunContext) -> Any:
     from plugins.callbacks.checkpoint import BestAndLastCheckpoint
 
     return BestAndLastCheckpoint(
-        run.run_dir / "checkpoints",
+        run.run_dir / CHECKPOINTS_DIR,
         monitor=params.monitor,
         mode=params.mode,
         save_best=params.save_best,

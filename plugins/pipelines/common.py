@@ -14,6 +14,7 @@ from pydantic import Field, PositiveInt, field_validator
 
 from framework import InputPipeline, Params, UserError
 from framework import images as framework_images
+from framework.inference.preprocessing import Preprocessing
 
 FillMode = Literal["nearest", "constant", "reflect", "wrap"]
 
@@ -145,14 +146,6 @@ def resolve_steps(count: int, batch_size: int, steps: int | None) -> int:
     return max(1, math.ceil(count / batch_size))
 
 
-def unreadable(path: Path | str, error: BaseException) -> ValueError:
-    """The error ``load_images`` raises for a file that is not a readable image."""
-    if isinstance(error, FileNotFoundError):
-        return ValueError(f"{path} does not exist")
-    reason = str(error).split(" <_io.")[0]  # PIL names the in-memory buffer it read from, not the file
-    return ValueError(f"{path} is not a readable image ({reason}); use PNG, JPEG, BMP or GIF files")
-
-
 class SizedPipeline(InputPipeline):
     """Base of the built-in pipelines: RGB images of ``params.image_size``."""
 
@@ -163,3 +156,8 @@ class SizedPipeline(InputPipeline):
     def input_shape(self) -> tuple[int, int, int]:
         height, width = self.params.image_size
         return (height, width, 3)
+
+    def preprocessing(self) -> Preprocessing:
+        """Nearest-neighbour resize to ``image_size``, RGB (alpha dropped), times ``rescale``."""
+        height, width = self.params.image_size
+        return Preprocessing(image_size=(height, width), rescale=self.params.rescale)

@@ -36,13 +36,13 @@ from pydantic import Field, field_validator
 
 from framework import Flows, ImageFolders
 from framework.images import IMAGE_FORMATS
+from framework.inference.preprocessing import load_images
 from plugins.pipelines.common import (
     PipelineParams,
     SizedPipeline,
     check_class_mode,
     list_images,
     resolve_steps,
-    unreadable,
 )
 
 if TYPE_CHECKING:
@@ -189,18 +189,8 @@ class ImageDataGeneratorPipeline(SizedPipeline):
         )
 
     def load_images(self, paths: Sequence[Path]) -> np.ndarray:
-        import numpy as np
-        from keras.utils import img_to_array, load_img
-
-        height, width = self.params.image_size
-        out = np.empty((len(paths), height, width, 3), dtype=np.float32)
-        for i, path in enumerate(paths):
-            try:
-                image = load_img(path, color_mode="rgb", target_size=(height, width), interpolation="nearest")
-            except Exception as error:  # PIL raises several types for bad files
-                raise unreadable(path, error) from error
-            out[i] = img_to_array(image, dtype="float32") * np.float32(self.params.rescale)
-        return out
+        # Keras' load_img(color_mode="rgb", interpolation="nearest") with Pillow, as the flows read files.
+        return load_images(paths, self.preprocessing())
 
 
 def build_image_data_generator(params: ImageDataGeneratorParams) -> ImageDataGeneratorPipeline:

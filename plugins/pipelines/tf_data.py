@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, PositiveInt, model_validator
 
 from framework import Flows, ImageFolders, UserError
+from framework.inference.preprocessing import unreadable
 from plugins.pipelines.augment import augment_batch
 from plugins.pipelines.common import (
     LabelledFiles,
@@ -35,7 +36,6 @@ from plugins.pipelines.common import (
     check_class_mode,
     list_images,
     resolve_steps,
-    unreadable,
 )
 
 if TYPE_CHECKING:

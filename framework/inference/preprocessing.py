@@ -1,0 +1,103 @@
+"""How image files become model input, described as data so a run can be used without its pipeline.
+
+An input pipeline states its inference preprocessing as a :class:`Preprocessing`
+(see :meth:`framework.providers.InputPipeline.preprocessing`); the runner records it in the
+run's ``inference.json``, and :func:`load_images` applies it with Pillow alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """What is done to an image file before the model sees it (no augmentation).
+
+    Attributes:
+        image_size: ``(height, width)`` images are resized to.
+        rescale: Pixel values (0-255) are multiplied by this.
+        resize: Resampling when the size differs; ``"nearest"`` picks the pixels Pillow's
+            ``Image.resize(..., NEAREST)`` picks (as Keras' ``load_img``).
+        color_mode: ``"rgb"``: grey and palette images are converted, alpha is dropped.
+    """
+
+    image_size: tuple[int, int]
+    rescale: float = 1 / 255
+    resize: Literal["nearest"] = "nearest"
+    color_mode: Literal["rgb"] = "rgb"
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """Shape of one image as the model sees it: ``(height, width, 3)``."""
+        return (*self.image_size, 3)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["image_size"] = list(self.image_size)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Preprocessing:
+        """The inverse of :meth:`to_dict`.
+
+        Raises:
+            ValueError: when ``data`` is not a preprocessing description this version knows.
+        """
+        try:
+            height, width = (int(v) for v in data["image_size"])
+            resize, color_mode = data.get("resize", "nearest"), data.get("color_mode", "rgb")
+            if resize != "nearest" or color_mode != "rgb":
+                raise ValueError(f"resize {resize!r} / color_mode {color_mode!r} is not known to this hoh version")
+            return cls((height, width), float(data["rescale"]), resize, color_mode)
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"not a preprocessing description: {error}") from None
+
+
+def unreadable(path: Path | str, error: BaseException) -> ValueError:
+    """The error raised for a file that is not a readable image, naming the file."""
+    if isinstance(error, FileNotFoundError):
+        return ValueError(f"{path} does not exist")
+    reason = str(error).split(" <_io.")[0]  # PIL names the in-memory buffer it read from, not the file
+    return ValueError(f"{path} is not a readable image ({reason}); use PNG, JPEG, BMP or GIF files")
+
+
+def load_pixels(path: Path, image_size: tuple[int, int]) -> np.ndarray:
+    """One file as ``uint8`` RGB pixels of ``image_size``, as Keras' ``load_img(..., interpolation="nearest")``.
+
+    Raises:
+        ValueError: naming the file, when it is not a readable image.
+    """
+    import numpy as np
+    from PIL import Image
+
+    height, width = image_size
+    try:
+        with Image.open(path) as image:
+            rgb = image.convert("RGB") if image.mode != "RGB" else image
+            if rgb.size != (width, height):
+                rgb = rgb.resize((width, height), Image.Resampling.NEAREST)
+            return np.asarray(rgb, dtype=np.uint8)
+    except Exception as error:  # PIL raises many types (OSError, SyntaxError, DecompressionBombError...)
+        raise unreadable(path, error) from error
+
+
+def load_images(paths: Sequence[Path], preprocessing: Preprocessing) -> np.ndarray:
+    """Load files as a float32 batch ``(n, height, width, 3)``, exactly as the model was trained to see them.
+
+    Raises:
+        ValueError: naming the file, when one is not a readable image.
+    """
+    import numpy as np
+
+    out = np.empty((len(paths), *preprocessing.input_shape), dtype=np.float32)
+    for index, path in enumerate(paths):
+        out[index] = load_pixels(Path(path), preprocessing.image_size).astype(np.float32)
+    out *= np.float32(preprocessing.rescale)
+    return out
