@@ -43,6 +43,10 @@ class TrainingSection(BaseModel):
     )
     loss: str = Field("binary_crossentropy", min_length=1, description="Keras loss identifier.")
     metrics: list[str] = Field(default_factory=lambda: ["accuracy"], description="Keras metric identifiers.")
+    report: bool = Field(
+        False,
+        description="After training, write the evaluation report (evaluation/report.html, as hoh evaluate RUN does).",
+    )
     progress: str = Field(
         "rich-progress",
         description="Callback provider that shows progress, added with its defaults unless listed "

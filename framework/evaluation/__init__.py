@@ -1,0 +1,1 @@
+"""Evaluation reports of trained runs (``hoh evaluate``): metrics, pictures, one HTML page."""

@@ -1,0 +1,171 @@
+"""``hoh evaluate RUN [FOLDER]``: how a trained model is right and wrong, as a report with pictures.
+
+Example::
+
+    hoh evaluate runs/baseline/20261124T130000Z                     # the run's validation set
+    hoh evaluate runs/baseline/20261124T130000Z my-labelled-photos/ # one sub-folder per class
+    hoh evaluate runs/baseline/20261124T130000Z --checkpoint best   # checkpoints/best.keras
+
+writes ``RUN/evaluation/`` (``metrics.json``, PNGs, ``report.html``); another model or
+folder than the defaults writes ``RUN/evaluation-<checkpoint>-<folder>/``, or ``--output DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from framework.errors import UserError
+from framework.images import list_images
+from framework.inference import TrainedRun
+from framework.rundir import REPORT_DIR
+
+MISTAKES_SHOWN = 16
+
+
+def labelled_files(folder: Path, class_names: Sequence[str]) -> tuple[list[Path], list[int]]:
+    """Image files of ``folder/<class>/`` with their class index (the run's class folder names).
+
+    Raises:
+        UserError: when the folder is missing, has a sub-folder that is no class of the run, or no images.
+    """
+    if not folder.is_dir():
+        raise UserError(
+            f"{folder} is not a folder; give a folder with one sub-folder per class ({', '.join(class_names)})."
+        )
+    subfolders = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    unknown = [name for name in subfolders if name not in class_names]
+    if unknown:
+        raise UserError(
+            f"{folder} has sub-folders that are no class of the run: {', '.join(unknown)}. The run's classes "
+            f"are {', '.join(class_names)}; each sub-folder must be named after one."
+        )
+    paths: list[Path] = []
+    labels: list[int] = []
+    for index, name in enumerate(class_names):
+        files = list_images(folder / name)
+        paths += files
+        labels += [index] * len(files)
+    if not paths:
+        raise UserError(f"{folder} holds no images in class sub-folders ({', '.join(class_names)}).")
+    return paths, labels
+
+
+def default_output(run: TrainedRun, folder: Path | None, checkpoint: str | None) -> Path:
+    parts = [part for part in (checkpoint, folder.resolve().name if folder else None) if part]
+    return run.run_dir / (REPORT_DIR if not parts else f"{REPORT_DIR}-{'-'.join(parts)}")
+
+
+def evaluate_run(
+    run: TrainedRun,
+    folder: Path | None = None,
+    *,
+    checkpoint: str | None = None,
+    output: Path | None = None,
+    console: Console | None = None,
+) -> Path:
+    """Evaluate a run's model on a labelled folder and write the report; returns ``report.html``.
+
+    Args:
+        run: The opened run (:meth:`TrainedRun.open`, with ``checkpoint`` if one is evaluated).
+        folder: Labelled images (one sub-folder per class); by default the run's validation set.
+        checkpoint: The checkpoint ``run`` was opened with, for the report folder's name.
+        output: The report folder; see :func:`default_output`.
+
+    Raises:
+        UserError: on a missing run, model, class folder or validation set.
+    """
+    import numpy as np
+
+    from framework.evaluation import figures, metrics
+    from framework.evaluation.report import write_report
+
+    console = console or Console()
+    data = folder or run.validation_dir
+    if data is None:
+        raise UserError(
+            f"run {run.run_dir} records no validation folder (it has no validation set, or predates "
+            "inference.json): give a labelled FOLDER, with one sub-folder per class."
+        )
+    paths, labels = labelled_files(data, run.class_names)
+    with console.status(f"Evaluating {run.model_path.name} on {len(paths)} images of {data}"):
+        scores = run.predict(paths)
+    if not scores.paths:
+        raise UserError(f"none of the {len(paths)} images in {data} could be read; first: {scores.errors[0][1]}")
+    index = {path: label for path, label in zip(paths, labels, strict=True)}
+    y_true = np.array([index[path] for path in scores.paths])
+    result = metrics.evaluate(y_true, scores.probabilities, run.labels, scores.threshold)
+    predicted = scores.predicted()
+    wrong = metrics.worst_mistakes(scores.paths, y_true, scores.probabilities, predicted, run.labels)
+    out_dir = output or default_output(run, folder, checkpoint)
+    facts = {
+        "run": str(run.run_dir),
+        "model": str(run.model_path),
+        "images": f"{data} ({len(scores.paths)} images"
+        + (f", {len(scores.errors)} unreadable)" if scores.errors else ")"),
+        "classes": ", ".join(f"{i}: {label}" for i, label in enumerate(run.labels)),
+        "written": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    document: dict[str, Any] = {
+        "run": str(run.run_dir),
+        "model": str(run.model_path),
+        "data": str(data),
+        "classes": list(run.labels),
+        **result,
+        "mistakes": wrong,
+        "unreadable": [{"file": str(path), "error": message} for path, message in scores.errors],
+    }
+    drawn = {"confusion_matrix": figures.confusion_matrix(result, run.labels)}
+    if result["curves"]:
+        drawn["roc_pr"] = figures.roc_and_pr(result)
+    drawn["calibration"] = figures.calibration(result)
+    drawn["mistakes"] = figures.mistakes(wrong[:MISTAKES_SHOWN])
+    report = write_report(
+        out_dir,
+        {
+            "title": f"Evaluation of {run.run_dir.name}",
+            "facts": facts,
+            "metrics": result,
+            "labels": list(run.labels),
+            "mistakes": wrong[:MISTAKES_SHOWN],
+            "errors": scores.errors,
+            "document": document,
+        },
+        drawn,
+    )
+    summary = result["summary"]
+    auc = f", ROC AUC {summary['roc_auc']:.4f}" if summary.get("roc_auc") is not None else ""
+    console.print(
+        f"Evaluated {len(scores.paths)} images: accuracy {summary['accuracy']:.4f}{auc}, "
+        f"{len(wrong)} wrong. Report: [bold]{report}[/]",
+        soft_wrap=True,
+    )
+    for _, message in scores.errors:
+        console.print(Text.assemble(("skipped: ", "yellow"), message), soft_wrap=True)
+    return report
+
+
+def evaluate_command(args: argparse.Namespace) -> int:
+    """The ``hoh evaluate`` handler."""
+    from framework.cli.loading import plugin_args
+    from framework.cli.output import stdout_console
+    from framework.cli.quiet_tensorflow import import_tensorflow_quietly
+
+    run = TrainedRun.open(
+        Path(args.run), checkpoint=args.checkpoint, plugins=plugin_args(args), autoload=not args.no_plugin_autoload
+    )
+    import_tensorflow_quietly(verbose=getattr(args, "debug", False))
+    evaluate_run(
+        run,
+        Path(args.folder) if args.folder else None,
+        checkpoint=args.checkpoint,
+        output=Path(args.output) if args.output else None,
+        console=stdout_console(),
+    )
+    return 0
