@@ -1,0 +1,1 @@
+"""Export of trained models to other runtimes (``hoh export``), verified against Keras."""
