@@ -15,12 +15,13 @@ from framework.atomic import write_json, write_text, write_with
 from framework.config.loader import Choice, Experiment, Loaded, load_experiment
 from framework.environment import describe_environment
 from framework.errors import UserError
-from framework.providers import DatasetContext, Flows, Kind, ModelSpec, RunContext
+from framework.providers import DatasetContext, Flows, ImageFolders, InputPipeline, Kind, ModelSpec, RunContext
 from framework.rundir import (
     CLASSES_FILE,
     ENVIRONMENT_FILE,
     EVALUATION_FILE,
     EXPERIMENT_FILE,
+    INFERENCE_FILE,
     MODEL_FILE,
     SUMMARY_FILE,
     new_run_dir,
@@ -156,6 +157,7 @@ def _train(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResult:
         optimizer = registry.get(Kind.OPTIMIZER, experiment.optimizer.provider).factory(experiment.optimizer.params)
         model.compile(optimizer=optimizer, loss=experiment.training.loss, metrics=list(experiment.training.metrics))
         write_json(run.run_dir / CLASSES_FILE, {"class_names": list(images.class_names), "labels": list(images.labels)})
+        write_json(run.run_dir / INFERENCE_FILE, _inference_record(loaded, pipeline, images))
         write_text(run.run_dir / SUMMARY_FILE, _summary(model))
         run.extras["flows"] = flows
         callbacks = [*_callbacks(loaded, run), EpochRecorder(run, pm)]
@@ -178,6 +180,8 @@ def _train(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResult:
             scores = model.evaluate(flows.validation, verbose=0, return_dict=True)
             evaluation = {key: float(value) for key, value in scores.items()}
             write_json(run.run_dir / EVALUATION_FILE, evaluation)
+        if experiment.training.report:
+            _write_report(run)
         pm.hook.hoh_after_run(run=run, history=list(run.history))
     except BaseException as error:
         with contextlib.suppress(Exception):
@@ -196,6 +200,31 @@ def _skip_finished_epochs(run: RunContext, flows: Flows) -> Flows:
     if not run.resumed or done == 0 or not hasattr(flows.train, "skip"):
         return flows
     return dataclasses.replace(flows, train=flows.train.skip(done * flows.steps_per_epoch))
+
+
+def _inference_record(loaded: Loaded, pipeline: InputPipeline, images: ImageFolders) -> dict[str, Any]:
+    """``inference.json``: what predict, evaluate and export need besides the model and class names."""
+    model_choice = loaded.experiment.model.provider
+    offered = loaded.registry.find(Kind.MODEL, model_choice)
+    plugin = loaded.pm.get_plugin(offered.plugin) if offered else None
+    module = getattr(plugin, "__name__", None)
+    if module and module.startswith("hoh_local_plugin_"):  # a .py file: importable only by its path
+        module = getattr(plugin, "__file__", None)
+    preprocessing = pipeline.preprocessing()
+    return {
+        "preprocessing": preprocessing.to_dict() if preprocessing else None,
+        "model": {"provider": model_choice, "plugin": offered.plugin if offered else None, "module": module},
+        "train_dir": str(Path(images.train_dir).resolve()),
+        "validation_dir": str(Path(images.validation_dir).resolve()) if images.validation_dir else None,
+    }
+
+
+def _write_report(run: RunContext) -> None:
+    """The evaluation report of ``hoh evaluate RUN`` (``[training] report = true``)."""
+    from framework.evaluation.command import evaluate_run
+    from framework.inference import TrainedRun
+
+    evaluate_run(TrainedRun.open(run.run_dir), console=run.console)
 
 
 def _environment_path(run: RunContext) -> Path:

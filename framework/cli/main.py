@@ -111,10 +111,57 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("model", help="a run folder, or a .keras file inside one")
     predict.add_argument("images", nargs="+", help="image files or folders of images")
     predict.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_checkpoint_option(predict)
     _add_plugin_options(predict)
     _add_common(predict)
     predict.set_defaults(handler=_lazy("framework.cli.predict_command", "predict_command"))
+
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="report how a trained model is right and wrong: metrics, curves, mistakes (HTML + PNG + JSON)",
+        description="Evaluate a run's model on its validation set, or on a labelled FOLDER (one sub-folder per "
+        "class), and write RUN/evaluation/: metrics.json, PNG pictures and a self-contained report.html.",
+    )
+    evaluate.add_argument("run", help="a finished run folder")
+    evaluate.add_argument(
+        "folder", nargs="?", help="labelled images, one sub-folder per class (default: the run's validation set)"
+    )
+    evaluate.add_argument(
+        "--output", "-o", metavar="DIR", help="report folder (default: RUN/evaluation[-CHECKPOINT][-FOLDER])"
+    )
+    _add_checkpoint_option(evaluate)
+    _add_plugin_options(evaluate)
+    _add_common(evaluate)
+    evaluate.set_defaults(handler=_lazy("framework.evaluation.command", "evaluate_command"))
+
+    export = sub.add_parser(
+        "export",
+        help="export a run's model as a SavedModel, ONNX or TFLite file, verified against Keras",
+        description="Export a run's model with its rescaling built in, check the exported file's outputs against "
+        "the Keras model on validation images, and write it with a signature.json that says what input it takes.",
+    )
+    export.add_argument("run", help="a finished run folder")
+    export.add_argument(
+        "--format", "-f", required=True, choices=["saved_model", "onnx", "tflite"], help="export format"
+    )
+    export.add_argument(
+        "--output", "-o", metavar="DIR", help="export folder (default: RUN/export/FORMAT); must not exist"
+    )
+    export.add_argument("--force", action="store_true", help="replace the export folder when it exists")
+    export.add_argument("--images", metavar="FOLDER", help="images to verify with (default: the run's validation set)")
+    _add_checkpoint_option(export)
+    _add_plugin_options(export)
+    _add_common(export)
+    export.set_defaults(handler=_lazy("framework.export.command", "export_command"))
     return parser
+
+
+def _add_checkpoint_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--checkpoint",
+        metavar="NAME",
+        help="use the run's checkpoints/NAME.keras (e.g. best, last) instead of model.keras",
+    )
 
 
 def build_run_parser() -> argparse.ArgumentParser:
