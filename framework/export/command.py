@@ -123,6 +123,8 @@ def verify(fmt: Format, artifact: Path, keras_model: Any, images: Sequence[Path]
         "max_abs_difference": difference,
         "wrapper_max_abs_difference": wrapper_difference,
         "tolerance": TOLERANCE,
+        # outputs at 0 or 1 hide input errors (a saturated sigmoid): how many could show one
+        "outputs_between_0.01_and_0.99": int(np.count_nonzero((expected > 0.01) & (expected < 0.99))),
         "first_images": [str(p) for p in images[:3]],
     }
     if not difference <= TOLERANCE or not wrapper_difference <= TOLERANCE:

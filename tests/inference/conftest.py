@@ -148,3 +148,21 @@ def custom_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         epochs=15,
     )
     return run, plugin
+
+
+@pytest.fixture(scope="session")
+def unsure_run(binary_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``binary_run`` with a freshly initialised model of the same architecture.
+
+    The trained model answers 0 or 1 on these easy images, so a wrongly scaled input gives
+    the same answers; an untrained one answers near 0.5 in ways that move with every pixel.
+    """
+    import keras
+
+    run = tmp_path_factory.mktemp("unsure") / "run"
+    shutil.copytree(binary_run, run)
+    keras.utils.set_random_seed(7)
+    trained = keras.saving.load_model(binary_run / "model.keras")
+    fresh = keras.models.clone_model(trained)
+    fresh.save(run / "model.keras")
+    return run

@@ -100,3 +100,15 @@ def test_damaged_run_files_get_a_message(binary_run: Path, tmp_path: Path) -> No
     done = hoh("hoh", "predict", str(copy), image, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert "model.keras cannot be read as a Keras model" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_predictions_see_images_as_the_training_pipeline_did(binary_run: Path) -> None:
+    """The recorded preprocessing, applied without the pipeline, gives the pixels training gave the model."""
+    import numpy as np
+
+    from framework.inference import TrainedRun
+    from plugins.pipelines.tf_data import TfDataParams, TfDataPipeline
+
+    files = sorted((binary_run.parent / "data" / "validation").rglob("*.png"))
+    pipeline = TfDataPipeline(TfDataParams(image_size=(96, 96)))  # the run's pipeline settings
+    np.testing.assert_array_equal(TrainedRun.open(binary_run).load_images(files), pipeline.load_images(files))
