@@ -81,3 +81,11 @@ def test_worst_mistakes_come_most_confident_first() -> None:
         "confidence": 0.95,
         "p_true": pytest.approx(0.05),
     }
+
+
+def test_log_loss_clips_as_keras_does() -> None:
+    """A confidently wrong image costs -log(1e-7), as in Keras' binary cross-entropy, not -log(2e-16)."""
+    import math
+
+    result = evaluate(np.array([0, 1]), _binary([0.0, 0.0]), ("a", "b"))
+    assert result["summary"]["log_loss"] == pytest.approx(-math.log(1e-7) / 2, rel=1e-6)
