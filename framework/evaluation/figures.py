@@ -86,7 +86,7 @@ def mistakes(wrong: Sequence[dict[str, Any]], columns: int = 4) -> Figure:
     rows = max(1, math.ceil(len(wrong) / columns))
     figure = Figure(figsize=(2.6 * columns, 2.9 * rows), dpi=100, layout="constrained")
     axes = figure.subplots(rows, columns, squeeze=False).ravel()
-    for ax in axes:
+    for ax in axes[len(wrong) :]:
         ax.set_axis_off()
     if not wrong:
         axes[0].text(0.5, 0.5, "no mistakes", ha="center", va="center", fontsize=14, transform=axes[0].transAxes)
@@ -99,12 +99,28 @@ def mistakes(wrong: Sequence[dict[str, Any]], columns: int = 4) -> Figure:
             ax.text(0.5, 0.5, "unreadable", ha="center", va="center", transform=ax.transAxes)
         name = Path(item["file"]).name
         name = name if len(name) <= 26 else name[:25] + "…"
-        ax.set_title(
-            f"{name}\ntrue {item['true']}, said {item['predicted']}\np({item['predicted']}) = {item['confidence']:.3f}",
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        ax.set_xlabel(  # below its own image (a title would sit under the image of the row above)
+            f"{name}\ntrue {item['true']}, said {item['predicted']}\n"
+            f"p({item['predicted']}) = {probability(item['confidence'])}",
             fontsize=8,
             color="darkred",
         )
     return figure
+
+
+def probability(value: float) -> str:
+    """A probability for people: ``0.987``, and ``1 - 3.2e-06`` rather than a rounded ``1.000``."""
+    if value in (0.0, 1.0):
+        return f"{value:.0f} (saturated)"
+    if value >= 0.9995:
+        return f"1 - {1 - value:.1e}"
+    if value <= 0.0005:
+        return f"{value:.1e}"
+    return f"{value:.3f}"
 
 
 def _fmt(value: float | None) -> str:

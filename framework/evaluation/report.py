@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from framework.atomic import replace_folder
+from framework.evaluation.figures import probability
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -177,7 +178,7 @@ def _mistakes_table(rows: list[dict[str, Any]]) -> str:
     head = "<tr><th>file</th><th>true</th><th>predicted</th><th>p(predicted)</th></tr>"
     body = "".join(
         f"<tr><td>{html.escape(r['file'])}</td><td>{html.escape(r['true'])}</td>"
-        f"<td>{html.escape(r['predicted'])}</td><td class=num>{r['confidence']:.4f}</td></tr>"
+        f"<td>{html.escape(r['predicted'])}</td><td class=num>{probability(r['confidence'])}</td></tr>"
         for r in rows
     )
     return f"<table>{head}{body}</table>"

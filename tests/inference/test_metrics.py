@@ -89,3 +89,15 @@ def test_log_loss_clips_as_keras_does() -> None:
 
     result = evaluate(np.array([0, 1]), _binary([0.0, 0.0]), ("a", "b"))
     assert result["summary"]["log_loss"] == pytest.approx(-math.log(1e-7) / 2, rel=1e-6)
+
+
+def test_probabilities_near_certainty_stay_distinguishable() -> None:
+    from framework.evaluation.figures import probability
+
+    assert [probability(p) for p in (0.5, 0.99999, 1.0, 0.0, 3e-5)] == [
+        "0.500",
+        "1 - 1.0e-05",
+        "1 (saturated)",
+        "0 (saturated)",
+        "3.0e-05",
+    ]
