@@ -54,7 +54,11 @@ def test_export_matches_predict_on_raw_pixels(unsure_run: Path, fmt: str) -> Non
     assert signature["input"]["shape"] == [None, 96, 96, 3] and signature["input"]["range"] == [0, 255]
     assert signature["classes"] == ["cats", "dogs"] and signature["output"]["shape"] == [None, 1]
     checks = signature["verification"]
-    assert checks["images"] == 16 and checks["max_abs_difference"] <= checks["tolerance"] == 1e-4
+    assert (
+        checks["images"] == 16
+        and checks["probes"] == 16
+        and checks["max_abs_difference"] <= checks["tolerance"] == 1e-4
+    )
     validation = Path(json.loads((binary_run / "inference.json").read_text())["validation_dir"])
     files = sorted(validation.rglob("*.png"))[::3]
     predicted = hoh("hoh", "predict", str(binary_run), *map(str, files), "--json", cwd=binary_run.parent)
