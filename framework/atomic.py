@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -57,9 +58,20 @@ def write_text(path: Path, text: str) -> Path:
     return path
 
 
+def strict_json_value(data: Any) -> Any:
+    """``data`` with NaN and infinite floats replaced by ``None``: strict JSON has neither."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: strict_json_value(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [strict_json_value(value) for value in data]
+    return data
+
+
 def write_json(path: Path, data: Any) -> Path:
-    """Write ``data`` as indented JSON to ``path`` atomically."""
-    return write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+    """Write ``data`` as indented, strict JSON (NaN and infinities as ``null``) to ``path`` atomically."""
+    return write_text(path, json.dumps(strict_json_value(data), indent=2, allow_nan=False) + "\n")
 
 
 def write_with(path: Path, writer: Callable[[Path], None]) -> Path:

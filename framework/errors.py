@@ -36,3 +36,12 @@ class EnvironmentProblem(UserError):
     """
 
     exit_code = 1
+
+
+class TrainingFailed(UserError):
+    """Training stopped because it cannot go on (the loss became NaN or infinite).
+
+    Raised inside ``fit``; the run is marked failed. Exit code 1.
+    """
+
+    exit_code = 1

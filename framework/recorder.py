@@ -5,11 +5,13 @@ Imported only during a run (it imports Keras).
 
 from __future__ import annotations
 
+import math
 import time
 
 import keras
 import pluggy
 
+from framework.errors import TrainingFailed
 from framework.providers import RunContext
 from framework.rundir import write_history
 
@@ -43,3 +45,32 @@ class EpochRecorder(keras.callbacks.Callback):
         self.run.history[:] = [r for r in self.run.history if r["epoch"] < epoch + 1] + [row]
         write_history(self.run.run_dir, self.run.history)
         self.pm.hook.hoh_after_epoch(run=self.run, epoch=epoch, logs=dict(row), history=list(self.run.history))
+
+
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stops training with :class:`TrainingFailed` at the first batch whose loss is NaN or infinite.
+
+    Keras' ``TerminateOnNaN`` ends ``fit`` as if training had finished, and the run would then
+    save and evaluate a model of NaN weights; this one fails the run instead. It goes first in
+    the callback list, so no other callback records the broken epoch.
+
+    Example::
+
+        model.fit(data, epochs=3, callbacks=[DivergenceGuard(), *others])
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            raise TrainingFailed(
+                f"the training loss became {float(loss)} in epoch {self._epoch + 1}, batch {batch + 1}: training "
+                "diverged, and the run was stopped (its status is failed). Lower the learning rate "
+                "(optimizer.learning_rate), or check the data and the loss."
+            )

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from framework.atomic import write_text
+from framework.atomic import strict_json_value, write_text
 from framework.errors import UserError
 
 EXPERIMENT_FILE = "experiment.toml"
@@ -67,4 +67,5 @@ def read_history(run_dir: Path) -> list[dict[str, float]]:
 
 def write_history(run_dir: Path, history: list[dict[str, float]]) -> None:
     """Write ``metrics.jsonl`` atomically, one JSON object per epoch."""
-    write_text(run_dir / METRICS_FILE, "".join(json.dumps(row) + "\n" for row in history))
+    rows = (json.dumps(strict_json_value(row), allow_nan=False) + "\n" for row in history)
+    write_text(run_dir / METRICS_FILE, "".join(rows))

@@ -16,6 +16,7 @@ from framework.config.loader import Choice, Experiment, Loaded, load_experiment
 from framework.environment import describe_environment
 from framework.errors import UserError
 from framework.providers import DatasetContext, Flows, ImageFolders, InputPipeline, Kind, ModelSpec, RunContext
+from framework.run_status import mark_ended, mark_started
 from framework.rundir import (
     CLASSES_FILE,
     ENVIRONMENT_FILE,
@@ -135,10 +136,11 @@ def resume_experiment(
 
 def _train(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResult:
     experiment, registry, pm = loaded.experiment, loaded.registry, loaded.pm
+    mark_started(run.run_dir)
     try:
         import keras
 
-        from framework.recorder import EpochRecorder
+        from framework.recorder import DivergenceGuard, EpochRecorder
 
         keras.utils.set_random_seed(run.seed)
         write_json(_environment_path(run), describe_environment(pm, run.seed))
@@ -160,7 +162,7 @@ def _train(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResult:
         write_json(run.run_dir / INFERENCE_FILE, _inference_record(loaded, pipeline, images))
         write_text(run.run_dir / SUMMARY_FILE, _summary(model))
         run.extras["flows"] = flows
-        callbacks = [*_callbacks(loaded, run), EpochRecorder(run, pm)]
+        callbacks = [DivergenceGuard(), *_callbacks(loaded, run), EpochRecorder(run, pm)]
         pm.hook.hoh_before_run(run=run, model=model)
         model.fit(
             flows.train,
@@ -184,9 +186,14 @@ def _train(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResult:
             _write_report(run)
         pm.hook.hoh_after_run(run=run, history=list(run.history))
     except BaseException as error:
+        interrupted = isinstance(error, KeyboardInterrupt)
+        reason = (str(error) or "interrupted (Ctrl-C)") if interrupted else f"{type(error).__name__}: {error}"
+        with contextlib.suppress(Exception):
+            mark_ended(run.run_dir, "interrupted" if interrupted else "failed", reason[:2000])
         with contextlib.suppress(Exception):
             pm.hook.hoh_on_run_error(run=run, error=error)
         raise
+    mark_ended(run.run_dir, "finished")
     return RunResult(run.run_dir, list(run.history), evaluation)
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
 from typing import NoReturn
 
 from framework.cli.loading import load_from_args
-from framework.cli.output import stdout_console
-from framework.errors import UserError
+from framework.cli.output import print_error, stdout_console
+from framework.errors import TrainingFailed, UserError
 
 
 def _exit_now(code: int) -> NoReturn:
@@ -26,6 +27,14 @@ def _exit_now(code: int) -> NoReturn:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (schedulers, ``docker stop``, ``kill``): handled exactly as Ctrl-C."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated("terminated (SIGTERM)")
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -55,12 +64,17 @@ def run_command(args: argparse.Namespace) -> int:
         console.print(f"Run folder: [bold]{run_dir}[/]", soft_wrap=True)
         train = functools.partial(run_experiment, loaded, run_dir=run_dir, console=console, offline=args.offline)
         resumable = can_resume(loaded.experiment)
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         result = train()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as error:
         hint = f"continue with: hoh-run --resume {run_dir}" if resumable else f"what was recorded is in {run_dir}"
-        console.print(f"\nInterrupted; {hint}", soft_wrap=True)
+        what = "Terminated (SIGTERM)" if isinstance(error, Terminated) else "Interrupted"
+        console.print(f"\n{what}; {hint}", soft_wrap=True)
         _exit_now(130)
+    except TrainingFailed as error:  # raised inside fit: exit at once, as for other mid-training failures
+        print_error(f"{error} Run folder: {run_dir}")
+        _exit_now(error.exit_code)
     except UserError:
         raise  # found before or while setting up training: a plain exit is safe
     except Exception:
