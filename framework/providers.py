@@ -64,9 +64,9 @@ class Kind(enum.Enum):
 
 
 class Params(BaseModel):
-    """Base class of provider parameter models: unknown keys are errors."""
+    """Base class of provider parameter models: unknown keys are errors, and so are NaN and infinities."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class NoParams(Params):

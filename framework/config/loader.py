@@ -228,6 +228,8 @@ def _report(problems: _Problems, registry: Registry, error: dict[str, Any]) -> N
         message = f"{error['input']!r} is not a valid name: use letters, digits, '.', '_', '-' (it names run folders)"
     elif error["type"] == "literal_error" and kind is not None and loc[-1] == "provider":
         message = unknown_provider_message(kind, error["input"], registry.names(kind))
+    elif error["type"] == "value_error":  # our validators' messages name the value already
+        message = message.removeprefix("Value error, ")
     elif "input" in error and not isinstance(error["input"], dict | list):
         message = f"{message} (got {error['input']!r})"
     problems.add(loc, message)

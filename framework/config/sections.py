@@ -6,7 +6,11 @@ Provider sections (``[dataset]``, ``[pipeline]``, ``[model]``, ``[optimizer]``,
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from framework.config.keras_names import LOSSES, METRICS, check_name
 
 
 class ExperimentSection(BaseModel):
@@ -27,6 +31,13 @@ class ExperimentSection(BaseModel):
     )
     disable_plugins: list[str] = Field(default_factory=list, description="Names of plugins not to load.")
     output: str = Field("runs", description="Folder for run folders, relative to the working directory.")
+
+    @field_validator("output")
+    @classmethod
+    def _output_is_a_folder(cls, value: str) -> str:
+        if Path(value).exists() and not Path(value).is_dir():
+            raise ValueError(f"{value!r} is a file, not a folder: runs need a folder (it is made when missing)")
+        return value
 
 
 class TrainingSection(BaseModel):
@@ -52,3 +63,13 @@ class TrainingSection(BaseModel):
         description="Callback provider that shows progress, added with its defaults unless listed "
         'in [[callbacks]]; "none" for none.',
     )
+
+    @field_validator("loss")
+    @classmethod
+    def _known_loss(cls, value: str) -> str:
+        return check_name(value, LOSSES, "loss")
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, value: list[str]) -> list[str]:
+        return [check_name(name, METRICS, "metric") for name in value]

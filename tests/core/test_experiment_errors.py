@@ -196,3 +196,32 @@ def test_factories_get_params_without_the_provider_tag(write_file) -> None:
     assert params.model_dump() == {"learning_rate": 0.01}  # what e.g. keras.optimizers.SGD(**dump) needs
     assert params.provider == "stub-sgd"
     assert loaded.experiment.optimizer.to_dict() == {"provider": "stub-sgd", "learning_rate": 0.01}
+
+
+def test_loss_and_metric_typos_are_caught_with_a_suggestion(problems) -> None:
+    text = BASE.replace('progress = "none"', 'progress = "none"\nloss = "binary_crossentropi"\nmetrics = ["acuracy"]')
+    loss, metric = problems(text)
+    assert loss.endswith(
+        at(text, "binary_crossentropi") + "training.loss: 'binary_crossentropi' is not a Keras loss; "
+        "did you mean 'binary_crossentropy' or 'binary_focal_crossentropy' or 'categorical_crossentropy'?"
+    )
+    assert at(text, "acuracy") + "training.metrics: 'acuracy' is not a Keras metric; did you mean 'accuracy'" in metric
+
+
+def test_names_registered_by_plugins_pass(write_file) -> None:
+    text = BASE.replace('progress = "none"', 'progress = "none"\nloss = "my_pkg>focal"\nmetrics = ["acc", "auc"]')
+    training = load_experiment(write_file(text)).experiment.training
+    assert (training.loss, training.metrics) == ("my_pkg>focal", ["acc", "auc"])
+
+
+def test_infinite_parameters_and_an_output_file_are_refused(problems, tmp_path) -> None:
+    (tmp_path / "a-file").write_text("")
+    text = BASE.replace("learning_rate = 0.01", "learning_rate = inf").replace(
+        'name = "stub"', f'name = "stub"\noutput = "{tmp_path / "a-file"}"'
+    )
+    output, rate = problems(text)
+    assert output.endswith(
+        "experiment.output: '" + str(tmp_path / "a-file") + "' is a file, not a folder: "
+        "runs need a folder (it is made when missing)"
+    )
+    assert rate.endswith("optimizer.learning_rate: Input should be a finite number (got inf)")
