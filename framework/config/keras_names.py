@@ -11,10 +11,35 @@ from __future__ import annotations
 import difflib
 
 LOSSES = frozenset(
-    """bce binary_crossentropy binary_focal_crossentropy categorical_crossentropy categorical_focal_crossentropy
-    categorical_hinge circle cosine_similarity ctc dice hinge huber kl_divergence kld log_cosh mae mape
-    mean_absolute_error mean_absolute_percentage_error mean_squared_error mean_squared_logarithmic_error mse msle
-    poisson sparse_categorical_crossentropy squared_hinge tversky""".split()
+    {
+        "bce",
+        "binary_crossentropy",
+        "binary_focal_crossentropy",
+        "categorical_crossentropy",
+        "categorical_focal_crossentropy",
+        "categorical_hinge",
+        "circle",
+        "cosine_similarity",
+        "ctc",
+        "dice",
+        "hinge",
+        "huber",
+        "kl_divergence",
+        "kld",
+        "log_cosh",
+        "mae",
+        "mape",
+        "mean_absolute_error",
+        "mean_absolute_percentage_error",
+        "mean_squared_error",
+        "mean_squared_logarithmic_error",
+        "mse",
+        "msle",
+        "poisson",
+        "sparse_categorical_crossentropy",
+        "squared_hinge",
+        "tversky",
+    }
 )
 
 COMPILE_METRIC_ALIASES = frozenset({"acc"})
@@ -22,13 +47,47 @@ COMPILE_METRIC_ALIASES = frozenset({"acc"})
 
 METRICS = (
     frozenset(
-        """accuracy auc bce binary_accuracy binary_crossentropy binary_io_u categorical_accuracy
-        categorical_crossentropy categorical_hinge concordance_correlation cosine_similarity f1_score f_beta_score
-        false_negatives false_positives hinge kl_divergence log_cosh_error mae mape mean_absolute_error
-        mean_absolute_percentage_error mean_squared_error mean_squared_logarithmic_error mse msle pearson_correlation
-        poisson precision r2_score recall root_mean_squared_error sparse_categorical_accuracy
-        sparse_categorical_crossentropy sparse_top_k_categorical_accuracy squared_hinge top_k_categorical_accuracy
-        true_negatives true_positives""".split()
+        {
+            "accuracy",
+            "auc",
+            "bce",
+            "binary_accuracy",
+            "binary_crossentropy",
+            "binary_io_u",
+            "categorical_accuracy",
+            "categorical_crossentropy",
+            "categorical_hinge",
+            "concordance_correlation",
+            "cosine_similarity",
+            "f1_score",
+            "f_beta_score",
+            "false_negatives",
+            "false_positives",
+            "hinge",
+            "kl_divergence",
+            "log_cosh_error",
+            "mae",
+            "mape",
+            "mean_absolute_error",
+            "mean_absolute_percentage_error",
+            "mean_squared_error",
+            "mean_squared_logarithmic_error",
+            "mse",
+            "msle",
+            "pearson_correlation",
+            "poisson",
+            "precision",
+            "r2_score",
+            "recall",
+            "root_mean_squared_error",
+            "sparse_categorical_accuracy",
+            "sparse_categorical_crossentropy",
+            "sparse_top_k_categorical_accuracy",
+            "squared_hinge",
+            "top_k_categorical_accuracy",
+            "true_negatives",
+            "true_positives",
+        }
     )
     | COMPILE_METRIC_ALIASES
 )

@@ -42,6 +42,7 @@ from plugins.pipelines.common import (
     SizedPipeline,
     check_class_mode,
     list_images,
+    partial_validation_order,
     resolve_steps,
 )
 
@@ -108,7 +109,16 @@ class ImageDataGeneratorPipeline(SizedPipeline):
             brightness_range=list(p.brightness_range) if p.brightness_range else None,
         )
 
-    def _flow(self, directory: Path, classes: tuple[str, ...], *, augment: bool, batch: int, seed: int) -> Any:
+    def _flow(
+        self,
+        directory: Path,
+        classes: tuple[str, ...],
+        *,
+        augment: bool,
+        batch: int,
+        seed: int,
+        steps: int | None = None,
+    ) -> Any:
         """``flow_from_directory``, listing the suffixes of :data:`framework.images.IMAGE_SUFFIXES`.
 
         Keras' own ``white_list_formats`` (png, jpg, jpeg, bmp, ppm, tif, tiff) would skip
@@ -118,10 +128,19 @@ class ImageDataGeneratorPipeline(SizedPipeline):
 
         class _Iterator(DirectoryIterator):
             white_list_formats = IMAGE_FORMATS
+            fixed_order: list[int] | None = None
 
-        list_images(directory, classes)  # a clear error for a missing or empty class folder
+            def _set_index_array(self) -> None:
+                if self.fixed_order is None:
+                    super()._set_index_array()
+                else:  # a partial validation pass: the same fair sample every time
+                    import numpy as np
+
+                    self.index_array = np.asarray(self.fixed_order)
+
+        count = len(list_images(directory, classes).paths)  # a clear error for a missing or empty class folder
         generator = self._generator(augment)
-        return _Iterator(
+        iterator = _Iterator(
             str(directory),
             generator,
             target_size=tuple(self.params.image_size),
@@ -135,6 +154,9 @@ class ImageDataGeneratorPipeline(SizedPipeline):
             interpolation="nearest",
             dtype=generator.dtype,
         )
+        if steps is not None:
+            iterator.fixed_order = partial_validation_order(count, batch, steps, seed)
+        return iterator
 
     def _dataset(self, iterator: Any, *, cycle_from_start: bool, classes: int) -> Any:
         import tensorflow as tf
@@ -167,11 +189,16 @@ class ImageDataGeneratorPipeline(SizedPipeline):
         val_steps = None
         val_count = 0
         if images.validation_dir is not None:
-            val = self._flow(
-                images.validation_dir, images.class_names, augment=False, batch=p.validation_batch_size, seed=seed
-            )
-            val_count = val.samples
+            val_count = len(list_images(images.validation_dir, images.class_names).paths)
             val_steps = resolve_steps(val_count, p.validation_batch_size, validation_steps)
+            val = self._flow(
+                images.validation_dir,
+                images.class_names,
+                augment=False,
+                batch=p.validation_batch_size,
+                seed=seed,
+                steps=val_steps,
+            )
             import tensorflow as tf
 
             validation = (

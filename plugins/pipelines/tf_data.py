@@ -35,6 +35,7 @@ from plugins.pipelines.common import (
     SizedPipeline,
     check_class_mode,
     list_images,
+    partial_validation_order,
     resolve_steps,
 )
 
@@ -216,6 +217,11 @@ class TfDataPipeline(SizedPipeline):
             val_files = self._files(images.validation_dir, images.class_names)
             val_count = len(val_files.paths)
             val_steps = resolve_steps(val_count, p.validation_batch_size, validation_steps)
+            order = partial_validation_order(val_count, p.validation_batch_size, val_steps, seed)
+            if order is not None:
+                val_files = LabelledFiles(
+                    tuple(val_files.paths[i] for i in order), tuple(val_files.labels[i] for i in order)
+                )
             # Exactly val_steps batches, the same ones at every evaluation: a finite dataset,
             # cached after `take` so that the cache is complete after the first evaluation.
             validation = self._batched(

@@ -39,3 +39,18 @@ def test_load_images(pipeline, tiny_folders, not_an_image) -> None:
     assert batch.shape == (2, 32, 32, 3) and batch.dtype == np.float32
     with pytest.raises(ValueError, match=r"broken\.png"):
         p.load_images([paths[0], not_an_image])
+
+
+def _labels(dataset) -> list[float]:
+    return [float(label) for _, labels in dataset for label in np.asarray(labels).ravel()]
+
+
+def test_a_partial_validation_pass_is_a_fair_sample_the_same_each_time(pipeline, tiny_folders) -> None:
+    """Files are listed class by class: the first batches alone would hold one class only."""
+    p = pipeline(validation_batch_size=3)  # 1 batch of 3 of the 5 validation images (3 horses, 2 humans)
+    flows = p.flows(tiny_folders, seed=3, steps_per_epoch=1, validation_steps=1)
+    first, second = _labels(flows.validation), _labels(flows.validation)
+    assert len(first) == 3 and first == second  # the same batch at every evaluation
+    assert 0 < sum(first) < 3, first  # both classes (in file order: 3 horses)
+    full = p.flows(tiny_folders, seed=3, steps_per_epoch=1, validation_steps=None)
+    assert _labels(full.validation) == sorted(_labels(full.validation))  # a whole pass keeps the file order
