@@ -16,7 +16,7 @@ from framework.config.loader import Choice, Experiment, Loaded, load_experiment
 from framework.environment import describe_environment
 from framework.errors import UserError
 from framework.providers import DatasetContext, Flows, ImageFolders, InputPipeline, Kind, ModelSpec, RunContext
-from framework.run_status import mark_ended, mark_started
+from framework.run_status import mark_ended, mark_started, read_status
 from framework.rundir import (
     CLASSES_FILE,
     ENVIRONMENT_FILE,
@@ -30,6 +30,8 @@ from framework.rundir import (
 )
 
 RESUME_CALLBACK = "backup-and-restore"
+LOCK_FILE = "run.lock"
+"""Locked (filelock) while a process trains the run; the file itself stays (removing it would race)."""
 
 
 @dataclass
@@ -116,8 +118,9 @@ def resume_experiment(
     source = run_dir / EXPERIMENT_FILE
     if not source.is_file():
         raise UserError(f"{run_dir} is not a run folder: it has no {EXPERIMENT_FILE}. Give the folder of a run.")
-    if (run_dir / MODEL_FILE).exists():
-        raise UserError(f"run {run_dir} is finished already ({MODEL_FILE} exists); start a new run instead.")
+    status = read_status(run_dir).get("status")
+    if status == "finished" or (status is None and (run_dir / MODEL_FILE).exists()):
+        raise UserError(f"run {run_dir} is finished already; start a new run instead.")
     loaded = load_experiment(source, autoload=autoload)
     if not can_resume(loaded.experiment):
         raise UserError(
@@ -135,12 +138,28 @@ def resume_experiment(
 
 
 def _train(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResult:
+    """Train under the run folder's lock: two processes never write one run."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(run.run_dir / LOCK_FILE, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise UserError(
+            f"run {run.run_dir} is being trained by another process right now ({LOCK_FILE} is locked); "
+            "wait for it to end, or stop it first."
+        ) from None
+    try:
+        return _train_locked(loaded, run, offline=offline)
+    finally:
+        lock.release()
+
+
+def _train_locked(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResult:
     experiment, registry, pm = loaded.experiment, loaded.registry, loaded.pm
     mark_started(run.run_dir)
     try:
         import keras
-
-        from framework.recorder import DivergenceGuard, EpochRecorder
 
         keras.utils.set_random_seed(run.seed)
         write_json(_environment_path(run), describe_environment(pm, run.seed))
@@ -153,30 +172,10 @@ def _train(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResult:
             steps_per_epoch=experiment.training.steps_per_epoch,
             validation_steps=experiment.training.validation_steps,
         )
-        flows = _skip_finished_epochs(run, flows)
-        spec = ModelSpec(input_shape=tuple(pipeline.input_shape), class_names=tuple(images.class_names))
-        model = registry.get(Kind.MODEL, experiment.model.provider).factory(experiment.model.params, spec)
-        optimizer = registry.get(Kind.OPTIMIZER, experiment.optimizer.provider).factory(experiment.optimizer.params)
-        model.compile(optimizer=optimizer, loss=experiment.training.loss, metrics=list(experiment.training.metrics))
-        write_json(run.run_dir / CLASSES_FILE, {"class_names": list(images.class_names), "labels": list(images.labels)})
-        write_json(run.run_dir / INFERENCE_FILE, _inference_record(loaded, pipeline, images))
-        write_text(run.run_dir / SUMMARY_FILE, _summary(model))
-        run.extras["flows"] = flows
-        callbacks = [DivergenceGuard(), *_callbacks(loaded, run), EpochRecorder(run, pm)]
-        pm.hook.hoh_before_run(run=run, model=model)
-        model.fit(
-            flows.train,
-            epochs=experiment.training.epochs,
-            steps_per_epoch=flows.steps_per_epoch,
-            validation_data=flows.validation,
-            validation_steps=None,  # flows.validation is finite: exactly flows.validation_steps batches
-            callbacks=callbacks,
-            shuffle=False,  # pipelines shuffle (seeded) themselves
-            verbose=0,
-        )
-        # Save first: backup-and-restore drops its training state when fit ends, so the
-        # trained model must be on disk before anything else can be interrupted.
-        write_with(run.run_dir / MODEL_FILE, model.save)
+        if run.resumed and (run.run_dir / MODEL_FILE).exists():  # stopped after saving: only the evaluation is left
+            model = keras.saving.load_model(run.run_dir / MODEL_FILE)
+        else:
+            model = _fit(loaded, run, pipeline, images, flows)
         evaluation: dict[str, float] = {}
         if flows.validation is not None:
             scores = model.evaluate(flows.validation, verbose=0, return_dict=True)
@@ -197,13 +196,46 @@ def _train(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResult:
     return RunResult(run.run_dir, list(run.history), evaluation)
 
 
-def _skip_finished_epochs(run: RunContext, flows: Flows) -> Flows:
+def _fit(loaded: Loaded, run: RunContext, pipeline: InputPipeline, images: ImageFolders, flows: Flows) -> Any:
+    """Build and compile the model, fit it from the first unfinished epoch, and save it as ``model.keras``."""
+    from framework.recorder import DivergenceGuard, EpochRecorder
+
+    experiment, registry, pm = loaded.experiment, loaded.registry, loaded.pm
+    spec = ModelSpec(input_shape=tuple(pipeline.input_shape), class_names=tuple(images.class_names))
+    model = registry.get(Kind.MODEL, experiment.model.provider).factory(experiment.model.params, spec)
+    optimizer = registry.get(Kind.OPTIMIZER, experiment.optimizer.provider).factory(experiment.optimizer.params)
+    model.compile(optimizer=optimizer, loss=experiment.training.loss, metrics=list(experiment.training.metrics))
+    write_json(run.run_dir / CLASSES_FILE, {"class_names": list(images.class_names), "labels": list(images.labels)})
+    write_json(run.run_dir / INFERENCE_FILE, _inference_record(loaded, pipeline, images))
+    write_text(run.run_dir / SUMMARY_FILE, _summary(model))
+    run.extras["flows"] = flows
+    # The recorder goes before the plugins' callbacks: an epoch's metrics row is written before
+    # anything (a resume callback's commit) records the epoch as done. A resume callback's
+    # factory cuts run.history back to the epochs its training state holds.
+    callbacks = [DivergenceGuard(), EpochRecorder(run, pm), *_callbacks(loaded, run)]
+    done = len(run.history) if run.resumed else 0
+    pm.hook.hoh_before_run(run=run, model=model)
+    model.fit(
+        _skip_finished_epochs(run, flows, done).train,
+        epochs=experiment.training.epochs,
+        initial_epoch=done,
+        steps_per_epoch=flows.steps_per_epoch,
+        validation_data=flows.validation,
+        validation_steps=None,  # flows.validation is finite: exactly flows.validation_steps batches
+        callbacks=callbacks,
+        shuffle=False,  # pipelines shuffle (seeded) themselves
+        verbose=0,
+    )
+    write_with(run.run_dir / MODEL_FILE, model.save)
+    return model
+
+
+def _skip_finished_epochs(run: RunContext, flows: Flows, done: int) -> Flows:
     """On resume, start the training batches where the interrupted run left them.
 
-    The finished epochs' batches are drawn and dropped, so shuffling and augmentation go
+    The ``done`` epochs' batches are drawn and dropped, so shuffling and augmentation go
     on exactly as in an uninterrupted run (for ``tf.data`` flows; other flows restart).
     """
-    done = max((int(row["epoch"]) for row in run.history), default=0)
     if not run.resumed or done == 0 or not hasattr(flows.train, "skip"):
         return flows
     return dataclasses.replace(flows, train=flows.train.skip(done * flows.steps_per_epoch))

@@ -7,12 +7,15 @@ holds the Keras classes only then.
 from __future__ import annotations
 
 import importlib.util
+import shutil
 from typing import Any, Literal, Self
 
 from pydantic import Field, PositiveInt, model_validator
 
 from framework import Params, Provider, RunContext, UserError, hookimpl
-from framework.rundir import CHECKPOINTS_DIR
+from framework.rundir import CHECKPOINTS_DIR, write_history
+
+BACKUP_DIR = "backup"
 
 PROGRESS_KEY = "rich-progress"
 """Key of ``run.extras`` under which the factory keeps the progress callback (closed on errors)."""
@@ -44,12 +47,8 @@ class CheckpointParams(Params):
 
 
 class BackupAndRestoreParams(Params):
-    save_freq: Literal["epoch"] | PositiveInt = Field(
-        "epoch", description="Back up the training state after every epoch ('epoch') or every N batches."
-    )
-    delete_checkpoint: bool = Field(True, description="Delete the backup folder when training finishes.")
-    double_checkpoint: bool = Field(
-        True, description="Keep the previous backup too, used when the latest one cannot be read."
+    delete_checkpoint: bool = Field(
+        True, description="Delete the backup folder once the run has finished (model saved and evaluated)."
     )
 
 
@@ -103,14 +102,33 @@ def build_checkpoint(params: CheckpointParams, run: RunContext) -> Any:
 
 
 def build_backup_and_restore(params: BackupAndRestoreParams, run: RunContext) -> Any:
-    import keras
+    """The epoch commit of :mod:`plugins.callbacks.backup`; on resume, cuts ``run.history`` back to the commit."""
+    from plugins.callbacks.backup import EpochBackup, read_backup
 
-    return keras.callbacks.BackupAndRestore(
-        backup_dir=str(run.run_dir / "backup"),
-        save_freq=params.save_freq,
-        delete_checkpoint=params.delete_checkpoint,
-        double_checkpoint=params.double_checkpoint,
-    )
+    directory = run.run_dir / BACKUP_DIR
+    state = read_backup(directory) if run.resumed else None
+    if run.resumed:
+        if state is None and run.history:
+            raise UserError(
+                f"run {run.run_dir} recorded {len(run.history)} epochs but holds no training state in {directory} "
+                "(deleted, or written by an older hoh), so it cannot continue exactly where it stopped; "
+                "start a new run."
+            )
+        run.history[:] = state["history"] if state else []  # the commit is the truth; later rows are redone
+        write_history(run.run_dir, run.history)
+    return EpochBackup(directory, run, restore=state)
+
+
+@hookimpl
+def hoh_after_run(run: RunContext, history: list[dict[str, float]]) -> None:
+    """The run is finished (model saved and evaluated): its training state is no longer needed.
+
+    Read from the experiment rather than from the callback, which a resumed run that only had
+    its evaluation left never builds.
+    """
+    for choice in run.experiment.callbacks:
+        if choice.provider == "backup-and-restore" and choice.params.delete_checkpoint:
+            shutil.rmtree(run.run_dir / BACKUP_DIR, ignore_errors=True)
 
 
 def build_early_stopping(params: EarlyStoppingParams, run: RunContext) -> Any:
@@ -150,7 +168,7 @@ def hoh_callback_providers() -> list[Provider]:
             "backup-and-restore",
             BackupAndRestoreParams,
             build_backup_and_restore,
-            "Back up the training state in backup/ so that hoh-run --resume can continue an interrupted run.",
+            "Commit the training state to backup/ after every epoch, atomically: hoh-run --resume continues exactly.",
         ),
         Provider(
             "early-stopping",

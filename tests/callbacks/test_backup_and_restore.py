@@ -1,10 +1,14 @@
-"""Keras 3 BackupAndRestore: an interrupted fit, re-run with the same backup folder, resumes."""
+"""backup-and-restore: one atomic commit per epoch (weights, optimizer, metrics); resume restores it or refuses."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
 
+from framework import UserError
+from plugins.callbacks.backup import STATE_FILE, read_backup
 from plugins.callbacks.hooks import BackupAndRestoreParams, build_backup_and_restore
 
 
@@ -12,29 +16,35 @@ class Interrupted(Exception):
     pass
 
 
-def test_interrupted_fit_resumes_from_last_finished_epoch(make_run, make_model, data, keras):
-    run = make_run()
-    x, y = data
-    saved: dict = {}
+def _recorder(keras, run, stop_at=None, saved=None):
+    """Stands in for the runner's EpochRecorder (which goes before the backup): one history row per epoch."""
 
     class Recorder(keras.callbacks.Callback):
-        def __init__(self, stop_at: int | None = None):
+        def __init__(self):
             super().__init__()
-            self.stop_at = stop_at
             self.epochs: list[int] = []
             self.weights_at_start = None
 
         def on_epoch_begin(self, epoch, logs=None):
             if self.weights_at_start is None:
                 self.weights_at_start = [w.copy() for w in self.model.get_weights()]
-            if epoch == self.stop_at:
+            if epoch == stop_at:
                 raise Interrupted
             self.epochs.append(epoch)
 
         def on_epoch_end(self, epoch, logs=None):
-            saved[epoch] = [w.copy() for w in self.model.get_weights()]
+            run.history.append({"epoch": epoch + 1, "loss": float(logs["loss"])})
+            if saved is not None:
+                saved[epoch] = [w.copy() for w in self.model.get_weights()]
 
-    first = Recorder(stop_at=2)
+    return Recorder()
+
+
+def test_an_interrupted_fit_resumes_from_the_last_commit(make_run, make_model, data, keras):
+    run = make_run()
+    x, y = data
+    saved: dict = {}
+    first = _recorder(keras, run, stop_at=2, saved=saved)
     with pytest.raises(Interrupted):
         make_model().fit(
             x,
@@ -42,33 +52,56 @@ def test_interrupted_fit_resumes_from_last_finished_epoch(make_run, make_model, 
             batch_size=8,
             epochs=4,
             verbose=0,
-            callbacks=[build_backup_and_restore(BackupAndRestoreParams(), run), first],
+            callbacks=[first, build_backup_and_restore(BackupAndRestoreParams(), run)],
         )
     assert first.epochs == [0, 1]
     backup = run.run_dir / "backup"
-    assert (backup / "latest.weights.h5").is_file() and (backup / "training_metadata.json").is_file()
+    state = json.loads((backup / STATE_FILE).read_text())
+    assert state["epoch"] == 2 and state["weights"] == "epoch-0002.weights.h5"
+    assert [row["epoch"] for row in state["history"]] == [1, 2]
+    assert sorted(p.name for p in backup.iterdir()) == ["epoch-0002.weights.h5", STATE_FILE]  # older commit gone
 
-    # A fresh model (as hoh-run --resume builds), different initial weights, same backup folder.
-    second = Recorder()
-    model = make_model(seed=1)
-    model.fit(
+    # A resumed run: a fresh model with other initial weights, and a history one row ahead of the commit
+    resumed = make_run(resumed=True, history=[*state["history"], {"epoch": 3, "loss": 9.0}])
+    callback = build_backup_and_restore(BackupAndRestoreParams(), resumed)
+    assert [row["epoch"] for row in resumed.history] == [1, 2]  # cut back to the commit
+    assert [json.loads(line)["epoch"] for line in (run.run_dir / "metrics.jsonl").read_text().splitlines()] == [1, 2]
+    second = _recorder(keras, resumed)
+    make_model(seed=1).fit(x, y, batch_size=8, epochs=4, initial_epoch=2, verbose=0, callbacks=[second, callback])
+    assert second.epochs == [2, 3]
+    assert all(np.array_equal(a, b) for a, b in zip(second.weights_at_start, saved[1], strict=True))
+
+
+@pytest.mark.parametrize(
+    ("damage", "said"),
+    [
+        (lambda b: (b / "epoch-0001.weights.h5").write_bytes(b"\0" * 10), "does not match the checksum"),
+        (lambda b: (b / "epoch-0001.weights.h5").unlink(), "epoch-0001.weights.h5 is missing"),
+        (lambda b: (b / STATE_FILE).write_text('{"epoch": 1'), "state.json cannot be read"),
+        (lambda b: (b / STATE_FILE).write_text(""), "state.json cannot be read"),
+    ],
+)
+def test_a_damaged_commit_is_refused_with_a_message(make_run, make_model, data, keras, damage, said):
+    run = make_run()
+    x, y = data
+    make_model().fit(
         x,
         y,
-        batch_size=8,
-        epochs=4,
+        epochs=1,
         verbose=0,
-        callbacks=[build_backup_and_restore(BackupAndRestoreParams(), run), second],
+        callbacks=[
+            _recorder(keras, run),
+            build_backup_and_restore(BackupAndRestoreParams(delete_checkpoint=False), run),
+        ],
     )
-    assert second.epochs == [2, 3]  # resumed at epoch index 2, ran the remaining two epochs
-    # The weights at the start of the resumed fit are those at the end of epoch index 1.
-    assert all(np.array_equal(a, b) for a, b in zip(second.weights_at_start, saved[1], strict=True))
-    assert not backup.exists()  # delete_checkpoint=True removes it after a finished fit
+    damage(run.run_dir / "backup")
+    with pytest.raises(UserError, match=said) as info:
+        build_backup_and_restore(BackupAndRestoreParams(), make_run(resumed=True, history=list(run.history)))
+    assert "cannot continue exactly where it stopped; start a new run" in str(info.value)
 
 
-def test_params():
-    assert BackupAndRestoreParams().save_freq == "epoch"
-    assert BackupAndRestoreParams(save_freq=10).save_freq == 10
-    with pytest.raises(ValueError):
-        BackupAndRestoreParams(save_freq=0)
-    with pytest.raises(ValueError):
-        BackupAndRestoreParams(save_freq="batch")
+def test_recorded_epochs_without_a_commit_are_refused(make_run):
+    run = make_run(resumed=True, history=[{"epoch": 1, "loss": 0.5}])
+    with pytest.raises(UserError, match="recorded 1 epochs but holds no training state"):
+        build_backup_and_restore(BackupAndRestoreParams(), run)
+    assert read_backup(run.run_dir / "backup") is None

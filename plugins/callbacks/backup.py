@@ -1,0 +1,141 @@
+"""The training state ``hoh-run --resume`` continues from, committed atomically at the end of every epoch.
+
+Keras' own ``BackupAndRestore`` writes the weights, then a metadata file, in place: a kill
+between the two (or during either) leaves a state that resumes to different numbers or not
+at all. Here one epoch's commit is:
+
+1. the weights (model and optimizer) to ``backup/epoch-000K.weights.h5``, written under a
+   temporary name, flushed to disk and renamed;
+2. ``backup/state.json`` (the epoch, the weights file, its SHA-256, and the metrics of every
+   finished epoch), written the same way. Its rename is the commit.
+
+A kill at any instant leaves the previous commit or the new one, never a mix. On resume the
+commit is the truth: the run's history is cut back to it, training starts at the epoch after
+it, and the runner skips the batches of the epochs it holds. Imports Keras: imported only
+during a run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from framework import RunContext, UserError
+from framework.atomic import write_json
+
+STATE_FILE = "state.json"
+FORMAT = 1
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_backup(directory: Path) -> dict[str, Any] | None:
+    """The last commit in ``directory``, checked; ``None`` when nothing was committed.
+
+    Raises:
+        UserError: when the commit is damaged (unreadable state, missing or altered weights).
+    """
+    state_path = directory / STATE_FILE
+    if not state_path.exists():
+        return None
+    problem = None
+    try:
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+        weights = directory / state["weights"]
+        if state.get("format") != FORMAT:
+            problem = f"it was written by another hoh version (format {state.get('format')!r})"
+        elif not weights.is_file():
+            problem = f"its weights file {weights.name} is missing"
+        elif _sha256(weights) != state["sha256"]:
+            problem = f"its weights file {weights.name} does not match the checksum recorded with it"
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        problem = f"{STATE_FILE} cannot be read ({type(error).__name__}: {error})"
+    if problem:
+        raise UserError(
+            f"the training state in {directory} is damaged: {problem}. The run cannot continue exactly "
+            "where it stopped; start a new run (its finished epochs are in metrics.jsonl and checkpoints/)."
+        )
+    return state
+
+
+class EpochBackup(keras.callbacks.Callback):
+    """Commits the training state after every epoch, atomically, and restores it when training starts.
+
+    Goes after the runner's metrics recorder in the callback list, so that each commit holds
+    the finished epoch's metrics row (``run.history``).
+
+    Example::
+
+        backup = EpochBackup(run.run_dir / "backup", run, restore=read_backup(run.run_dir / "backup"))
+        model.fit(data, epochs=15, initial_epoch=len(run.history), callbacks=[recorder, backup])
+    """
+
+    def __init__(self, directory: Path, run: RunContext, restore: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.directory = Path(directory)
+        self.run = run
+        self.restore = restore
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        if self.restore is None:
+            return
+        if self.model.optimizer is not None and not self.model.optimizer.built:
+            self.model.optimizer.build(self.model.trainable_variables)  # its variables must exist to be loaded
+        self.model.load_weights(self.directory / self.restore["weights"])
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = f"epoch-{epoch + 1:04d}.weights.h5"
+        # Keras wants the name to end in .weights.h5, which framework.atomic's temporary names do not.
+        tmp = self.directory / f".{os.getpid()}-{name}"
+        try:
+            self.model.save_weights(tmp)
+            _fsync(tmp)
+            os.replace(tmp, self.directory / name)
+        finally:
+            tmp.unlink(missing_ok=True)
+        state = {
+            "format": FORMAT,
+            "epoch": epoch + 1,
+            "weights": name,
+            "sha256": _sha256(self.directory / name),
+            "history": [row for row in self.run.history if row["epoch"] <= epoch + 1],
+        }
+        write_json(self.directory / STATE_FILE, state)  # the commit
+        for old in self.directory.glob("epoch-*.weights.h5"):
+            if old.name != name:
+                old.unlink(missing_ok=True)
+        _fsync_folder(self.directory)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the renames in ``folder`` durable (POSIX; a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,138 @@
+"""A run killed at any stage of an epoch either resumes to the uninterrupted run's numbers and model, or refuses.
+
+Each case kills a real (small) run with SIGKILL at one stage boundary, resumes it with
+``hoh-run --resume``, and compares its metrics and final weights with a run that was never
+stopped.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from core_helpers import SECTIONS, run_script, stub_experiment
+
+pytestmark = pytest.mark.slow
+
+KILLER = '''
+"""Kills this process (SIGKILL, as kill -9 or a power cut) at the stage HOH_TEST_KILL names."""
+
+import os
+import signal
+
+from framework import NoParams, Provider, hookimpl
+
+
+def _kill(stage):
+    if os.environ.get("HOH_TEST_KILL") == stage and not os.environ.get("HOH_TEST_RESUMING"):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def build_killer(params, run):
+    import keras
+
+    class Killer(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if self._epoch == 1 and batch == 1:
+                _kill("inside-batch")
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._epoch = epoch
+
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                _kill("epoch-end-" + os.environ.get("HOH_TEST_KILLER_PLACE", ""))
+
+        def on_train_end(self, logs=None):
+            _kill("after-fit")
+
+    return Killer()
+
+
+@hookimpl
+def hoh_callback_providers():
+    return [Provider("killer", NoParams, build_killer, "Kills the run at a chosen stage.")]
+
+
+@hookimpl
+def hoh_after_run(run, history):
+    _kill("after-evaluation")
+'''
+
+BACKUP = '[[callbacks]]\nprovider = "backup-and-restore"\n'
+KILLER_TABLE = '[[callbacks]]\nprovider = "killer"\n'
+
+
+def _experiment(tmp_path: Path, killer_first: bool) -> Path:
+    plugin = tmp_path / "killer.py"
+    plugin.write_text(KILLER)
+    sections = SECTIONS.replace("epochs = 2", "epochs = 4").replace(
+        'provider = "stub-pipeline"', 'provider = "stub-pipeline"\nsamples = 24'
+    )
+    callbacks = KILLER_TABLE + "\n" + BACKUP if killer_first else BACKUP + "\n" + KILLER_TABLE
+    path = tmp_path / "experiment.toml"
+    text = stub_experiment(sections + "\n" + callbacks, plugins=(plugin,))
+    path.write_text(text.replace('"callbacks", ', ""))  # the stub plugin, and the built-in callbacks
+    return path
+
+
+def _outcome(run_dir: Path) -> tuple[list[dict], list[np.ndarray], dict]:
+    import keras
+
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    for row in rows:
+        row.pop("seconds")
+    weights = keras.saving.load_model(run_dir / "model.keras").get_weights()
+    return rows, weights, json.loads((run_dir / "evaluation.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("whole")
+    done = run_script("hoh-run", str(_experiment(tmp, True)), "--run-dir", "run", cwd=tmp)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return _outcome(tmp / "run")
+
+
+@pytest.mark.parametrize(
+    ("stage", "killer_first"),
+    [
+        ("inside-batch", True),  # in the middle of epoch 2
+        ("epoch-end-first", True),  # epoch 2's metrics row written, its training state not committed
+        ("epoch-end-last", False),  # epoch 2 committed, later callbacks not run
+        ("after-fit", True),  # training done, model.keras not written
+        ("after-evaluation", True),  # model.keras and evaluation.json written, run not marked finished
+    ],
+)
+def test_a_killed_run_resumes_to_the_same_numbers(tmp_path: Path, uninterrupted, stage: str, killer_first: bool):
+    path = _experiment(tmp_path, killer_first)
+    place = "first" if killer_first else "last"
+    killed = run_script(
+        "hoh-run", str(path), "--run-dir", "run", cwd=tmp_path, HOH_TEST_KILL=stage, HOH_TEST_KILLER_PLACE=place
+    )
+    assert killed.returncode == -9, killed.stdout[-2000:] + killed.stderr[-2000:]
+    run_dir = tmp_path / "run"
+    assert json.loads((run_dir / "status.json").read_text())["status"] == "running"  # what a kill leaves
+    resumed = run_script("hoh-run", "--resume", "run", cwd=tmp_path, HOH_TEST_RESUMING="1")
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-3000:]
+    rows, weights, evaluation = _outcome(run_dir)
+    expected_rows, expected_weights, expected_evaluation = uninterrupted
+    assert rows == expected_rows
+    assert all(np.array_equal(a, b) for a, b in zip(weights, expected_weights, strict=True))
+    assert evaluation == expected_evaluation
+    assert json.loads((run_dir / "status.json").read_text())["status"] == "finished"
+    assert not (run_dir / "backup").exists()
+
+
+def test_a_damaged_training_state_is_refused(tmp_path: Path) -> None:
+    path = _experiment(tmp_path, True)
+    killed = run_script("hoh-run", str(path), "--run-dir", "run", cwd=tmp_path, HOH_TEST_KILL="inside-batch")
+    assert killed.returncode == -9
+    [weights] = (tmp_path / "run" / "backup").glob("*.weights.h5")
+    weights.write_bytes(weights.read_bytes()[:100])  # cut short, as by a full disk
+    resumed = run_script("hoh-run", "--resume", "run", cwd=tmp_path, HOH_TEST_RESUMING="1")
+    assert resumed.returncode == 2, resumed.stderr
+    assert "is damaged" in resumed.stderr and "does not match the checksum" in resumed.stderr
+    assert "Traceback" not in resumed.stderr
