@@ -39,9 +39,10 @@ def new_run_dir(output: Path, name: str, explicit: Path | None = None) -> Path:
         try:
             explicit.mkdir(parents=True, exist_ok=False)
         except FileExistsError:
+            finished = (explicit / MODEL_FILE).exists() or not (explicit / EXPERIMENT_FILE).exists()
+            hint = "" if finished else f", or continue it with --resume {explicit}"
             raise UserError(
-                f"run folder {explicit} exists already; hoh never overwrites a run. Pick a new --run-dir, "
-                f"or continue it with --resume {explicit}."
+                f"run folder {explicit} exists already; hoh never overwrites a run. Pick a new --run-dir{hint}."
             ) from None
         return explicit
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -6,11 +6,27 @@ import argparse
 from pathlib import Path
 
 from framework.config.loader import Loaded, load_experiment
+from framework.errors import PluginError
 
 
 def plugin_args(args: argparse.Namespace) -> list[str]:
-    """``--plugin`` values; ``.py`` paths are relative to the working directory."""
-    return [str(Path(p).resolve()) if p.endswith(".py") else p for p in args.plugin]
+    """``--plugin`` values; ``.py`` paths are relative to the working directory.
+
+    Raises:
+        PluginError: for a ``.py`` path that is not a file (named with where it was looked for).
+    """
+    resolved = []
+    for spec in args.plugin:
+        if spec.endswith(".py"):
+            path = Path(spec).resolve()
+            if not path.is_file():
+                raise PluginError(
+                    f"--plugin {spec}: no such file (looked for {path}; --plugin paths are relative to the "
+                    f"working directory, {Path.cwd()}). Name an existing .py file or an importable module."
+                )
+            spec = str(path)
+        resolved.append(spec)
+    return resolved
 
 
 def load_from_args(args: argparse.Namespace, overrides: list[str] | None = None) -> Loaded:

@@ -67,12 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_arguments(run)
     run.set_defaults(handler=_run)
 
-    validate = sub.add_parser("validate", help="check an experiment file without training")
-    validate.add_argument("experiment", help="experiment file (.toml)")
-    validate.add_argument("overrides", nargs="*", help="overrides as dotted.key=value")
-    _add_plugin_options(validate)
-    _add_common(validate)
-    validate.set_defaults(handler=_lazy("framework.cli.inspect_commands", "validate_command"))
+    _add_validate_arguments(sub.add_parser("validate", help=VALIDATE_HELP))
 
     schema = sub.add_parser("schema", help="print the JSON Schema of experiment files")
     schema.add_argument("--experiment", metavar="FILE", help="also include the plugins this file names")
@@ -164,6 +159,17 @@ def _add_checkpoint_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+VALIDATE_HELP = "check an experiment file without training"
+
+
+def _add_validate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("experiment", help="experiment file (.toml)")
+    parser.add_argument("overrides", nargs="*", help="overrides as dotted.key=value")
+    _add_plugin_options(parser)
+    _add_common(parser)
+    parser.set_defaults(handler=_lazy("framework.cli.inspect_commands", "validate_command"))
+
+
 def build_run_parser() -> argparse.ArgumentParser:
     """The ``hoh-run`` parser."""
     parser = argparse.ArgumentParser(
@@ -207,9 +213,17 @@ def _dispatch(args: argparse.Namespace, handler: Handler) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """``hoh COMMAND ...``"""
     argv = list(sys.argv[1:] if argv is None else argv)
-    for index, token in enumerate(argv):  # `hoh run` is hoh-run: overrides may follow options there too
+    for index, token in enumerate(argv):  # overrides may follow options in `hoh run` and `hoh validate`
         if token == "run" and all(t == "--debug" for t in argv[:index]):
             return run_main(argv[:index] + argv[index + 1 :])
+        if token == "validate" and all(t == "--debug" for t in argv[:index]):
+            # argparse cannot intermix positionals and options across sub-commands: parse this one alone
+            validate = argparse.ArgumentParser(prog="hoh validate", description=VALIDATE_HELP)
+            _add_validate_arguments(validate)
+            args = validate.parse_intermixed_args(argv[index + 1 :])
+            if argv[:index]:
+                args.debug = True
+            return _dispatch(args, args.handler)
         if not token.startswith("-"):
             break
     args = build_parser().parse_args(argv)

@@ -76,3 +76,39 @@ def test_hoh_run_takes_overrides_after_options(tmp_path: Path, capsys) -> None:
     for entry in (run_main, lambda argv: main(["run", *argv])):
         assert entry([str(path), "--run-dir", str(tmp_path / "taken"), "training.epochs=1"]) == 2
         assert "exists already" in capsys.readouterr().err
+
+
+def test_validate_takes_overrides_after_options(capsys) -> None:
+    baseline = str(ROOT / "experiments" / "baseline.toml")
+    code = main(["validate", baseline, "--plugin", str(WIDE_PLUGIN), "model.provider=wide-cnn", "training.epochs=0"])
+    assert code == 2
+    assert "override 'training.epochs=0': training.epochs" in capsys.readouterr().err  # the override was read
+
+
+@pytest.mark.parametrize("experiment", sorted((ROOT / "experiments").glob("*.toml")), ids=lambda p: p.name)
+def test_the_readme_override_examples_fit_every_shipped_experiment(experiment: Path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    overrides = ["training.epochs=3", "optimizer.learning_rate=1e-4", "callbacks.1.monitor=val_accuracy"]
+    assert all(f"`{o}`" in readme or o in readme for o in overrides)
+    assert load_experiment(experiment, overrides).experiment.training.epochs == 3
+
+
+def test_a_missing_plugin_file_names_the_working_directory(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", str(ROOT / "experiments" / "baseline.toml"), "--plugin", "missing.py"]) == 2
+    err = capsys.readouterr().err
+    assert f"looked for {tmp_path / 'missing.py'}" in err and "relative to the working directory" in err
+
+
+def test_an_existing_run_dir_suggests_resume_only_when_it_can_resume(tmp_path: Path) -> None:
+    from framework.rundir import new_run_dir
+
+    unfinished = tmp_path / "unfinished"
+    unfinished.mkdir()
+    (unfinished / "experiment.toml").write_text("")
+    with pytest.raises(UserError, match="or continue it with --resume"):
+        new_run_dir(tmp_path, "x", unfinished)
+    (unfinished / "model.keras").write_text("")
+    with pytest.raises(UserError) as finished:
+        new_run_dir(tmp_path, "x", unfinished)
+    assert "--resume" not in str(finished.value)

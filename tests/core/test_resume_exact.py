@@ -136,3 +136,17 @@ def test_a_damaged_training_state_is_refused(tmp_path: Path) -> None:
     assert resumed.returncode == 2, resumed.stderr
     assert "is damaged" in resumed.stderr and "does not match the checksum" in resumed.stderr
     assert "Traceback" not in resumed.stderr
+
+
+def test_a_run_being_trained_is_not_resumed_twice(tmp_path: Path) -> None:
+    from filelock import FileLock
+
+    path = _experiment(tmp_path, True)
+    killed = run_script("hoh-run", str(path), "--run-dir", "run", cwd=tmp_path, HOH_TEST_KILL="inside-batch")
+    assert killed.returncode == -9
+    with FileLock(tmp_path / "run" / "run.lock"):  # as a first --resume holds it
+        second = run_script("hoh-run", "--resume", "run", cwd=tmp_path, HOH_TEST_RESUMING="1")
+    assert second.returncode == 2, second.stderr
+    assert "is being trained by another process right now" in second.stderr and "Traceback" not in second.stderr
+    third = run_script("hoh-run", "--resume", "run", cwd=tmp_path, HOH_TEST_RESUMING="1")
+    assert third.returncode == 0, third.stderr[-2000:]
