@@ -68,7 +68,7 @@ def _import_module_plugin(spec: str, base_dir: Path) -> tuple[str, ModuleType]:
         sys.modules[name] = module  # dataclasses, typing.get_type_hints and pickle look modules up there
         try:
             module_spec.loader.exec_module(module)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # a plugin that calls sys.exit() on import must not end hoh quietly
             sys.modules.pop(name, None)
             raise PluginError(f"plugin {spec!r} ({path}) failed to import: {type(exc).__name__}: {exc}") from exc
         return path.stem, module
@@ -84,7 +84,7 @@ def _import_module_plugin(spec: str, base_dir: Path) -> tuple[str, ModuleType]:
                 "Install it, or name a .py file relative to the experiment file."
             ) from exc
         raise PluginError(f"plugin {spec!r} failed to import: {type(exc).__name__}: {exc}") from exc
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise PluginError(f"plugin {spec!r} failed to import: {type(exc).__name__}: {exc}") from exc
     finally:
         if added:
@@ -127,7 +127,7 @@ def load_plugins(
                 continue
             try:
                 plugin = ep.load()
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 autoload_hint = " or --no-plugin-autoload" if group == ENTRY_POINT_GROUP else ""
                 raise PluginError(
                     f"plugin {ep.name!r} (entry point {ep.value!r} in group {group!r}) failed to import: "

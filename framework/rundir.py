@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from framework.atomic import strict_json_value, write_text
-from framework.errors import UserError
+from framework.errors import EnvironmentProblem, UserError
 
 EXPERIMENT_FILE = "experiment.toml"
 ENVIRONMENT_FILE = "environment.json"
@@ -35,6 +35,18 @@ def new_run_dir(output: Path, name: str, explicit: Path | None = None) -> Path:
     Raises:
         UserError: when ``explicit`` exists already.
     """
+    try:
+        return _make_run_dir(output, name, explicit)
+    except OSError as error:
+        if isinstance(error, FileExistsError):
+            raise
+        raise EnvironmentProblem(
+            f"cannot create the run folder under {explicit or output / name}: {error.strerror or error}. "
+            "Pick a writable folder: [experiment] output, or --run-dir."
+        ) from None
+
+
+def _make_run_dir(output: Path, name: str, explicit: Path | None) -> Path:
     if explicit is not None:
         try:
             explicit.mkdir(parents=True, exist_ok=False)

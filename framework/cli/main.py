@@ -208,6 +208,16 @@ def _dispatch(args: argparse.Namespace, handler: Handler) -> int:
             raise
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as error:  # the machine's fault (disk full, read-only, permissions): exit 1
+        if debug:
+            raise
+        from framework.cli.output import print_error
+
+        where = f"{error.filename}: " if error.filename else ""
+        print_error(
+            f"{where}{error.strerror or error}. Free some space or pick a writable folder; --debug shows where."
+        )
+        return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,7 +7,6 @@ import functools
 import os
 import signal
 import sys
-import traceback
 from pathlib import Path
 from typing import NoReturn
 
@@ -35,6 +34,26 @@ class Terminated(KeyboardInterrupt):
 
 def _terminate(signum: int, frame: object) -> None:
     raise Terminated("terminated (SIGTERM)")
+
+
+def crash_message(error: BaseException, run_dir: Path) -> str:
+    """One paragraph for a run that failed on something other than bad input (no traceback)."""
+    from framework.run_status import read_status
+
+    recorded = read_status(run_dir).get("status") == "failed"
+    status = "its status is failed" if recorded else "its status could not be recorded"
+    if isinstance(error, OSError):
+        where = f" ({error.filename})" if error.filename else ""
+        return (
+            f"the run stopped: the disk refused a write or read{where}: {error.strerror or error}; {status}. "
+            f"Free some space or pick a writable folder ([experiment] output, --run-dir, HOH_DATA_DIR). "
+            f"Run folder: {run_dir}"
+        )
+    text = str(error).strip().splitlines()[0][:500] if str(error).strip() else ""
+    return (
+        f"the run failed: {type(error).__name__}: {text}; {status}, and what was recorded is in {run_dir}. "
+        "Run again with --debug for the Python traceback."
+    )
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -77,10 +96,10 @@ def run_command(args: argparse.Namespace) -> int:
         _exit_now(error.exit_code)
     except UserError:
         raise  # found before or while setting up training: a plain exit is safe
-    except Exception:
+    except Exception as error:
         if getattr(args, "debug", False):
             raise
-        traceback.print_exc()
+        print_error(crash_message(error, run_dir))
         _exit_now(1)
     final = result.history[-1] if result.history else {}
     shown = ", ".join(f"{k} {v:.4f}" for k, v in final.items() if k not in {"epoch", "seconds"})

@@ -118,6 +118,8 @@ def read_toml(path: Path) -> tuple[str, dict[str, Any]]:
         raise ExperimentError(str(path), [f"cannot be read: {exc}"]) from None
     try:
         return text, tomllib.loads(text)
+    except RecursionError:
+        raise ExperimentError(str(path), [f"{path}: arrays or tables are nested too deeply to read"]) from None
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"^(.*) \(at line (\d+), column (\d+)\)$", str(exc))
         where = f"{path}, line {found.group(2)}, column {found.group(3)}" if found else str(path)
@@ -231,8 +233,13 @@ def _report(problems: _Problems, registry: Registry, error: dict[str, Any]) -> N
     elif error["type"] == "value_error":  # our validators' messages name the value already
         message = message.removeprefix("Value error, ")
     elif "input" in error and not isinstance(error["input"], dict | list):
-        message = f"{message} (got {error['input']!r})"
+        message = f"{message} (got {_clip(repr(error['input']))})"
     problems.add(loc, message)
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    """A value as shown in a message: long ones are cut, with their length."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def _selected_provider(section_path: tuple[Any, ...], data: dict[str, Any]) -> str | None:

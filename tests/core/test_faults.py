@@ -1,0 +1,80 @@
+"""Faults end in a message and the right exit code, not a traceback: hostile files, plugins, real disk faults.
+
+The disk faults use real file systems (a read-only tmpfs, a nearly full one), mounted by the
+test; they are skipped only where mounting is not allowed (not root).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from core_helpers import run_script, stub_experiment
+
+from framework.config.loader import load_experiment
+from framework.errors import ExperimentError, PluginError
+
+
+@contextlib.contextmanager
+def tmpfs(where: Path, options: str) -> Iterator[Path]:
+    where.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.decode().strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def test_a_toml_nested_thousands_deep_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "deep.toml"
+    path.write_text("a = " + "[" * 3000 + "]" * 3000 + "\n")
+    with pytest.raises(ExperimentError, match="nested too deeply"):
+        load_experiment(path)
+
+
+def test_a_huge_value_is_clipped_in_the_message(tmp_path: Path) -> None:
+    path = tmp_path / "big.toml"
+    path.write_text(stub_experiment().replace('name = "stub"', 'name = "' + "x" * 1_000_000 + '"'))
+    with pytest.raises(ExperimentError) as info:
+        load_experiment(path)
+    assert len(str(info.value)) < 2000 and "(1000002 characters)" in str(info.value)
+
+
+def test_a_plugin_that_exits_on_import_is_an_error(tmp_path: Path) -> None:
+    plugin = tmp_path / "quitter.py"
+    plugin.write_text("import sys\nsys.exit(0)\n")
+    path = tmp_path / "experiment.toml"
+    path.write_text(stub_experiment(plugins=(plugin,)))
+    with pytest.raises(PluginError, match="failed to import: SystemExit: 0"):
+        load_experiment(path)
+    done = run_script("hoh", "validate", str(path), cwd=tmp_path)
+    assert done.returncode == 2 and "SystemExit" in done.stderr
+
+
+@pytest.mark.slow
+def test_a_read_only_output_folder(tmp_path: Path) -> None:
+    with tmpfs(tmp_path / "ro", "ro,size=1m") as folder:
+        (tmp_path / "experiment.toml").write_text(stub_experiment(extra=f'output = "{folder}"\n'))
+        done = run_script("hoh-run", "experiment.toml", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"cannot create the run folder under {folder}/stub: Read-only file system" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_a_disk_that_fills_up_during_the_run(tmp_path: Path) -> None:
+    with tmpfs(tmp_path / "small", "size=256k") as folder:
+        filler = folder / "filler"
+        with filler.open("wb") as handle, contextlib.suppress(OSError):  # ~24 KiB left: the model will not fit
+            handle.write(b"\0" * (256 - 24) * 1024)
+        (tmp_path / "experiment.toml").write_text(stub_experiment(extra=f'output = "{folder}"\n'))
+        done = run_script("hoh-run", "experiment.toml", "pipeline.image_size=[32,32]", "model.units=64", cwd=tmp_path)
+        leftovers = [p.name for p in folder.rglob(".*")]
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "No space left on device" in done.stderr and "Traceback" not in done.stderr
+    assert leftovers == []  # no half-written temporary files
