@@ -29,6 +29,12 @@ if TYPE_CHECKING:
 DEFAULT_MAX_BYTES = 2 * 1024**3
 """Default bound on the total uncompressed size of an archive (2 GiB)."""
 
+MAX_RATIO = 100
+"""Largest uncompressed/compressed size ratio of an entry over 1 MiB. Images barely compress
+(PNG and JPEG are compressed already: the real archives are ~1:1); a ratio of thousands is a
+zip bomb, refused before anything is written."""
+
+_READABLE = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 _SKIPPED_DIRS = {"__MACOSX"}
 _SKIPPED_FILES = {".DS_Store", "Thumbs.db"}
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -41,7 +47,9 @@ def plan_entries(archive: Path, zf: zipfile.ZipFile, max_bytes: int) -> list[tup
 
     Raises:
         UserError: naming the archive and the entry, for an absolute path, a ``..``
-            component, a symbolic link, or when the total size exceeds ``max_bytes``.
+            component, a symbolic link, an encrypted entry, a compression method zipfile cannot
+            read, an entry that grows over :data:`MAX_RATIO` times, or when the total size
+            exceeds ``max_bytes``.
     """
     planned: list[tuple[zipfile.ZipInfo, PurePosixPath]] = []
     total = 0
@@ -57,6 +65,20 @@ def plan_entries(archive: Path, zf: zipfile.ZipFile, max_bytes: int) -> list[tup
         parts = [part for part in relative.parts if part not in ("", ".")]
         if info.is_dir() or not parts or parts[0] in _SKIPPED_DIRS or parts[-1] in _SKIPPED_FILES:
             continue
+        if info.flag_bits & 0x1:
+            raise UserError(
+                f"{archive} was not extracted: entry {info.filename!r} is encrypted; use an unencrypted zip."
+            )
+        if info.compress_type not in _READABLE:
+            raise UserError(
+                f"{archive} was not extracted: entry {info.filename!r} uses compression method {info.compress_type} "
+                "(e.g. Deflate64 = 9), which Python's zipfile cannot read; re-create the zip with plain Deflate."
+            )
+        if info.file_size > 1024**2 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise UserError(
+                f"{archive} was not extracted: entry {info.filename!r} would grow from {info.compress_size:,} to "
+                f"{info.file_size:,} bytes (over {MAX_RATIO}:1), as a zip bomb does."
+            )
         total += info.file_size
         if total > max_bytes:
             raise UserError(

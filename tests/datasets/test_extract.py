@@ -88,3 +88,36 @@ def test_damaged_archive_is_a_clear_error(tmp_path: Path, context) -> None:
     with pytest.raises(UserError, match="not a valid zip"):
         extract_zip(archive, dest, console=context.console)
     _assert_nothing_left(dest.parent, dest)
+
+
+def _patch(archive: Path, field: str, value: int) -> None:
+    """Rewrite a header field of every entry (zipfile writes neither encrypted nor Deflate64 entries)."""
+    local, central = {"flags": (6, 8), "method": (8, 10)}[field]  # offsets in the local and central headers
+    data = bytearray(archive.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", local), (b"PK\x01\x02", central)):
+        start = data.find(signature)
+        while start != -1:
+            data[start + offset : start + offset + 2] = value.to_bytes(2, "little")
+            start = data.find(signature, start + 4)
+    archive.write_bytes(bytes(data))
+
+
+def test_a_zip_bomb_is_refused_before_anything_is_written(tmp_path: Path, context) -> None:
+    archive = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("horses/bomb.png", b"\0" * (8 * 1024**2))  # 8 MiB of zeros: ~8 KiB compressed
+    with pytest.raises(UserError, match=r"would grow from .* to 8,388,608 bytes \(over 100:1\)"):
+        extract_zip(archive, tmp_path / "out", console=context.console)
+    _assert_nothing_left(tmp_path, tmp_path / "out")
+
+
+def test_encrypted_and_deflate64_entries_are_refused_with_a_message(tmp_path: Path, context) -> None:
+    archive = _zip_with(tmp_path / "enc.zip", [])
+    _patch(archive, "flags", 0x1)
+    with pytest.raises(UserError, match=r"'horses/ok\.png' is encrypted"):
+        extract_zip(archive, tmp_path / "out", console=context.console)
+    archive = _zip_with(tmp_path / "d64.zip", [])
+    _patch(archive, "method", 9)
+    with pytest.raises(UserError, match=r"compression method 9 \(e.g. Deflate64 = 9\)"):
+        extract_zip(archive, tmp_path / "out", console=context.console)
+    _assert_nothing_left(tmp_path, tmp_path / "out")
