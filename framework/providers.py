@@ -82,12 +82,16 @@ class Provider:
         params: Pydantic model (subclass of :class:`Params`) of the parameters.
         factory: Builds the thing; its arguments depend on the kind (see the hooks).
         description: One line shown by ``hoh plugins``.
+        check_input: Model providers only, optional: ``check_input(params, input_shape)`` raises
+            ``ValueError`` saying why the model cannot take images of ``input_shape``
+            (``(height, width, channels)``). The runner calls it before any data is fetched.
     """
 
     name: str
     params: type[Params]
     factory: Callable[..., Any]
     description: str = ""
+    check_input: Callable[[Any, tuple[int, int, int]], None] | None = None
 
 
 @dataclass(frozen=True)

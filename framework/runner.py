@@ -163,9 +163,10 @@ def _train_locked(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResul
 
         keras.utils.set_random_seed(run.seed)
         write_json(_environment_path(run), describe_environment(pm, run.seed))
+        pipeline = registry.get(Kind.PIPELINE, experiment.pipeline.provider).factory(experiment.pipeline.params)
+        check_model_input(loaded, pipeline)  # before any data is fetched
         dataset = registry.get(Kind.DATASET, experiment.dataset.provider)
         images = dataset.factory(experiment.dataset.params, DatasetContext(console=run.console, offline=offline))
-        pipeline = registry.get(Kind.PIPELINE, experiment.pipeline.provider).factory(experiment.pipeline.params)
         flows = pipeline.flows(
             images,
             seed=run.seed,
@@ -194,6 +195,20 @@ def _train_locked(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResul
         raise
     mark_ended(run.run_dir, "finished")
     return RunResult(run.run_dir, list(run.history), evaluation)
+
+
+def check_model_input(loaded: Loaded, pipeline: InputPipeline | None = None) -> None:
+    """The model provider's ``check_input`` on the pipeline's images, as a :class:`UserError` naming the provider."""
+    provider = loaded.registry.get(Kind.MODEL, loaded.experiment.model.provider)
+    if provider.check_input is None:
+        return
+    if pipeline is None:
+        choice = loaded.experiment.pipeline
+        pipeline = loaded.registry.get(Kind.PIPELINE, choice.provider).factory(choice.params)
+    try:
+        provider.check_input(loaded.experiment.model.params, tuple(pipeline.input_shape))
+    except ValueError as error:
+        raise UserError(f"model {provider.name!r} cannot take the pipeline's images: {error}.") from None
 
 
 def _fit(loaded: Loaded, run: RunContext, pipeline: InputPipeline, images: ImageFolders, flows: Flows) -> Any:

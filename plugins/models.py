@@ -41,6 +41,25 @@ def build_five_conv(params: FiveConvParams, spec: ModelSpec) -> Any:
     return keras.Sequential(layers, name="five_conv")
 
 
+def smallest_side(blocks: int) -> int:
+    """The least height or width that ``blocks`` (3x3 valid conv + 2x2 pool) blocks leave at least 1 pixel of."""
+    side = 1
+    for _ in range(blocks):
+        side = 2 * side + 2  # (side - 2) // 2 >= previous, solved for the least side
+    return side
+
+
+def check_five_conv_input(params: FiveConvParams, input_shape: tuple[int, int, int]) -> None:
+    """Refuse images too small for five conv + pool blocks (at least 94x94)."""
+    least = smallest_side(len(params.filters))
+    height, width = input_shape[:2]
+    if min(height, width) < least:
+        raise ValueError(
+            f"five 3x3 convolutions each followed by 2x2 pooling need images of at least {least}x{least}, "
+            f"got {height}x{width}; set pipeline.image_size to at least [{least}, {least}]"
+        )
+
+
 @hookimpl
 def hoh_model_providers() -> list[Provider]:
     return [
@@ -49,5 +68,6 @@ def hoh_model_providers() -> list[Provider]:
             FiveConvParams,
             build_five_conv,
             "The tutorial's CNN: five conv + max-pool blocks, Dense 512, sigmoid output.",
+            check_input=check_five_conv_input,
         )
     ]
