@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from framework import DatasetContext, ImageFolders, Params, UserError
 from plugins.datasets import cache
@@ -100,6 +100,16 @@ class HorseOrHumanParams(Params):
     check_counts: bool = Field(
         True, description="Require the published image counts per class (500/527 training, 128/128 validation)."
     )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir_is_a_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and value.exists() and not value.is_dir():
+            raise ValueError(
+                f"{str(value)!r} is a file, not a folder: datasets need a folder (it is made when missing)"
+            )
+        return value
+
     retries: int = Field(4, ge=0, le=20, description="Extra attempts after a failed download (timeouts, resets, 5xx).")
     backoff: float = Field(1.0, ge=0.0, description="Seconds before the first retry; doubled for each next one.")
     timeout: float = Field(30.0, gt=0.0, description="Seconds a connection or read may stall before it is retried.")
