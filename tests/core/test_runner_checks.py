@@ -18,14 +18,14 @@ def _flows(labels: np.ndarray) -> Flows:
 
 def test_binary_crossentropy_on_one_hot_labels_is_refused() -> None:
     one_hot = _flows(np.eye(3, dtype=np.float32))
-    with pytest.raises(UserError, match='one-hot labels of 3 classes .* use loss = "categorical_crossentropy"'):
+    with pytest.raises(UserError, match=r'one-hot labels of 3 classes .* use loss = "categorical_crossentropy"'):
         check_loss_fits_labels("binary_crossentropy", one_hot)
     check_loss_fits_labels("categorical_crossentropy", one_hot)
 
 
 def test_categorical_crossentropy_on_one_label_per_image_is_refused() -> None:
     binary = _flows(np.array([0, 1, 1], dtype=np.float32))
-    with pytest.raises(UserError, match='one label per image .* use loss = "binary_crossentropy"'):
+    with pytest.raises(UserError, match=r'one label per image .* use loss = "binary_crossentropy"'):
         check_loss_fits_labels("categorical_crossentropy", binary)
     check_loss_fits_labels("binary_crossentropy", binary)
     check_loss_fits_labels("mse", binary)  # other losses are not judged
