@@ -27,6 +27,7 @@ a 2-core CPU the model and the producer each get a core.
 from __future__ import annotations
 
 import copy
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -43,6 +44,7 @@ from plugins.pipelines.common import (
     check_class_mode,
     list_images,
     partial_validation_order,
+    readable_files,
     resolve_steps,
 )
 
@@ -138,7 +140,9 @@ class ImageDataGeneratorPipeline(SizedPipeline):
 
                     self.index_array = np.asarray(self.fixed_order)
 
-        count = len(list_images(directory, classes).paths)  # a clear error for a missing or empty class folder
+        files = list_images(directory, classes)  # a clear error for a missing or empty class folder
+        readable = readable_files(files, directory, skip=self.params.skip_unreadable)
+        count = len(readable.paths)
         generator = self._generator(augment)
         iterator = _Iterator(
             str(directory),
@@ -154,6 +158,14 @@ class ImageDataGeneratorPipeline(SizedPipeline):
             interpolation="nearest",
             dtype=generator.dtype,
         )
+        if len(readable.paths) < len(files.paths):  # skip_unreadable: the iterator lists files itself
+            import numpy as np
+
+            keep = [str(path) for path in readable.paths]
+            iterator.filenames = [os.path.relpath(path, directory) for path in keep]
+            iterator._filepaths = keep
+            iterator.classes = np.asarray(readable.labels, dtype="int32")
+            iterator.samples = iterator.n = len(keep)
         if steps is not None:
             iterator.fixed_order = partial_validation_order(count, batch, steps, seed)
         return iterator

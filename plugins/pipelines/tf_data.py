@@ -36,6 +36,7 @@ from plugins.pipelines.common import (
     check_class_mode,
     list_images,
     partial_validation_order,
+    readable_files,
     resolve_steps,
 )
 
@@ -135,7 +136,7 @@ class TfDataPipeline(SizedPipeline):
         files = list_images(root, class_names)
         if not files.paths:
             raise UserError(f"No images found under {root} for classes {list(class_names)}.")
-        return files
+        return readable_files(files, root, skip=self.params.skip_unreadable)
 
     def _decoded(self, tf: Any, files: LabelledFiles) -> Any:
         height, width = self.params.image_size

@@ -54,3 +54,44 @@ def test_a_partial_validation_pass_is_a_fair_sample_the_same_each_time(pipeline,
     assert 0 < sum(first) < 3, first  # both classes (in file order: 3 horses)
     full = p.flows(tiny_folders, seed=3, steps_per_epoch=1, validation_steps=None)
     assert _labels(full.validation) == sorted(_labels(full.validation))  # a whole pass keeps the file order
+
+
+@pytest.fixture
+def folders_with_bad_files(tmp_path, write_split):
+    """4 + 4 training images, then a truncated PNG, random bytes and an empty file among the humans."""
+    from framework import ImageFolders
+
+    write_split(tmp_path / "train", {"horses": 4, "humans": 4}, (32, 32), seed=5)
+    good = sorted((tmp_path / "train" / "humans").iterdir())[0].read_bytes()
+    (tmp_path / "train" / "humans" / "cut.png").write_bytes(good[: len(good) // 2])
+    (tmp_path / "train" / "humans" / "noise.png").write_bytes(np.random.default_rng(0).bytes(500))
+    (tmp_path / "train" / "humans" / "empty.png").write_bytes(b"")
+    return ImageFolders(tmp_path / "train", None, ("horses", "humans"))
+
+
+def test_unreadable_dataset_images_are_named_before_training(pipeline, folders_with_bad_files) -> None:
+    with pytest.raises(UserError) as info:
+        pipeline().flows(folders_with_bad_files, seed=1, steps_per_epoch=None, validation_steps=None)
+    message = str(info.value)
+    assert "3 of 11 image files" in message and "pipeline.skip_unreadable = true" in message
+    for name in ("cut.png", "noise.png", "empty.png"):
+        assert name in message
+
+
+def test_skip_unreadable_trains_on_the_rest(pipeline, folders_with_bad_files, capsys) -> None:
+    flows = pipeline(skip_unreadable=True, batch_size=8).flows(
+        folders_with_bad_files, seed=1, steps_per_epoch=1, validation_steps=None
+    )
+    assert flows.train_count == 8
+    images, labels = next(iter(flows.train))
+    assert images.shape[0] == 8 and sorted(np.asarray(labels).tolist()) == [0] * 4 + [1] * 4
+    assert "skipping 3 unreadable image files" in capsys.readouterr().err
+
+
+def test_an_image_too_large_to_decode_safely_is_named(pipeline, tiny_folders, monkeypatch) -> None:
+    """Pillow refuses images over 2 x MAX_IMAGE_PIXELS (a 14000 x 14000 PNG); the limit is lowered to 32 x 32 / 4."""
+    from PIL import Image
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 32 * 32 // 4)
+    with pytest.raises(UserError, match="DecompressionBombError"):
+        pipeline().flows(tiny_folders, seed=1, steps_per_epoch=None, validation_steps=None)
