@@ -217,3 +217,27 @@ def test_params_are_validated() -> None:
         HorseOrHumanParams(url="x")
     with pytest.raises(ValueError, match="retries"):
         HorseOrHumanParams(retries=-1)
+
+
+def test_a_cache_whose_files_changed_is_fetched_again(server, tiny, tmp_path: Path, context, output) -> None:
+    _serve(server, tiny)
+    params = HorseOrHumanParams(data_dir=tmp_path, **FAST)
+    images = build_horse_or_human(params, context, spec=tiny.spec(server.url))
+    marker = json.loads((tmp_path / "horse-or-human" / ".complete.json").read_text())
+    assert marker["contents"]["train"]["files"] == 7 and marker["contents"]["validation"]["files"] == 4
+    next((images.train_dir / "humans").iterdir()).unlink()  # deleted after the marker vouched for it
+    server.state.log.clear()
+    again = build_horse_or_human(params, context, spec=tiny.spec(server.url))
+    assert _counts(again.train_dir) == {"horses": 3, "humans": 4}
+    assert len(server.state.log) == 2 and "changed since they were verified" in output.getvalue()
+
+
+def test_a_partial_download_left_by_a_kill_is_removed_once_the_dataset_is_ready(
+    server, tiny, tmp_path: Path, context
+) -> None:
+    _serve(server, tiny)
+    downloads = tmp_path / "horse-or-human" / "downloads"
+    downloads.mkdir(parents=True)
+    (downloads / "stale-mirror-file.zip.part").write_bytes(b"half")
+    build_horse_or_human(HorseOrHumanParams(data_dir=tmp_path, **FAST), context, spec=tiny.spec(server.url))
+    assert not downloads.exists()
