@@ -174,7 +174,13 @@ class Registry:
             hook = getattr(pm.hook, kind.hook)
             for impl in hook.get_hookimpls():
                 plugin_name = pm.get_name(impl.plugin) or repr(impl.plugin)
-                offered = impl.function() or []
+                try:
+                    offered = impl.function() or []
+                except Exception as exc:  # RecursionError included: a message, not thousands of lines
+                    raise PluginError(
+                        f"plugin {plugin_name!r}: {kind.hook}() failed: {type(exc).__name__}: {str(exc)[:300]}. "
+                        f"Fix the plugin, or skip it with disable_plugins = [{plugin_name!r}]."
+                    ) from None
                 for provider in offered:
                     if not isinstance(provider, Provider):
                         raise PluginError(

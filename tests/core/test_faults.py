@@ -78,3 +78,16 @@ def test_a_disk_that_fills_up_during_the_run(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout + done.stderr
     assert "No space left on device" in done.stderr and "Traceback" not in done.stderr
     assert leftovers == []  # no half-written temporary files
+
+
+def test_a_plugin_hook_that_recurses_is_named(tmp_path: Path) -> None:
+    plugin = tmp_path / "loop.py"
+    plugin.write_text(
+        "from framework import hookimpl\n\n@hookimpl\ndef hoh_model_providers():\n    return hoh_model_providers()\n"
+    )
+    path = tmp_path / "experiment.toml"
+    path.write_text(stub_experiment(plugins=(plugin,)))
+    done = run_script("hoh", "validate", str(path), cwd=tmp_path)
+    assert done.returncode == 2, done.stderr[-500:]
+    assert "plugin 'loop': hoh_model_providers() failed: RecursionError" in done.stderr
+    assert len(done.stderr) < 1000 and "Traceback" not in done.stderr
