@@ -6,12 +6,14 @@ Imported only during a run (it imports Keras).
 from __future__ import annotations
 
 import math
+import os
 import time
+from pathlib import Path
 
 import keras
 import pluggy
 
-from framework.errors import TrainingFailed
+from framework.errors import TrainingFailed, UserError
 from framework.providers import RunContext
 from framework.rundir import write_history
 
@@ -74,3 +76,48 @@ class DivergenceGuard(keras.callbacks.Callback):
                 "diverged, and the run was stopped (its status is failed). Lower the learning rate "
                 "(optimizer.learning_rate), or check the data and the loss."
             )
+
+
+LOWER_IS_BETTER = ("loss", "error", "entropy", "mse", "mae", "mape", "msle", "hinge", "divergence")
+
+
+def lower_is_better(metric: str) -> bool:
+    """Whether a smaller value of ``metric`` is better (losses and errors), as Keras' ``mode="auto"``."""
+    return any(word in metric for word in LOWER_IS_BETTER)
+
+
+class BestWeights(keras.callbacks.Callback):
+    """Keeps the weights of the best epoch so far (by ``monitor``) in one file, written atomically.
+
+    On a resumed run the best value so far comes from the history, so the choice is the one an
+    uninterrupted run makes. The runner loads the file into the model after ``fit`` when
+    ``[training] keep = "best"``.
+
+    Example::
+
+        best = BestWeights(run_dir / "best-so-far.weights.h5", "val_loss", history=[])
+        model.fit(data, epochs=5, validation_data=val, callbacks=[best])
+        model.load_weights(best.path)
+    """
+
+    def __init__(self, path: Path, monitor: str, history: list[dict[str, float]]) -> None:
+        super().__init__()
+        self.path = path
+        self.monitor = monitor
+        self.sign = 1.0 if lower_is_better(monitor) else -1.0
+        seen = [self.sign * row[monitor] for row in history if isinstance(row.get(monitor), float)]
+        self.best = min(seen) if seen else math.inf
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        if self.monitor not in logs:
+            raise UserError(
+                f"training.monitor = {self.monitor!r} is not a metric of this run; it has "
+                f"{', '.join(sorted(logs))}. Pick one of them."
+            )
+        value = self.sign * float(logs[self.monitor])
+        if value < self.best or not self.path.exists():
+            self.best = value
+            tmp = self.path.with_name(f".{os.getpid()}-{self.path.name}")  # Keras wants a name ending .weights.h5
+            self.model.save_weights(tmp)
+            os.replace(tmp, self.path)

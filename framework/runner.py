@@ -30,6 +30,8 @@ from framework.rundir import (
 )
 
 RESUME_CALLBACK = "backup-and-restore"
+BEST_WEIGHTS_FILE = "best-so-far.weights.h5"
+"""With ``keep = "best"``: the best epoch's weights until model.keras is written."""
 LOCK_FILE = "run.lock"
 """Locked (filelock) while a process trains the run; the file itself stays (removing it would race)."""
 
@@ -242,7 +244,7 @@ def check_loss_fits_labels(loss: str, flows: Flows) -> None:
 
 def _fit(loaded: Loaded, run: RunContext, pipeline: InputPipeline, images: ImageFolders, flows: Flows) -> Any:
     """Build and compile the model, fit it from the first unfinished epoch, and save it as ``model.keras``."""
-    from framework.recorder import DivergenceGuard, EpochRecorder
+    from framework.recorder import BestWeights, DivergenceGuard, EpochRecorder
 
     experiment, registry, pm = loaded.experiment, loaded.registry, loaded.pm
     spec = ModelSpec(input_shape=tuple(pipeline.input_shape), class_names=tuple(images.class_names))
@@ -258,6 +260,11 @@ def _fit(loaded: Loaded, run: RunContext, pipeline: InputPipeline, images: Image
     # factory cuts run.history back to the epochs its training state holds.
     callbacks = [DivergenceGuard(), EpochRecorder(run, pm), *_callbacks(loaded, run)]
     done = len(run.history) if run.resumed else 0
+    training = experiment.training
+    best = None
+    if training.keep == "best":  # after the recorder, before a resume callback's commit of the epoch
+        best = BestWeights(run.run_dir / BEST_WEIGHTS_FILE, training.monitor, history=run.history[:done])
+        callbacks.insert(2, best)
     pm.hook.hoh_before_run(run=run, model=model)
     model.fit(
         _skip_finished_epochs(run, flows, done).train,
@@ -270,7 +277,10 @@ def _fit(loaded: Loaded, run: RunContext, pipeline: InputPipeline, images: Image
         shuffle=False,  # pipelines shuffle (seeded) themselves
         verbose=0,
     )
+    if best is not None:
+        model.load_weights(best.path)
     write_with(run.run_dir / MODEL_FILE, model.save)
+    (run.run_dir / BEST_WEIGHTS_FILE).unlink(missing_ok=True)
     return model
 
 

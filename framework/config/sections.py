@@ -7,8 +7,9 @@ Provider sections (``[dataset]``, ``[pipeline]``, ``[model]``, ``[optimizer]``,
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from framework.config.keras_names import LOSSES, METRICS, check_name
 
@@ -54,6 +55,17 @@ class TrainingSection(BaseModel):
     )
     loss: str = Field("binary_crossentropy", min_length=1, description="Keras loss identifier.")
     metrics: list[str] = Field(default_factory=lambda: ["accuracy"], description="Keras metric identifiers.")
+    keep: Literal["last", "best"] = Field(
+        "last",
+        description="Which weights model.keras and evaluation.json hold: the last epoch's, or the best epoch's "
+        "by training.monitor.",
+    )
+    monitor: str = Field(
+        "val_loss",
+        min_length=1,
+        description='Metric that decides the best epoch for keep = "best" (lower is better for losses and '
+        "errors, higher for the rest).",
+    )
     report: bool = Field(
         False,
         description="After training, write the evaluation report (evaluation/report.html, as hoh evaluate RUN does).",
@@ -73,3 +85,12 @@ class TrainingSection(BaseModel):
     @classmethod
     def _known_metrics(cls, value: list[str]) -> list[str]:
         return [check_name(name, METRICS, "metric") for name in value]
+
+    @model_validator(mode="after")
+    def _monitor_is_recorded(self) -> TrainingSection:
+        if self.keep == "best" and self.monitor.removeprefix("val_") not in {"loss", *self.metrics}:
+            raise ValueError(
+                f"monitor = {self.monitor!r} is not recorded by this run: use loss, one of the metrics "
+                f"({', '.join(self.metrics) or 'none'}), or either with val_ in front"
+            )
+        return self
