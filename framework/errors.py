@@ -39,9 +39,13 @@ class EnvironmentProblem(UserError):
 
 
 class TrainingFailed(UserError):
-    """Training stopped because it cannot go on (the loss became NaN or infinite).
-
-    Raised inside ``fit``; the run is marked failed. Exit code 1.
+    """Training stopped inside ``fit`` because it cannot go on (the loss became NaN, a setting a
+    callback found wrong). The run is marked failed; the CLI exits at once (exit code 1, or the
+    code of the error it wraps).
     """
 
     exit_code = 1
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

@@ -14,7 +14,7 @@ from rich.console import Console
 from framework.atomic import write_json, write_text, write_with
 from framework.config.loader import Choice, Experiment, Loaded, load_experiment
 from framework.environment import describe_environment
-from framework.errors import UserError
+from framework.errors import TrainingFailed, UserError
 from framework.providers import DatasetContext, Flows, ImageFolders, InputPipeline, Kind, ModelSpec, RunContext
 from framework.run_status import mark_ended, mark_started, read_status
 from framework.rundir import (
@@ -266,17 +266,22 @@ def _fit(loaded: Loaded, run: RunContext, pipeline: InputPipeline, images: Image
         best = BestWeights(run.run_dir / BEST_WEIGHTS_FILE, training.monitor, history=run.history[:done])
         callbacks.insert(2, best)
     pm.hook.hoh_before_run(run=run, model=model)
-    model.fit(
-        _skip_finished_epochs(run, flows, done).train,
-        epochs=experiment.training.epochs,
-        initial_epoch=done,
-        steps_per_epoch=flows.steps_per_epoch,
-        validation_data=flows.validation,
-        validation_steps=None,  # flows.validation is finite: exactly flows.validation_steps batches
-        callbacks=callbacks,
-        shuffle=False,  # pipelines shuffle (seeded) themselves
-        verbose=0,
-    )
+    try:
+        model.fit(
+            _skip_finished_epochs(run, flows, done).train,
+            epochs=experiment.training.epochs,
+            initial_epoch=done,
+            steps_per_epoch=flows.steps_per_epoch,
+            validation_data=flows.validation,
+            validation_steps=None,  # flows.validation is finite: exactly flows.validation_steps batches
+            callbacks=callbacks,
+            shuffle=False,  # pipelines shuffle (seeded) themselves
+            verbose=0,
+        )
+    except UserError as error:  # from a callback, mid-fit: the CLI must exit at once (see cli.run_command)
+        if isinstance(error, TrainingFailed):
+            raise
+        raise TrainingFailed(str(error), exit_code=error.exit_code) from error
     if best is not None:
         model.load_weights(best.path)
     write_with(run.run_dir / MODEL_FILE, model.save)
