@@ -102,9 +102,9 @@ def render_html(context: Mapping[str, Any], pngs: Mapping[str, bytes]) -> str:
         if "best_accuracy" in thresholds:
             best_acc, best_f1 = thresholds["best_accuracy"], thresholds["best_f1"]
             rows["best for accuracy on this set"] = (
-                f"{_num(best_acc['threshold'])} (accuracy {_num(best_acc['accuracy'])})"
+                f"{probability(best_acc['threshold'])} (accuracy {_num(best_acc['accuracy'])})"
             )
-            rows["best for F1 on this set"] = f"{_num(best_f1['threshold'])} (F1 {_num(best_f1['f1'])})"
+            rows["best for F1 on this set"] = f"{probability(best_f1['threshold'])} (F1 {_num(best_f1['f1'])})"
         parts += ["<h2>Decision threshold</h2>", _facts_table(rows, escape=False)]
         parts.append(
             '<p class="muted">Thresholds chosen on the set they are measured on are optimistic: '
