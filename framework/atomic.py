@@ -22,7 +22,7 @@ def _umask() -> int:
 _FILE_MODE = 0o666 & ~_umask()
 
 
-def _fsync(path: Path) -> None:
+def fsync_file(path: Path) -> None:
     """Flush a finished file to disk, so that the rename never exposes an empty file after a crash."""
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -33,18 +33,20 @@ def _fsync(path: Path) -> None:
 
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path`` (same suffix); rename it to ``path`` on success.
+    """Yield a temporary path beside ``path``; rename it to ``path`` on success.
 
-    On failure the temporary file is removed and ``path`` is left as it was.
+    The temporary name is hidden and ends with ``path``'s whole name (``.k3j9-model.keras``),
+    so savers that check suffixes (Keras wants ``.keras``, ``.weights.h5``) accept it. On
+    failure the temporary file is removed and ``path`` is left as it was.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=".", suffix=f"-{path.name}", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         yield tmp
         os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600 files; give the usual umask-based mode
-        _fsync(tmp)
+        fsync_file(tmp)
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):

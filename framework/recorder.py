@@ -6,13 +6,13 @@ Imported only during a run (it imports Keras).
 from __future__ import annotations
 
 import math
-import os
 import time
 from pathlib import Path
 
 import keras
 import pluggy
 
+from framework.atomic import write_with
 from framework.errors import TrainingFailed, UserError
 from framework.providers import RunContext
 from framework.rundir import write_history
@@ -118,6 +118,4 @@ class BestWeights(keras.callbacks.Callback):
         value = self.sign * float(logs[self.monitor])
         if value < self.best or not self.path.exists():
             self.best = value
-            tmp = self.path.with_name(f".{os.getpid()}-{self.path.name}")  # Keras wants a name ending .weights.h5
-            self.model.save_weights(tmp)
-            os.replace(tmp, self.path)
+            write_with(self.path, self.model.save_weights)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from framework.config.loader import Loaded, load_experiment
 from framework.errors import PluginError
+
+if TYPE_CHECKING:
+    from framework.inference import TrainedRun
 
 
 def plugin_args(args: argparse.Namespace) -> list[str]:
@@ -37,3 +41,21 @@ def load_from_args(args: argparse.Namespace, overrides: list[str] | None = None)
         plugins=plugin_args(args),
         autoload=not args.no_plugin_autoload,
     )
+
+
+def open_run_from_args(args: argparse.Namespace, target: str) -> TrainedRun:
+    """Open the run ``target`` with ``--checkpoint`` and the plugin options, then import TensorFlow quietly.
+
+    The run's files are checked first, so a wrong folder is reported without waiting for TensorFlow.
+    """
+    from framework.cli.quiet_tensorflow import import_tensorflow_quietly
+    from framework.inference import TrainedRun
+
+    run = TrainedRun.open(
+        Path(target),
+        checkpoint=getattr(args, "checkpoint", None),
+        plugins=plugin_args(args),
+        autoload=not args.no_plugin_autoload,
+    )
+    import_tensorflow_quietly(verbose=getattr(args, "debug", False))
+    return run

@@ -13,7 +13,7 @@ from typing import Any
 
 from rich.table import Table
 
-from framework.cli.loading import plugin_args
+from framework.cli.loading import open_run_from_args
 from framework.cli.output import print_error, stdout_console
 from framework.errors import UserError
 from framework.images import is_image_file
@@ -32,21 +32,10 @@ def expand_images(items: list[str]) -> list[Path]:
 
 
 def predict_command(args: argparse.Namespace) -> int:
-    from framework.inference import TrainedRun
-
-    run = TrainedRun.open(
-        Path(args.model),
-        checkpoint=args.checkpoint,
-        plugins=plugin_args(args),
-        autoload=not args.no_plugin_autoload,
-    )
     paths = expand_images(args.images)
     if not paths:
         raise UserError("no images given: name image files or folders holding .png/.jpg images.")
-
-    from framework.cli.quiet_tensorflow import import_tensorflow_quietly
-
-    import_tensorflow_quietly(verbose=getattr(args, "debug", False))
+    run = open_run_from_args(args, args.model)
     scores = run.predict(paths)
     predicted = scores.predicted()
     binary = len(run.labels) == 2

@@ -153,16 +153,11 @@ def evaluate_run(
 
 def evaluate_command(args: argparse.Namespace) -> int:
     """The ``hoh evaluate`` handler."""
-    from framework.cli.loading import plugin_args
+    from framework.cli.loading import open_run_from_args
     from framework.cli.output import stdout_console
-    from framework.cli.quiet_tensorflow import import_tensorflow_quietly
 
-    run = TrainedRun.open(
-        Path(args.run), checkpoint=args.checkpoint, plugins=plugin_args(args), autoload=not args.no_plugin_autoload
-    )
-    import_tensorflow_quietly(verbose=getattr(args, "debug", False))
     evaluate_run(
-        run,
+        open_run_from_args(args, args.run),
         Path(args.folder) if args.folder else None,
         checkpoint=args.checkpoint,
         output=Path(args.output) if args.output else None,

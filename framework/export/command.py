@@ -205,16 +205,11 @@ def export_run(
 
 def export_command(args: argparse.Namespace) -> int:
     """The ``hoh export`` handler."""
-    from framework.cli.loading import plugin_args
+    from framework.cli.loading import open_run_from_args
     from framework.cli.output import stdout_console
-    from framework.cli.quiet_tensorflow import import_tensorflow_quietly
 
-    run = TrainedRun.open(
-        Path(args.run), checkpoint=args.checkpoint, plugins=plugin_args(args), autoload=not args.no_plugin_autoload
-    )
-    import_tensorflow_quietly(verbose=getattr(args, "debug", False))
     export_run(
-        run,
+        open_run_from_args(args, args.run),
         args.format,
         output=Path(args.output) if args.output else None,
         checkpoint=args.checkpoint,

@@ -26,7 +26,7 @@ from typing import Any
 import keras
 
 from framework import RunContext, UserError
-from framework.atomic import write_json
+from framework.atomic import write_json, write_with
 
 STATE_FILE = "state.json"
 FORMAT = 1
@@ -97,14 +97,7 @@ class EpochBackup(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         name = f"epoch-{epoch + 1:04d}.weights.h5"
-        # Keras wants the name to end in .weights.h5, which framework.atomic's temporary names do not.
-        tmp = self.directory / f".{os.getpid()}-{name}"
-        try:
-            self.model.save_weights(tmp)
-            _fsync(tmp)
-            os.replace(tmp, self.directory / name)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_with(self.directory / name, self.model.save_weights)
         state = {
             "format": FORMAT,
             "epoch": epoch + 1,
@@ -117,14 +110,6 @@ class EpochBackup(keras.callbacks.Callback):
             if old.name != name:
                 old.unlink(missing_ok=True)
         _fsync_folder(self.directory)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import hoh
+from inference_helpers import hoh
 from PIL import Image
 
 pytestmark = pytest.mark.slow

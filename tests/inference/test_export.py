@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import hoh
+from inference_helpers import hoh
 from PIL import Image
 
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import hoh
+from inference_helpers import hoh
 
 pytestmark = pytest.mark.slow
 
