@@ -212,6 +212,11 @@ def _short(error: BaseException) -> str:
 
 
 def _unreadable_model(path: Path, error: BaseException) -> UserError:
+    if "safe_mode" in str(error):
+        return UserError(
+            f"{path} holds a layer that runs a Python lambda, which Keras refuses to load in safe mode (loading it "
+            "could run any code). hoh loads models in safe mode only: write the layer as a registered Layer class."
+        )
     return UserError(
         f"{path} cannot be read as a Keras model ({type(error).__name__}: {_short(error)}). The file is damaged or "
         "was not written by Keras 3; train the run again, or use one of its checkpoints (--checkpoint)."

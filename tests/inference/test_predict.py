@@ -112,3 +112,15 @@ def test_predictions_see_images_as_the_training_pipeline_did(binary_run: Path) -
     files = sorted((binary_run.parent / "data" / "validation").rglob("*.png"))
     pipeline = TfDataPipeline(TfDataParams(image_size=(96, 96)))  # the run's pipeline settings
     np.testing.assert_array_equal(TrainedRun.open(binary_run).load_images(files), pipeline.load_images(files))
+
+
+def test_a_model_refused_by_safe_mode_gets_a_message(binary_run: Path, tmp_path: Path) -> None:
+    import keras
+
+    copy = tmp_path / "run"
+    shutil.copytree(binary_run, copy)
+    lambda_model = keras.Sequential([keras.Input((96, 96, 3)), keras.layers.Lambda(lambda x: x[:, :1, 0, 0])])
+    lambda_model.save(copy / "model.keras")
+    image = str(next((binary_run.parent / "data" / "validation" / "cats").iterdir()))
+    done = hoh("hoh", "predict", str(copy), image, cwd=tmp_path)
+    assert done.returncode == 2 and "refuses to load in safe mode" in done.stderr, done.stderr
