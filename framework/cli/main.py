@@ -28,6 +28,19 @@ def _add_plugin_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _version() -> str:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("hoh-experiments")
+    except importlib.metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        return "unknown"
+
+
+def _add_version(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     # SUPPRESS: a sub-command's own default must not reset ``hoh --debug COMMAND`` (see _dispatch).
     parser.add_argument(
@@ -60,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hoh", description="Plugin-based image-classification experiments on TensorFlow/Keras."
     )
+    _add_version(parser)
     _add_common(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -177,6 +191,7 @@ def build_run_parser() -> argparse.ArgumentParser:
         description="Train and evaluate an experiment file; each run writes a new run folder.",
         epilog="Example: hoh-run experiments/baseline.toml training.epochs=3",
     )
+    _add_version(parser)
     _add_run_arguments(parser)
     return parser
 

@@ -9,16 +9,17 @@ leftover from an interrupted attempt and is never used.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import platformdirs
+from filelock import FileLock, Timeout
+
+from framework.atomic import write_json
 
 DATA_DIR_ENV = "HOH_DATA_DIR"
 """Environment variable naming the folder that holds every downloaded dataset."""
@@ -30,7 +31,7 @@ TEMP_PREFIX = ".tmp-"
 """Prefix of temporary files and folders inside a dataset folder."""
 
 LOCK = ".lock"
-"""File in a dataset folder locked (``fcntl.flock``) while the folder is being built."""
+"""File in a dataset folder locked (filelock: ``flock`` on POSIX, ``msvcrt`` on Windows) while it is built."""
 
 
 def data_root(data_dir: Path | None = None) -> Path:
@@ -54,7 +55,7 @@ def data_root(data_dir: Path | None = None) -> Path:
 
 @contextlib.contextmanager
 def locked(folder: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``<folder>/.lock`` (the folder is created first).
+    """Hold an exclusive lock on ``<folder>/.lock`` (the folder is created first).
 
     Two processes (or threads) building the same dataset folder take turns: the second
     waits until the first is done and should then re-read the marker. The lock goes with
@@ -65,17 +66,18 @@ def locked(folder: Path, on_wait: Callable[[], None] | None = None) -> Iterator[
         on_wait: Called once when the lock is held by someone else, before waiting.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    # thread_local=False: a lock is per process here, and threads of one process must take turns too
+    lock = FileLock(folder / LOCK, thread_local=False, is_singleton=False)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if on_wait is not None:
-                on_wait()
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        lock.acquire(timeout=0)
+    except Timeout:
+        if on_wait is not None:
+            on_wait()
+        lock.acquire()
+    try:
         yield
     finally:
-        os.close(fd)  # closing the descriptor releases the lock
+        lock.release()
 
 
 def read_marker(folder: Path) -> dict[str, Any] | None:
@@ -88,17 +90,8 @@ def read_marker(folder: Path) -> dict[str, Any] | None:
 
 
 def write_marker(folder: Path, data: dict[str, Any]) -> None:
-    """Write the marker atomically: to a temporary file, then renamed into place."""
-    tmp = folder / f"{TEMP_PREFIX}{uuid.uuid4().hex[:12]}.json"
-    try:
-        with open(tmp, "x", encoding="utf-8") as out:
-            json.dump(data, out, indent=2, sort_keys=True)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, folder / MARKER)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write the marker atomically: to a temporary file, flushed to disk, then renamed into place."""
+    write_json(folder / MARKER, data)
 
 
 def clear_marker(folder: Path) -> None:

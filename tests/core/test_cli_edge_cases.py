@@ -112,3 +112,13 @@ def test_an_existing_run_dir_suggests_resume_only_when_it_can_resume(tmp_path: P
     with pytest.raises(UserError) as finished:
         new_run_dir(tmp_path, "x", unfinished)
     assert "--resume" not in str(finished.value)
+
+
+@pytest.mark.parametrize("entry", [main, run_main])
+def test_version(entry, capsys) -> None:
+    import importlib.metadata
+
+    with pytest.raises(SystemExit) as exited:
+        entry(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip().endswith(importlib.metadata.version("hoh-experiments"))
