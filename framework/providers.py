@@ -85,6 +85,9 @@ class Provider:
         check_input: Model providers only, optional: ``check_input(params, input_shape)`` raises
             ``ValueError`` saying why the model cannot take images of ``input_shape``
             (``(height, width, channels)``). The runner calls it before any data is fetched.
+        resumable: Callback providers only: the callback saves the training state that
+            ``hoh-run --resume`` continues from. Its factory, on a resumed run, cuts
+            ``run.history`` back to the epochs that state holds; training starts after them.
     """
 
     name: str
@@ -92,6 +95,7 @@ class Provider:
     factory: Callable[..., Any]
     description: str = ""
     check_input: Callable[[Any, tuple[int, int, int]], None] | None = None
+    resumable: bool = False
 
 
 @dataclass(frozen=True)

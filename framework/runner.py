@@ -12,7 +12,7 @@ from typing import Any
 from rich.console import Console
 
 from framework.atomic import write_json, write_text, write_with
-from framework.config.loader import Choice, Experiment, Loaded, load_experiment
+from framework.config.loader import Choice, Loaded, load_experiment
 from framework.environment import describe_environment
 from framework.errors import TrainingFailed, UserError
 from framework.providers import DatasetContext, Flows, ImageFolders, InputPipeline, Kind, ModelSpec, RunContext
@@ -29,7 +29,6 @@ from framework.rundir import (
     read_history,
 )
 
-RESUME_CALLBACK = "backup-and-restore"
 BEST_WEIGHTS_FILE = "best-so-far.weights.h5"
 """With ``keep = "best"``: the best epoch's weights until model.keras is written."""
 LOCK_FILE = "run.lock"
@@ -56,9 +55,15 @@ def _absolute_plugins(loaded: Loaded) -> dict[str, Any]:
     return data
 
 
-def can_resume(experiment: Experiment) -> bool:
-    """Whether runs of ``experiment`` save the training state that ``--resume`` needs."""
-    return any(c.provider == RESUME_CALLBACK for c in experiment.callbacks)
+def resume_providers(loaded: Loaded) -> list[str]:
+    """Callback providers that save the training state ``--resume`` needs (``Provider.resumable``)."""
+    return [o.provider.name for o in loaded.registry.offered(Kind.CALLBACK) if o.provider.resumable]
+
+
+def can_resume(loaded: Loaded) -> bool:
+    """Whether runs of the experiment save the training state that ``--resume`` needs."""
+    names = set(resume_providers(loaded))
+    return any(c.provider in names for c in loaded.experiment.callbacks)
 
 
 def _callbacks(loaded: Loaded, run: RunContext) -> list[Any]:
@@ -115,7 +120,7 @@ def resume_experiment(
     """Continue an interrupted run from its last finished epoch.
 
     Raises:
-        UserError: when ``run_dir`` is not a run folder, is finished, or did not use backup-and-restore.
+        UserError: when ``run_dir`` is not a run folder, is finished, or saved no training state.
     """
     source = run_dir / EXPERIMENT_FILE
     if not source.is_file():
@@ -124,10 +129,11 @@ def resume_experiment(
     if status == "finished" or (status is None and (run_dir / MODEL_FILE).exists()):
         raise UserError(f"run {run_dir} is finished already; start a new run instead.")
     loaded = load_experiment(source, autoload=autoload)
-    if not can_resume(loaded.experiment):
+    if not can_resume(loaded):
+        offered = " or ".join(repr(name) for name in resume_providers(loaded)) or "(none is installed)"
         raise UserError(
-            f"run {run_dir} cannot be resumed: its experiment has no [[callbacks]] provider = "
-            f"{RESUME_CALLBACK!r}, so no training state was saved. Add it to the experiment file for future runs."
+            f"run {run_dir} cannot be resumed: its experiment has no [[callbacks]] table that saves the training "
+            f"state (provider = {offered}). Add one to the experiment file for future runs."
         )
     run = RunContext(
         experiment=loaded.experiment,

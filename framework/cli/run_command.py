@@ -83,7 +83,7 @@ def run_command(args: argparse.Namespace) -> int:
         run_dir = new_run_dir_for(loaded, Path(args.run_dir) if args.run_dir else None)
         console.print(f"Run folder: [bold]{run_dir}[/]", soft_wrap=True)
         train = functools.partial(run_experiment, loaded, run_dir=run_dir, console=console, offline=args.offline)
-        resumable = can_resume(loaded.experiment)
+        resumable = can_resume(loaded)
     signal.signal(signal.SIGTERM, _terminate)
     try:
         result = train()

@@ -169,6 +169,7 @@ def hoh_callback_providers() -> list[Provider]:
             BackupAndRestoreParams,
             build_backup_and_restore,
             "Commit the training state to backup/ after every epoch, atomically: hoh-run --resume continues exactly.",
+            resumable=True,
         ),
         Provider(
             "early-stopping",

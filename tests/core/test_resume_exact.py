@@ -150,3 +150,13 @@ def test_a_run_being_trained_is_not_resumed_twice(tmp_path: Path) -> None:
     assert "is being trained by another process right now" in second.stderr and "Traceback" not in second.stderr
     third = run_script("hoh-run", "--resume", "run", cwd=tmp_path, HOH_TEST_RESUMING="1")
     assert third.returncode == 0, third.stderr[-2000:]
+
+
+def test_a_run_without_saved_training_state_cannot_resume(tmp_path: Path) -> None:
+    path = _experiment(tmp_path, True)
+    path.write_text(path.read_text().replace(BACKUP, ""))
+    killed = run_script("hoh-run", str(path), "--run-dir", "run", cwd=tmp_path, HOH_TEST_KILL="inside-batch")
+    assert killed.returncode == -9
+    resumed = run_script("hoh-run", "--resume", "run", cwd=tmp_path, HOH_TEST_RESUMING="1")
+    assert resumed.returncode == 2
+    assert "saves the training state (provider = 'backup-and-restore')" in resumed.stderr  # found by capability
