@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from core_helpers import ROOT, make_images, run_script, stub_experiment
+from core_helpers import make_images, run_script, stub_experiment
 
 pytestmark = pytest.mark.slow
 
@@ -117,7 +117,17 @@ def test_stub_run_in_process_writes_the_run_folder(write_file, tmp_path, monkeyp
     assert run_main([str(path), "training.epochs=2", "pipeline.batch_size=2"]) == 0, capsys.readouterr().err
     [run_dir] = (tmp_path / "runs" / "stub").iterdir()
     names = {p.name for p in run_dir.iterdir()}
-    expected = {"experiment.toml", "environment.json", "metrics.jsonl", "summary.txt", "model.keras", "classes.json"}
+    expected = {
+        "experiment.toml",
+        "environment.json",
+        "metrics.jsonl",
+        "summary.txt",
+        "model.keras",
+        "classes.json",
+        "inference.json",
+        "evaluation.json",
+        "status.json",
+    }
     assert expected <= names
     assert not [n for n in names if n.startswith(".")], names  # no temp files left
     resolved = tomllib.loads((run_dir / "experiment.toml").read_text())
@@ -167,8 +177,10 @@ def test_tiny_model_plugin_trains_through_hoh_run(images: Path, tmp_path: Path) 
         "labels": ["cats", "dogs"],
     }
     assert "tiny_conv" in (run_dir / "summary.txt").read_text()
-    if (ROOT / "plugins" / "curves.py").exists():
-        assert (run_dir / "plots" / "curves.png").stat().st_size > 0
+    assert (run_dir / "plots" / "curves.png").stat().st_size > 0  # the built-in curves plugin drew them
+    evaluation = json.loads((run_dir / "evaluation.json").read_text())
+    assert evaluation["loss"] == pytest.approx(metrics[-1]["val_loss"], rel=1e-5)  # the final model, evaluated
+    assert json.loads((run_dir / "status.json").read_text())["status"] == "finished"
 
     model = keras.saving.load_model(run_dir / "model.keras")
     assert [layer.name for layer in model.layers] == ["tiny_conv", "tiny_pool", "tiny_head"]
