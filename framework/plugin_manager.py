@@ -30,7 +30,7 @@ import pluggy
 from framework.errors import PluginError, UserError
 from framework.hooks import SPEC_MODULES
 from framework.markers import PROJECT_NAME
-from framework.providers import Kind, Provider
+from framework.providers import Kind, Provider, check_factory
 
 BUILTIN_GROUP = "hoh.builtins"
 ENTRY_POINT_GROUP = "hoh.plugins"
@@ -186,6 +186,12 @@ class Registry:
                         raise PluginError(
                             f"plugin {plugin_name!r}: {kind.hook}() must return Provider objects, "
                             f"got {type(provider).__name__}."
+                        )
+                    problem = check_factory(kind, provider)
+                    if problem:
+                        raise PluginError(
+                            f"plugin {plugin_name!r}: {kind.label} provider {provider.name!r} is unusable: {problem}. "
+                            f"A {kind.label} factory takes ({', '.join(kind.factory_args)})."
                         )
                     if provider.name in table:
                         raise PluginError(

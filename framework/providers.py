@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import abc
 import enum
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,17 +46,19 @@ if TYPE_CHECKING:
 
 
 class Kind(enum.Enum):
-    """The parts of an experiment that providers fill, with their hook and section."""
+    """The parts of an experiment that providers fill, with their hook, section and factory arguments."""
 
-    DATASET = ("dataset", "hoh_dataset_providers")
-    PIPELINE = ("pipeline", "hoh_pipeline_providers")
-    MODEL = ("model", "hoh_model_providers")
-    OPTIMIZER = ("optimizer", "hoh_optimizer_providers")
-    CALLBACK = ("callbacks", "hoh_callback_providers")
+    DATASET = ("dataset", "hoh_dataset_providers", ("params", "context"))
+    PIPELINE = ("pipeline", "hoh_pipeline_providers", ("params",))
+    MODEL = ("model", "hoh_model_providers", ("params", "spec"))
+    OPTIMIZER = ("optimizer", "hoh_optimizer_providers", ("params",))
+    CALLBACK = ("callbacks", "hoh_callback_providers", ("params", "run"))
 
-    def __init__(self, section: str, hook: str) -> None:
+    def __init__(self, section: str, hook: str, factory_args: tuple[str, ...]) -> None:
         self.section = section
         self.hook = hook
+        self.factory_args = factory_args
+        """What the runner passes to a factory of this kind, positionally."""
 
     @property
     def label(self) -> str:
@@ -96,6 +99,29 @@ class Provider:
     description: str = ""
     check_input: Callable[[Any, tuple[int, int, int]], None] | None = None
     resumable: bool = False
+
+
+def check_factory(kind: Kind, provider: Provider) -> str | None:
+    """Why ``provider``'s factory (or ``check_input``) cannot be called as the runner calls it, or ``None``.
+
+    Checked when a plugin registers, as pluggy checks hook implementations, so that a wrong
+    signature is reported by ``hoh validate`` rather than mid-run after a download.
+    """
+    calls = [("factory", provider.factory, kind.factory_args)]
+    if provider.check_input is not None:
+        calls.append(("check_input", provider.check_input, ("params", "input_shape")))
+    for what, function, args in calls:
+        if not callable(function):
+            return f"its {what} is not callable"
+        try:
+            signature = inspect.signature(function)
+        except (TypeError, ValueError):
+            continue  # builtins and some C callables have no signature to check
+        try:
+            signature.bind(*args)
+        except TypeError as error:
+            return f"its {what}{signature} cannot be called as {what}({', '.join(args)}): {error}"
+    return None
 
 
 @dataclass(frozen=True)

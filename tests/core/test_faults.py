@@ -16,6 +16,7 @@ from core_helpers import run_script, stub_experiment
 
 from framework.config.loader import load_experiment
 from framework.errors import ExperimentError, PluginError
+from framework.providers import Kind
 
 
 @contextlib.contextmanager
@@ -91,3 +92,39 @@ def test_a_plugin_hook_that_recurses_is_named(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr[-500:]
     assert "plugin 'loop': hoh_model_providers() failed: RecursionError" in done.stderr
     assert len(done.stderr) < 1000 and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("factory", "said"),
+    [
+        ("def build(params):\n    return None\n", "its factory(params) cannot be called as factory(params, spec)"),
+        ("build = 42\n", "its factory is not callable"),
+        ("def build(params, spec, *, extra):\n    return None\n", "missing a required argument: 'extra'"),
+    ],
+)
+def test_a_factory_with_the_wrong_signature_is_refused_at_registration(tmp_path: Path, factory: str, said: str) -> None:
+    plugin = tmp_path / "bad_factory.py"
+    plugin.write_text(
+        "from framework import NoParams, Provider, hookimpl\n\n"
+        f"{factory}\n\n@hookimpl\ndef hoh_model_providers():\n"
+        '    return [Provider("odd", NoParams, build, "x")]\n'
+    )
+    path = tmp_path / "experiment.toml"
+    path.write_text(stub_experiment(plugins=(plugin,)))
+    with pytest.raises(PluginError, match="model provider 'odd' is unusable") as info:
+        load_experiment(path)
+    assert said in str(info.value) and "A model factory takes (params, spec)" in str(info.value)
+
+
+def test_keyword_defaults_and_varargs_are_fine(tmp_path: Path) -> None:
+    plugin = tmp_path / "flexible.py"
+    plugin.write_text(
+        "from framework import NoParams, Provider, hookimpl\n\n"
+        "def build(params, spec, extra=1):\n    return None\n\n"
+        "def check(*args):\n    return None\n\n"
+        "@hookimpl\ndef hoh_model_providers():\n"
+        '    return [Provider("flexible", NoParams, build, "x", check_input=check)]\n'
+    )
+    path = tmp_path / "experiment.toml"
+    path.write_text(stub_experiment(plugins=(plugin,)))
+    assert load_experiment(path).registry.find(Kind.MODEL, "flexible") is not None
