@@ -14,11 +14,14 @@ from framework.atomic import write_text
 from framework.cli.loading import load_from_args, plugin_args
 from framework.cli.output import stdout_console
 from framework.config.schema import json_schema
+from framework.errors import ExperimentError
 from framework.plugin_manager import Registry, load_plugins, new_plugin_manager
 from framework.providers import Kind, Params
 
 
 def validate_command(args: argparse.Namespace) -> int:
+    if getattr(args, "format", "table") == "json":
+        return _validate_json(args)
     loaded = load_from_args(args)
     experiment = loaded.experiment
     console = stdout_console()
@@ -28,6 +31,17 @@ def validate_command(args: argparse.Namespace) -> int:
         console.print(f"  {kind.label:<9} {choice.provider}")
     callbacks = ", ".join(c.provider for c in experiment.callbacks) or "none"
     console.print(f"  callbacks {callbacks}")
+    return 0
+
+
+def _validate_json(args: argparse.Namespace) -> int:
+    """``{"valid": true, "experiment": {...resolved...}}``, or ``{"valid": false, "problems": [...]}`` and exit 2."""
+    try:
+        loaded = load_from_args(args)
+    except ExperimentError as error:
+        print(json.dumps({"valid": False, "file": args.experiment, "problems": error.problems}, indent=2))
+        return error.exit_code
+    print(json.dumps({"valid": True, "file": args.experiment, "experiment": loaded.experiment.to_dict()}, indent=2))
     return 0
 
 
@@ -69,6 +83,9 @@ def _describe_params(params: type[Params]) -> Text:
 
 def plugins_command(args: argparse.Namespace) -> int:
     registry = _registry(args)
+    if getattr(args, "format", "table") == "json":
+        print(json.dumps(_plugins_document(registry), indent=2, default=str))
+        return 0
     console = stdout_console()
     for kind in Kind:
         table = Table(title=f"{kind.label} providers  [dim]\\[{kind.section}][/]", title_justify="left", expand=True)
@@ -85,3 +102,22 @@ def plugins_command(args: argparse.Namespace) -> int:
     names = ", ".join(name for name, _ in registry.pm.list_name_plugin())
     console.print(f"[dim]plugins loaded: {names}[/]")
     return 0
+
+
+def _plugins_document(registry: Registry) -> dict:
+    """Every provider by section: its plugin, description and parameters (their JSON Schema)."""
+    return {
+        "providers": {
+            kind.section: [
+                {
+                    "name": offered.provider.name,
+                    "plugin": offered.plugin,
+                    "description": offered.provider.description,
+                    "parameters": offered.provider.params.model_json_schema(),
+                }
+                for offered in registry.offered(kind)
+            ]
+            for kind in Kind
+        },
+        "plugins": [name for name, _ in registry.pm.list_name_plugin()],
+    }

@@ -92,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     plugins = sub.add_parser("plugins", help="list plugins and the providers they offer")
     plugins.add_argument("--experiment", metavar="FILE", help="also include the plugins this file names")
+    _add_format_option(plugins)
     _add_plugin_options(plugins)
     _add_common(plugins)
     plugins.set_defaults(handler=_lazy("framework.cli.inspect_commands", "plugins_command"))
@@ -179,15 +180,22 @@ VALIDATE_HELP = "check an experiment file without training"
 def _add_validate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("experiment", help="experiment file (.toml)")
     parser.add_argument("overrides", nargs="*", help="overrides as dotted.key=value")
+    _add_format_option(parser)
     _add_plugin_options(parser)
     _add_common(parser)
     parser.set_defaults(handler=_lazy("framework.cli.inspect_commands", "validate_command"))
 
 
-def build_run_parser() -> argparse.ArgumentParser:
-    """The ``hoh-run`` parser."""
+def _add_format_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format", choices=["table", "json"], default="table", help="output for people (table) or programs (json)"
+    )
+
+
+def build_run_parser(prog: str = "hoh-run") -> argparse.ArgumentParser:
+    """The ``hoh-run`` parser (``prog`` as the user typed the command)."""
     parser = argparse.ArgumentParser(
-        prog="hoh-run",
+        prog=prog,
         description="Train and evaluate an experiment file; each run writes a new run folder.",
         epilog="Example: hoh-run experiments/baseline.toml training.epochs=3",
     )
@@ -240,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     for index, token in enumerate(argv):  # overrides may follow options in `hoh run` and `hoh validate`
         if token == "run" and all(t == "--debug" for t in argv[:index]):
-            return run_main(argv[:index] + argv[index + 1 :])
+            return run_main(argv[:index] + argv[index + 1 :], prog="hoh run")
         if token == "validate" and all(t == "--debug" for t in argv[:index]):
             # argparse cannot intermix positionals and options across sub-commands: parse this one alone
             validate = argparse.ArgumentParser(prog="hoh validate", description=VALIDATE_HELP)
@@ -255,9 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _dispatch(args, args.handler)
 
 
-def run_main(argv: Sequence[str] | None = None) -> int:
+def run_main(argv: Sequence[str] | None = None, prog: str = "hoh-run") -> int:
     """``hoh-run EXPERIMENT [OVERRIDES...]``"""
-    args = build_run_parser().parse_intermixed_args(argv)
+    args = build_run_parser(prog).parse_intermixed_args(argv)
     return _dispatch(args, _run)
 
 

@@ -141,3 +141,33 @@ def test_plugins_table_with_builtins(capsys) -> None:
     assert "optimizers" in rows["rmsprop"] and "learning_rate: float = 0.001" in rows["rmsprop"]
     for name in ("horse-or-human", "image-folder", "backup-and-restore", "rich-progress"):
         assert name in rows, name
+
+
+def test_validate_and_plugins_speak_json(capsys) -> None:
+    import json
+
+    from core_helpers import ROOT
+
+    from framework.cli.main import main
+
+    quick = str(ROOT / "experiments" / "quick.toml")
+    assert main(["validate", quick, "training.epochs=3", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["valid"] is True and document["experiment"]["training"]["epochs"] == 3
+    assert main(["validate", quick, "training.epochs=0", "--format", "json"]) == 2
+    document = json.loads(capsys.readouterr().out)
+    assert document["valid"] is False and "training.epochs" in document["problems"][0]
+    assert main(["plugins", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    five_conv = next(p for p in document["providers"]["model"] if p["name"] == "five-conv-sigmoid")
+    assert five_conv["plugin"] == "models" and "dense_units" in five_conv["parameters"]["properties"]
+
+
+def test_hoh_run_help_names_the_command_typed(capsys) -> None:
+    import pytest
+
+    from framework.cli.main import main
+
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    assert capsys.readouterr().out.startswith("usage: hoh run ")
