@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import get_args
 
 from rich.table import Table
 from rich.text import Text
@@ -13,6 +12,7 @@ from rich.text import Text
 from framework.atomic import write_text
 from framework.cli.loading import load_from_args, plugin_args
 from framework.cli.output import stdout_console
+from framework.cli.type_text import field_text
 from framework.config.schema import json_schema
 from framework.errors import ExperimentError
 from framework.plugin_manager import Registry, load_plugins, new_plugin_manager
@@ -67,18 +67,20 @@ def _describe_params(params: type[Params]) -> Text:
     for name, field in params.model_fields.items():
         if text:
             text.append("\n")
-        annotation = field.annotation
-        # Plain classes by name; Literal[...], tuple[int, int], X | None in full (their __name__ drops the values).
-        if isinstance(annotation, type) and not get_args(annotation):
-            annotation = annotation.__name__
-        else:
-            annotation = str(annotation).replace("typing.", "").replace("pathlib.", "")
-        default = "required" if field.is_required() else repr(field.get_default(call_default_factory=True))
+        annotation = field_text(field)
+        default = "required" if field.is_required() else _toml_value(field.get_default(call_default_factory=True))
         text.append(name, style="bold")
         text.append(f": {annotation} = {default}", style="cyan")
         if field.description:
             text.append(f"  {field.description}", style="dim")
     return text or Text("(no parameters)", style="dim")
+
+
+def _toml_value(value: object) -> str:
+    """A default as it would be written in an experiment file: ``[300, 300]``, ``"binary"``, ``true``."""
+    if value is None:
+        return "none (left out)"
+    return json.dumps(value, default=str)
 
 
 def plugins_command(args: argparse.Namespace) -> int:
@@ -101,6 +103,9 @@ def plugins_command(args: argparse.Namespace) -> int:
         console.print(table)
     names = ", ".join(name for name, _ in registry.pm.list_name_plugin())
     console.print(f"[dim]plugins loaded: {names}[/]")
+    for name, plugin in registry.pm.list_name_plugin():
+        hooks = ", ".join(sorted(caller.name for caller in registry.pm.get_hookcallers(plugin) or []))
+        console.print(f"[dim]  {name}: {hooks or 'no hooks'}[/]", highlight=False)
     return 0
 
 

@@ -119,12 +119,12 @@ def test_plugins_table_lists_providers_plugins_and_params(experiment, capsys) ->
     out = capsys.readouterr().out
     rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") >= 4}
     assert "tiny_schema_plugin" in rows["tiny-cnn"]
-    assert "filters: int = 8" in rows["tiny-cnn"]
+    assert "filters: int > 0 = 8" in rows["tiny-cnn"]
     assert "stub_plugin" in rows["stub-sgd"]
-    assert "learning_rate: float = 0.01" in rows["stub-sgd"]
+    assert "learning_rate: float > 0 = 0.01" in rows["stub-sgd"]
     assert "stub_plugin" in rows["stub-stopper"]
-    assert "patience: int = 3" in rows["stub-stopper"]
-    assert "pooling: Literal['max', 'average'] = 'max'" in out
+    assert "patience: int >= 0 = 3" in rows["stub-stopper"]
+    assert 'pooling: "max" | "average" = "max"' in out
     assert "One small conv layer." in out
     for section in ("[dataset]", "[pipeline]", "[model]", "[optimizer]", "[callbacks]"):
         assert section in out
@@ -137,10 +137,16 @@ def test_plugins_table_with_builtins(capsys) -> None:
     out = capsys.readouterr().out
     rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") >= 4}
     assert "models" in rows["five-conv-sigmoid"]
-    assert "dense_units: int = 512" in out
-    assert "optimizers" in rows["rmsprop"] and "learning_rate: float = 0.001" in rows["rmsprop"]
+    assert "dense_units: int > 0 = 512" in out
+    assert "optimizers" in rows["rmsprop"] and "learning_rate: float > 0 = 0.001" in rows["rmsprop"]
     for name in ("horse-or-human", "image-folder", "backup-and-restore", "rich-progress"):
         assert name in rows, name
+    # types and bounds as a person writes them, defaults as an experiment file does
+    assert "retries: 0 <= int <= 20 = 4" in out
+    assert "image_size: [int > 0, int > 0] = [300, 300]" in out
+    assert 'class_mode: "binary" | "categorical" = "binary"' in out
+    assert "horizontal_flip: bool = false" in out
+    assert "  callbacks: hoh_after_run, hoh_callback_providers" in out  # the hooks each plugin implements
 
 
 def test_validate_and_plugins_speak_json(capsys) -> None:
