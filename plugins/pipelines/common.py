@@ -9,13 +9,15 @@ import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, PositiveInt, field_validator
 
 from framework import InputPipeline, Params, UserError
 from framework import images as framework_images
-from framework.inference.preprocessing import Preprocessing
+
+if TYPE_CHECKING:
+    from framework.inference.preprocessing import Preprocessing
 
 FillMode = Literal["nearest", "constant", "reflect", "wrap"]
 
@@ -218,5 +220,7 @@ class SizedPipeline(InputPipeline):
 
     def preprocessing(self) -> Preprocessing:
         """Nearest-neighbour resize to ``image_size``, RGB (alpha dropped), times ``rescale``."""
+        from framework.inference.preprocessing import Preprocessing
+
         height, width = self.params.image_size
         return Preprocessing(image_size=(height, width), rescale=self.params.rescale)
