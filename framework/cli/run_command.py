@@ -58,7 +58,8 @@ def crash_message(error: BaseException, run_dir: Path) -> str:
 
 def run_command(args: argparse.Namespace) -> int:
     from framework.cli.quiet_tensorflow import import_tensorflow_quietly
-    from framework.runner import can_resume, check_model_input, new_run_dir_for, resume_experiment, run_experiment
+    from framework.run_checks import check_model_input
+    from framework.runner import can_resume, new_run_dir_for, resume_experiment, run_experiment
 
     console = stdout_console()
     if args.resume:

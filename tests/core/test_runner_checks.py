@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from framework import Flows, UserError
-from framework.runner import check_loss_fits_labels
+from framework.run_checks import check_loss_fits_labels
 
 
 def _flows(labels: np.ndarray) -> Flows:
