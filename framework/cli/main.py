@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_sub = data.add_subparsers(dest="data_command", metavar="COMMAND", required=True)
     info = data_sub.add_parser("info", help="counts per class and the first file names of each class")
     info.add_argument("experiment", help="experiment file (.toml)")
-    info.add_argument("--first", type=int, default=5, help="how many file names to show per class (default 5)")
+    info.add_argument("--first", type=_count, default=5, help="how many file names to show per class (default 5)")
     info.add_argument("--offline", action="store_true", help="never touch the network")
     _add_plugin_options(info)
     _add_common(info)
@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     preview = sub.add_parser("preview", help="write a PNG grid of training images, per class")
     preview.add_argument("experiment", help="experiment file (.toml)")
     preview.add_argument("--output", "-o", default="preview.png", metavar="PNG", help="picture to write")
-    preview.add_argument("--per-class", type=int, default=8, help="images per class (default 8)")
+    preview.add_argument("--per-class", type=_positive, default=8, help="images per class (default 8)")
     preview.add_argument("--seed", type=int, default=None, help="pick images at random with this seed")
     preview.add_argument("--offline", action="store_true", help="never touch the network")
     _add_plugin_options(preview)
@@ -175,6 +175,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(export)
     export.set_defaults(handler=_lazy("framework.export.command", "export_command"))
     return parser
+
+
+def _count(text: str) -> int:
+    """An argparse type: a whole number >= 0."""
+    value = int(text) if text.lstrip("-").isdigit() else -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
+    return value
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a whole number >= 1."""
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
+    return value
 
 
 def _add_checkpoint_option(parser: argparse.ArgumentParser) -> None:

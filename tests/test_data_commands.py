@@ -1,0 +1,74 @@
+"""``hoh data info`` and ``hoh preview`` through the command line, on generated image folders."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+BIN = Path(sys.executable).parent
+
+EXPERIMENT = """\
+[experiment]
+name = "look"
+
+[dataset]
+provider = "image-folder"
+train_dir = "data/train"
+validation_dir = "data/validation"
+
+[pipeline]
+provider = "tf-data"
+
+[model]
+provider = "five-conv-sigmoid"
+
+[optimizer]
+provider = "rmsprop"
+"""
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    for split, counts in (("train", {"cats": 3, "dogs": 5}), ("validation", {"cats": 2, "dogs": 1})):
+        for name, count in counts.items():
+            (tmp_path / "data" / split / name).mkdir(parents=True)
+            for index in range(count):
+                colour = (220, 30, 30) if name == "cats" else (30, 30, 220)
+                pixels = np.clip(np.array(colour) + rng.integers(-20, 20, (40, 40, 3)), 0, 255).astype(np.uint8)
+                Image.fromarray(pixels).save(tmp_path / "data" / split / name / f"{name}{index}.png")
+    (tmp_path / "look.toml").write_text(EXPERIMENT)
+    return tmp_path
+
+
+def _hoh(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run([str(BIN / "hoh"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_data_info_counts_each_class_of_each_split(folder: Path) -> None:
+    done = _hoh("data", "info", "look.toml", "--first", "2", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    rows = [line.split("│")[1:5] for line in done.stdout.splitlines() if line.count("│") >= 5]
+    cells = [[cell.strip() for cell in row] for row in rows]
+    assert ["training", "cats", "0", "3"] in cells and ["training", "dogs", "1", "5"] in cells
+    assert ["validation", "cats", "0", "2"] in cells and ["validation", "dogs", "1", "1"] in cells
+    assert "cats0.png, cats1.png" in done.stdout and "cats2.png" not in done.stdout  # --first 2
+
+
+def test_preview_draws_the_images_of_each_class(folder: Path) -> None:
+    done = _hoh("preview", "look.toml", "-o", "grid.png", "--per-class", "2", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    with Image.open(folder / "grid.png") as grid:
+        pixels = np.asarray(grid.convert("RGB")).astype(int)
+    reds = np.count_nonzero((pixels[..., 0] - pixels[..., 2]) > 120)
+    blues = np.count_nonzero((pixels[..., 2] - pixels[..., 0]) > 120)
+    assert reds > 1000 and blues > 1000  # two red cats and two blue dogs were drawn
+    done = _hoh("preview", "look.toml", "-o", "grid.png", "--per-class", "0", cwd=folder)
+    assert done.returncode == 2 and "'0' is not a whole number >= 1" in done.stderr and "Traceback" not in done.stderr
