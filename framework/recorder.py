@@ -78,20 +78,13 @@ class DivergenceGuard(keras.callbacks.Callback):
             )
 
 
-LOWER_IS_BETTER = ("loss", "error", "entropy", "mse", "mae", "mape", "msle", "hinge", "divergence")
-
-
-def lower_is_better(metric: str) -> bool:
-    """Whether a smaller value of ``metric`` is better (losses and errors), as Keras' ``mode="auto"``."""
-    return any(word in metric for word in LOWER_IS_BETTER)
-
-
 class BestWeights(keras.callbacks.Callback):
     """Keeps the weights of the best epoch so far (by ``monitor``) in one file, written atomically.
 
-    On a resumed run the best value so far comes from the history, so the choice is the one an
-    uninterrupted run makes. The runner loads the file into the model after ``fit`` when
-    ``[training] keep = "best"``.
+    Whether lower or higher is better is Keras' own choice for ``mode="auto"`` (from the metric's
+    direction), as the ``checkpoint`` and ``early-stopping`` callbacks make it. On a resumed run
+    the best value so far comes from the history, so the choice is the one an uninterrupted run
+    makes. The runner loads the file into the model after ``fit`` when ``[training] keep = "best"``.
 
     Example::
 
@@ -104,9 +97,22 @@ class BestWeights(keras.callbacks.Callback):
         super().__init__()
         self.path = path
         self.monitor = monitor
-        self.sign = 1.0 if lower_is_better(monitor) else -1.0
-        seen = [self.sign * row[monitor] for row in history if isinstance(row.get(monitor), float)]
-        self.best = min(seen) if seen else math.inf
+        self.history = list(history)
+        self.sign: float | None = None  # +1 when lower is better, -1 when higher is; known after the first epoch
+        self.best = math.inf
+
+    def _direction(self) -> float:
+        """+1 or -1, from Keras' mode="auto" rule (needs the compiled metrics, built by the first epoch)."""
+        probe = keras.callbacks.EarlyStopping(monitor=self.monitor, mode="auto")
+        probe.set_model(self.model)
+        try:
+            probe._set_monitor_op()  # private, as in plugins/callbacks/checkpoint.py: Keras' own min/max choice
+        except ValueError:
+            raise UserError(
+                f"training.monitor = {self.monitor!r}: Keras cannot tell whether higher or lower is better for "
+                "this metric; monitor the loss, or a metric with a direction (accuracy, auc, precision, ...)."
+            ) from None
+        return 1.0 if probe.monitor_op is keras.ops.less else -1.0
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
@@ -115,6 +121,10 @@ class BestWeights(keras.callbacks.Callback):
                 f"training.monitor = {self.monitor!r} is not a metric of this run; it has "
                 f"{', '.join(sorted(logs))}. Pick one of them."
             )
+        if self.sign is None:
+            self.sign = self._direction()
+            seen = [self.sign * row[self.monitor] for row in self.history if isinstance(row.get(self.monitor), float)]
+            self.best = min(seen, default=math.inf)
         value = self.sign * float(logs[self.monitor])
         if value < self.best or not self.path.exists():
             self.best = value
