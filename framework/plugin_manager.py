@@ -37,6 +37,10 @@ ENTRY_POINT_GROUP = "hoh.plugins"
 AUTOLOAD_ENV = "HOH_DISABLE_PLUGIN_AUTOLOAD"
 
 
+LOCAL_MODULE_PREFIX = "hoh_local_plugin_"
+"""``sys.modules`` name prefix of plugins loaded from ``.py`` files (importable only by their path)."""
+
+
 def autoload_disabled_by_env() -> bool:
     """True when ``HOH_DISABLE_PLUGIN_AUTOLOAD`` is set to a true value."""
     return os.environ.get(AUTOLOAD_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
@@ -61,7 +65,7 @@ def _import_module_plugin(spec: str, base_dir: Path) -> tuple[str, ModuleType]:
                 f"plugin file {spec!r} does not exist (looked for {path}). Name a .py file relative to "
                 f"the experiment file's folder ({base_dir}), or an importable module such as 'my_plugins.wide_cnn'."
             )
-        name = f"hoh_local_plugin_{path.stem}"
+        name = f"{LOCAL_MODULE_PREFIX}{path.stem}"
         module_spec = importlib.util.spec_from_file_location(name, path)
         assert module_spec is not None and module_spec.loader is not None
         module = importlib.util.module_from_spec(module_spec)

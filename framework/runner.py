@@ -15,6 +15,7 @@ from framework.atomic import write_json, write_text, write_with
 from framework.config.loader import Choice, Loaded, load_experiment
 from framework.environment import describe_environment
 from framework.errors import TrainingFailed, UserError
+from framework.plugin_manager import LOCAL_MODULE_PREFIX
 from framework.providers import DatasetContext, Flows, ImageFolders, InputPipeline, Kind, ModelSpec, RunContext
 from framework.run_checks import check_loss_fits_labels, check_model_input
 from framework.run_status import mark_ended, mark_started, read_status
@@ -271,7 +272,7 @@ def _inference_record(loaded: Loaded, pipeline: InputPipeline, images: ImageFold
     offered = loaded.registry.find(Kind.MODEL, model_choice)
     plugin = loaded.pm.get_plugin(offered.plugin) if offered else None
     module = getattr(plugin, "__name__", None)
-    if module and module.startswith("hoh_local_plugin_"):  # a .py file: importable only by its path
+    if module and module.startswith(LOCAL_MODULE_PREFIX):  # a .py file: importable only by its path
         module = getattr(plugin, "__file__", None)
     preprocessing = pipeline.preprocessing()
     return {
