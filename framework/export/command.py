@@ -28,7 +28,7 @@ from rich.console import Console
 from framework.atomic import replace_folder
 from framework.errors import EnvironmentProblem, UserError
 from framework.export.formats import FORMATS, Format
-from framework.images import list_images
+from framework.images import is_image_file, list_images
 from framework.inference import TrainedRun
 from framework.inference.preprocessing import load_pixels
 
@@ -117,7 +117,10 @@ def verify(fmt: Format, artifact: Path, keras_model: Any, images: Sequence[Path]
 
     prep = run.preprocessing
     assert prep is not None
-    pixels = np.stack([load_pixels(path, prep.image_size) for path in images]).astype(np.float32)
+    try:
+        pixels = np.stack([load_pixels(path, prep.image_size) for path in images]).astype(np.float32)
+    except ValueError as error:  # names the file
+        raise UserError(f"cannot verify the export: {error}.") from None
     count = min(PROBES, len(pixels))
     probes = np.float32(0.2) * (np.float32(0.5) * pixels[:count] + np.float32(0.5) * pixels[::-1][:count])
     batch = np.concatenate([pixels, probes])
@@ -168,9 +171,9 @@ def export_run(
     out_dir = output or run.run_dir / "export" / (fmt.name if checkpoint is None else f"{fmt.name}-{checkpoint}")
     if out_dir.exists() and not force:
         raise UserError(f"{out_dir} exists already; give another --output, or --force to replace it.")
-    files = sorted(p for p in images.rglob("*") if p.is_file()) if images else verification_files(run)
+    files = sorted(p for p in images.rglob("*") if is_image_file(p)) if images else verification_files(run)
     if images and not files:
-        raise UserError(f"--images {images} holds no files.")
+        raise UserError(f"--images {images} holds no image files (.png, .jpg, .jpeg, .bmp, .gif).")
     fmt.check_available()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))

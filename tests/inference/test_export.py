@@ -97,3 +97,24 @@ def test_a_mismatch_fails_loudly_and_keeps_nothing(
     with pytest.raises(EnvironmentProblem, match="does not match the Keras model"):
         command.export_run(run, "tflite", output=tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_verification_images_that_cannot_be_read_are_named(binary_run: Path, tmp_path: Path) -> None:
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "notes.txt").write_text("not an image, and not counted as one")
+    (images / "broken.png").write_bytes(b"x")
+    done = hoh(
+        "hoh",
+        "export",
+        str(binary_run),
+        "-f",
+        "tflite",
+        "-o",
+        str(tmp_path / "out"),
+        "--images",
+        str(images),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2 and "broken.png is not a readable image" in done.stderr, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["images"]  # no export, no staging folder
