@@ -19,8 +19,9 @@ from typing import Any
 
 from rich.console import Console
 
-from framework.plugin_manager import Registry, load_plugins, new_plugin_manager
+from framework.plugin_manager import Registry
 from framework.providers import DatasetContext, ImageFolders, Kind
+from framework.session import Session
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent
@@ -114,9 +115,7 @@ def quiet_console() -> Console:
 
 def new_registry() -> Registry:
     """The providers of hoh's built-in plugins (third-party plugins are not loaded: results stay comparable)."""
-    pm = new_plugin_manager()
-    load_plugins(pm, autoload=False)
-    return Registry(pm)
+    return Session(autoload=False).activate().registry
 
 
 # ---------------------------------------------------------------- data sets

@@ -9,7 +9,8 @@ Plugins are found, in this order:
    a dotted module name, or a path to a ``.py`` file relative to the experiment
    file's folder.
 
-Plugins named in ``disable_plugins`` are not registered.
+Plugins named in ``disable_plugins`` are not registered. :class:`framework.session.Session`
+loads them in that order, once per process; this module holds the pieces it uses.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import importlib.metadata
 import importlib.util
 import os
 import sys
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -30,7 +31,7 @@ import pluggy
 from framework.errors import PluginError, UserError
 from framework.hooks import SPEC_MODULES
 from framework.markers import PROJECT_NAME
-from framework.providers import Kind, Provider, check_factory
+from framework.providers import Kind, Params, Provider, check_factory
 
 BUILTIN_GROUP = "hoh.builtins"
 ENTRY_POINT_GROUP = "hoh.plugins"
@@ -47,16 +48,32 @@ def autoload_disabled_by_env() -> bool:
 
 
 def new_plugin_manager() -> pluggy.PluginManager:
-    """A plugin manager that knows every hoh hook specification, and no plugins yet."""
+    """A plugin manager that knows every hoh hook specification, with only the core's own hooks registered."""
+    from framework import default_hooks
+
     pm = pluggy.PluginManager(PROJECT_NAME)
     for module in SPEC_MODULES:
         pm.add_hookspecs(module)
+    pm.register(default_hooks, name=default_hooks.PLUGIN_NAME)
     return pm
 
 
-def _import_module_plugin(spec: str, base_dir: Path) -> tuple[str, ModuleType]:
-    """Import a plugin named by a dotted module name or a ``.py`` path."""
-    if spec.endswith(".py") or "/" in spec or os.sep in spec:
+def _is_file_spec(spec: str) -> bool:
+    return spec.endswith(".py") or "/" in spec or os.sep in spec
+
+
+def module_plugin_name(spec: str) -> str:
+    """The name a plugin module registers under: a ``.py`` file's stem, else the dotted name."""
+    return Path(spec).stem if _is_file_spec(spec) else spec
+
+
+def import_module_plugin(spec: str, base_dir: Path) -> tuple[str, ModuleType]:
+    """Import a plugin named by a dotted module name or a ``.py`` path; returns its name and module.
+
+    Raises:
+        PluginError: when the file or module is missing or fails to import.
+    """
+    if _is_file_spec(spec):
         path = Path(spec).expanduser()
         if not path.is_absolute():
             path = base_dir / path
@@ -95,62 +112,29 @@ def _import_module_plugin(spec: str, base_dir: Path) -> tuple[str, ModuleType]:
             sys.path.remove(str(base_dir))
 
 
-def _entry_points(group: str) -> Iterable[importlib.metadata.EntryPoint]:
-    seen: set[str] = set()
-    for ep in importlib.metadata.entry_points(group=group):
-        if ep.name not in seen:  # the same distribution found twice on sys.path
-            seen.add(ep.name)
-            yield ep
-
-
-def load_plugins(
-    pm: pluggy.PluginManager,
-    *,
-    modules: Iterable[str] = (),
-    base_dir: Path | None = None,
-    autoload: bool = True,
-    disabled: Collection[str] = (),
-) -> None:
-    """Find and register plugins: built-ins, entry points, then ``modules``.
-
-    Args:
-        pm: The plugin manager to register into.
-        modules: Dotted module names or ``.py`` paths (relative to ``base_dir``).
-        base_dir: Folder that relative plugin paths start from (the experiment file's).
-        autoload: Whether to load third-party entry points (group ``hoh.plugins``).
-        disabled: Names of plugins not to register.
+def load_entry_point(group: str, ep: importlib.metadata.EntryPoint) -> object:
+    """Import the plugin an entry point names.
 
     Raises:
-        PluginError: when a plugin cannot be imported or registered.
+        PluginError: naming the entry point, and how to skip it.
     """
-    base_dir = base_dir or Path.cwd()
-    groups = [BUILTIN_GROUP] + ([ENTRY_POINT_GROUP] if autoload and not autoload_disabled_by_env() else [])
-    for group in groups:
-        for ep in _entry_points(group):
-            if ep.name in disabled or pm.has_plugin(ep.name):
-                continue
-            try:
-                plugin = ep.load()
-            except (Exception, SystemExit) as exc:
-                autoload_hint = " or --no-plugin-autoload" if group == ENTRY_POINT_GROUP else ""
-                raise PluginError(
-                    f"plugin {ep.name!r} (entry point {ep.value!r} in group {group!r}) failed to import: "
-                    f"{type(exc).__name__}: {exc}. Fix or uninstall it, or skip it with disable_plugins = "
-                    f"[{ep.name!r}]{autoload_hint}."
-                ) from exc
-            _register(pm, plugin, ep.name)
-    for spec in modules:
-        name, module = _import_module_plugin(spec, base_dir)
-        if name in disabled or pm.is_registered(module):
-            continue
-        _register(pm, module, name)
     try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        raise PluginError(f"{exc}. Hook names start with 'hoh_'; see 'hoh plugins' for the providers.") from exc
+        return ep.load()
+    except (Exception, SystemExit) as exc:
+        autoload_hint = " or --no-plugin-autoload" if group == ENTRY_POINT_GROUP else ""
+        raise PluginError(
+            f"plugin {ep.name!r} (entry point {ep.value!r} in group {group!r}) failed to import: "
+            f"{type(exc).__name__}: {exc}. Fix or uninstall it, or skip it with disable_plugins = "
+            f"[{ep.name!r}]{autoload_hint}."
+        ) from exc
 
 
-def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+def register_plugin(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+    """Register ``plugin`` as ``name``; pluggy checks its hook implementations.
+
+    Raises:
+        PluginError: for a name taken already, or an implementation pluggy refuses.
+    """
     if pm.has_plugin(name):
         raise PluginError(f"two plugins are named {name!r}; rename one or disable it with disable_plugins.")
     try:
@@ -168,16 +152,19 @@ class Offered:
 
 
 class Registry:
-    """Every provider offered by the registered plugins, by kind and name."""
+    """Every provider offered by the registered plugins (but ``excluded``), by kind and name."""
 
-    def __init__(self, pm: pluggy.PluginManager) -> None:
+    def __init__(self, pm: pluggy.PluginManager, *, excluded: Collection[str] = ()) -> None:
         self.pm = pm
+        self.excluded = frozenset(excluded)
         self._by_kind: dict[Kind, dict[str, Offered]] = {}
         for kind in Kind:
             table: dict[str, Offered] = {}
             hook = getattr(pm.hook, kind.hook)
             for impl in hook.get_hookimpls():
                 plugin_name = pm.get_name(impl.plugin) or repr(impl.plugin)
+                if plugin_name in self.excluded:
+                    continue
                 try:
                     offered = impl.function() or []
                 except Exception as exc:  # RecursionError included: a message, not thousands of lines
@@ -205,6 +192,27 @@ class Registry:
                         )
                     table[provider.name] = Offered(provider, plugin_name)
             self._by_kind[kind] = dict(sorted(table.items()))
+        self.settings: dict[str, type[Params]] = {}
+        """``[plugins.<name>]`` settings models, by plugin name (:func:`framework.hooks.plugins.hoh_settings`)."""
+        for impl in pm.hook.hoh_settings.get_hookimpls():
+            plugin_name = pm.get_name(impl.plugin) or repr(impl.plugin)
+            if plugin_name in self.excluded:
+                continue
+            try:
+                model = impl.function()
+            except Exception as exc:
+                raise PluginError(
+                    f"plugin {plugin_name!r}: hoh_settings() failed: {type(exc).__name__}: {str(exc)[:300]}."
+                ) from None
+            if not (isinstance(model, type) and issubclass(model, Params)):
+                raise PluginError(
+                    f"plugin {plugin_name!r}: hoh_settings() must return a Params subclass, got {model!r}."
+                )
+            self.settings[plugin_name] = model
+
+    def plugins(self) -> list[tuple[str, object]]:
+        """``(name, plugin)`` of every registered plugin this registry includes."""
+        return [(name, plugin) for name, plugin in self.pm.list_name_plugin() if name not in self.excluded]
 
     def names(self, kind: Kind) -> list[str]:
         return list(self._by_kind[kind])

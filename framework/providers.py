@@ -34,7 +34,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -42,7 +42,9 @@ if TYPE_CHECKING:
     import numpy as np
     from rich.console import Console
 
+    from framework.config.loader import Experiment
     from framework.inference.preprocessing import Preprocessing
+    from framework.plugin_manager import Registry
 
 
 class Kind(enum.Enum):
@@ -52,13 +54,21 @@ class Kind(enum.Enum):
     PIPELINE = ("pipeline", "hoh_pipeline_providers", ("params",))
     MODEL = ("model", "hoh_model_providers", ("params", "spec"))
     OPTIMIZER = ("optimizer", "hoh_optimizer_providers", ("params",))
+    STRATEGY = ("strategy", "hoh_strategy_providers", ("params",), "default")
     CALLBACK = ("callbacks", "hoh_callback_providers", ("params", "run"))
 
-    def __init__(self, section: str, hook: str, factory_args: tuple[str, ...]) -> None:
+    def __init__(self, section: str, hook: str, factory_args: tuple[str, ...], default: str | None = None) -> None:
         self.section = section
         self.hook = hook
         self.factory_args = factory_args
         """What the runner passes to a factory of this kind, positionally."""
+        self.default = default
+        """The provider a left-out section means (``None``: the section is required)."""
+
+    @property
+    def many(self) -> bool:
+        """Whether an experiment lists any number of these (``[[callbacks]]``) rather than one."""
+        return self is Kind.CALLBACK
 
     @property
     def label(self) -> str:
@@ -244,26 +254,63 @@ class ModelSpec:
         return len(self.class_names)
 
 
+Phase = Literal["configure", "build", "fit", "finish"]
+
+
 @dataclass
 class RunContext:
     """Everything about one run that hooks and callback factories may use.
 
+    Which fields are set depends on the run's phase (see :mod:`framework.hooks.lifecycle`):
+
+    ======================  =====================================================
+    from phase ``configure``  ``experiment``, ``seed``, ``run_dir``, ``console``, ``resumed``,
+                            ``history``, ``providers``, ``strategy``, ``settings()``
+    from phase ``build``      ``flows`` (before the model is built), then ``model``
+    ======================  =====================================================
+
     Attributes:
-        experiment: The resolved experiment (see :mod:`framework.config.schema`).
+        experiment: The validated experiment (:class:`framework.config.loader.Experiment`).
         run_dir: The run's folder.
         console: The rich console runs report to.
+        providers: The providers this run's experiment was validated against.
         resumed: True when this run continues an interrupted one.
         history: Metrics of every finished epoch, filled in as the run goes.
+        seed: ``[experiment] seed``: seeds Python, NumPy, TensorFlow and the pipeline.
+        phase: The phase the run is in.
+        strategy: The ``tf.distribute.Strategy`` (``None`` before ``configure``).
+        flows: The training and validation batches (``None`` before ``build``).
+        model: The compiled ``keras.Model`` (``None`` until built).
+        is_chief: Whether this process writes the run folder (always true on one machine;
+            a multi-worker strategy makes only its chief write).
         extras: Free space for plugins to share state during a run.
     """
 
-    experiment: Any
+    experiment: Experiment
     run_dir: Path
     console: Console
+    providers: Registry | None = None
     resumed: bool = False
     history: list[dict[str, float]] = field(default_factory=list)
+    seed: int = field(init=False)
+    phase: Phase = "configure"
+    strategy: Any = None
+    flows: Flows | None = None
+    model: Any = None
+    is_chief: bool = True
     extras: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def seed(self) -> int:
-        return self.experiment.experiment.seed
+    def __post_init__(self) -> None:
+        self.seed = self.experiment.experiment.seed
+
+    def settings(self, plugin: str) -> Params:
+        """The validated ``[plugins.<plugin>]`` settings (defaults when the table is left out).
+
+        Raises:
+            KeyError: naming the plugins that take settings, when ``plugin`` takes none.
+        """
+        found = self.experiment.plugin_settings.get(plugin)
+        if found is None:
+            names = ", ".join(sorted(self.experiment.plugin_settings)) or "none"
+            raise KeyError(f"plugin {plugin!r} takes no settings in this run (plugins with settings: {names})")
+        return found

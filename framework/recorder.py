@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
+from typing import Any
 
 import keras
-import pluggy
 
 from framework.atomic import write_with
 from framework.errors import TrainingFailed, UserError
@@ -26,15 +26,15 @@ class EpochRecorder(keras.callbacks.Callback):
 
     Example::
 
-        recorder = EpochRecorder(run, pm)
+        recorder = EpochRecorder(run, loaded.hook)
         model.fit(data, epochs=3, callbacks=[recorder])
         run.history  # [{"epoch": 1, "loss": ...}, ...]
     """
 
-    def __init__(self, run: RunContext, pm: pluggy.PluginManager) -> None:
+    def __init__(self, run: RunContext, hook: Any) -> None:
         super().__init__()
         self.run = run
-        self.pm = pm
+        self.hook = hook  # pm.hook, or a session's HookRelay (the experiment's active plugins)
         self._started = 0.0
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
@@ -46,7 +46,7 @@ class EpochRecorder(keras.callbacks.Callback):
         row["seconds"] = round(time.perf_counter() - self._started, 3)
         self.run.history[:] = [r for r in self.run.history if r["epoch"] < epoch + 1] + [row]
         write_history(self.run.run_dir, self.run.history)
-        self.pm.hook.hoh_after_epoch(run=self.run, epoch=epoch, logs=dict(row), history=list(self.run.history))
+        self.hook.hoh_after_epoch(run=self.run, epoch=epoch, logs=dict(row), history=list(self.run.history))
 
 
 class DivergenceGuard(keras.callbacks.Callback):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,11 @@ from rich.console import Console
 
 from framework.atomic import write_json, write_text, write_with
 from framework.config.loader import Choice, Loaded, load_experiment
+from framework.distribution import is_chief
 from framework.environment import describe_environment
 from framework.errors import TrainingFailed, UserError
 from framework.plugin_manager import LOCAL_MODULE_PREFIX
+from framework.precision import check_output_dtype, cpu_description, precision_policy
 from framework.providers import DatasetContext, Flows, ImageFolders, InputPipeline, Kind, ModelSpec, RunContext
 from framework.run_checks import check_loss_fits_labels, check_model_input
 from framework.run_status import mark_ended, mark_started, read_status
@@ -30,6 +33,7 @@ from framework.rundir import (
     new_run_dir,
     read_history,
 )
+from framework.session import Session
 
 BEST_WEIGHTS_FILE = "best-so-far.weights.h5"
 """With ``keep = "best"``: the best epoch's weights until model.keras is written."""
@@ -112,12 +116,17 @@ def run_experiment(
     experiment = loaded.experiment
     if run_dir is None or not (run_dir / EXPERIMENT_FILE).exists():
         run_dir = new_run_dir_for(loaded, run_dir)
-    run = RunContext(experiment=experiment, run_dir=run_dir, console=console or Console())
+    run = RunContext(experiment=experiment, run_dir=run_dir, console=console or Console(), providers=loaded.registry)
     return _train(loaded, run, offline=offline)
 
 
 def resume_experiment(
-    run_dir: Path, *, console: Console | None = None, autoload: bool = True, offline: bool = False
+    run_dir: Path,
+    *,
+    console: Console | None = None,
+    autoload: bool = True,
+    offline: bool = False,
+    session: Session | None = None,
 ) -> RunResult:
     """Continue an interrupted run from its last finished epoch.
 
@@ -130,7 +139,7 @@ def resume_experiment(
     status = read_status(run_dir).get("status")
     if status == "finished" or (status is None and (run_dir / MODEL_FILE).exists()):
         raise UserError(f"run {run_dir} is finished already; start a new run instead.")
-    loaded = load_experiment(source, autoload=autoload)
+    loaded = load_experiment(source, session=session, autoload=autoload)
     if not can_resume(loaded):
         offered = " or ".join(repr(name) for name in resume_providers(loaded)) or "(none is installed)"
         raise UserError(
@@ -141,6 +150,7 @@ def resume_experiment(
         experiment=loaded.experiment,
         run_dir=run_dir,
         console=console or Console(),
+        providers=loaded.registry,
         resumed=True,
         history=read_history(run_dir),
     )
@@ -166,72 +176,109 @@ def _train(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResult:
 
 
 def _train_locked(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResult:
-    experiment, registry, pm = loaded.experiment, loaded.registry, loaded.pm
+    """The run's phases, in order: configure, build, fit, finish (see :mod:`framework.hooks.lifecycle`)."""
     mark_started(run.run_dir)
     try:
-        import keras
+        with precision_policy(loaded.experiment.training.precision):
+            _configure(loaded, run)
+            pipeline, images = _build_data(loaded, run, offline=offline)
+            if run.resumed and (run.run_dir / MODEL_FILE).exists():  # stopped after saving: only evaluation is left
+                import keras
 
-        keras.utils.set_random_seed(run.seed)
-        write_json(_environment_path(run), describe_environment(pm, run.seed))
-        pipeline = registry.get(Kind.PIPELINE, experiment.pipeline.provider).factory(experiment.pipeline.params)
-        check_model_input(loaded, pipeline)  # before any data is fetched
-        dataset = registry.get(Kind.DATASET, experiment.dataset.provider)
-        images = dataset.factory(experiment.dataset.params, DatasetContext(console=run.console, offline=offline))
-        flows = pipeline.flows(
-            images,
-            seed=run.seed,
-            steps_per_epoch=experiment.training.steps_per_epoch,
-            validation_steps=experiment.training.validation_steps,
-        )
-        check_loss_fits_labels(experiment.training.loss, flows)
-        if run.resumed and (run.run_dir / MODEL_FILE).exists():  # stopped after saving: only the evaluation is left
-            model = keras.saving.load_model(run.run_dir / MODEL_FILE)
-        else:
-            model = _fit(loaded, run, pipeline, images, flows)
-        evaluation: dict[str, float] = {}
-        if flows.validation is not None:
-            scores = model.evaluate(flows.validation, verbose=0, return_dict=True)
-            evaluation = {key: float(value) for key, value in scores.items()}
-            write_json(run.run_dir / EVALUATION_FILE, evaluation)
-        if experiment.training.report:
-            _write_report(run)
-        pm.hook.hoh_after_run(run=run, history=list(run.history))
+                run.model = keras.saving.load_model(run.run_dir / MODEL_FILE)
+            else:
+                _build_model(loaded, run, pipeline, images)
+                _fit(loaded, run)
+            evaluation = _finish(loaded, run)
     except BaseException as error:
         interrupted = isinstance(error, KeyboardInterrupt)
         reason = (str(error) or "interrupted (Ctrl-C)") if interrupted else f"{type(error).__name__}: {error}"
         with contextlib.suppress(Exception):
             mark_ended(run.run_dir, "interrupted" if interrupted else "failed", reason[:2000])
         with contextlib.suppress(Exception):
-            pm.hook.hoh_on_run_error(run=run, error=error)
+            loaded.hook.hoh_on_run_error(run=run, error=error)
         raise
     mark_ended(run.run_dir, "finished")
     return RunResult(run.run_dir, list(run.history), evaluation)
 
 
-def _fit(loaded: Loaded, run: RunContext, pipeline: InputPipeline, images: ImageFolders, flows: Flows) -> Any:
-    """Build and compile the model, fit it from the first unfinished epoch, and save it as ``model.keras``."""
-    from framework.recorder import BestWeights, DivergenceGuard, EpochRecorder
+def _configure(loaded: Loaded, run: RunContext) -> None:
+    """Phase ``configure``: seed, strategy, environment record; then ``hoh_configure_run``."""
+    import keras
 
-    experiment, registry, pm = loaded.experiment, loaded.registry, loaded.pm
+    experiment = loaded.experiment
+    run.phase = "configure"
+    run.providers = loaded.registry
+    precision = experiment.training.precision
+    if precision != "float32":
+        run.console.print(f"precision {precision}: {cpu_description()}")
+    choice = experiment.strategy  # before TensorFlow starts its devices: a strategy may split them
+    run.strategy = loaded.registry.get(Kind.STRATEGY, choice.provider).factory(choice.params)
+    run.is_chief = is_chief(run.strategy)
+    if not run.is_chief:  # other workers write to a folder of their own, thrown away (TensorFlow's advice)
+        run.run_dir = Path(tempfile.mkdtemp(prefix="hoh-worker-"))
+    keras.utils.set_random_seed(run.seed)
+    write_json(_environment_path(run), describe_environment(loaded.pm, run.seed))
+    loaded.hook.hoh_configure_run(run=run)
+
+
+def _build_data(loaded: Loaded, run: RunContext, *, offline: bool) -> tuple[InputPipeline, ImageFolders]:
+    """Phase ``build``, first half: pipeline, model input check, dataset, then ``run.flows``."""
+    experiment, registry = loaded.experiment, loaded.registry
+    run.phase = "build"
+    pipeline = registry.get(Kind.PIPELINE, experiment.pipeline.provider).factory(experiment.pipeline.params)
+    check_model_input(loaded, pipeline)  # before any data is fetched
+    dataset = registry.get(Kind.DATASET, experiment.dataset.provider)
+    images = dataset.factory(experiment.dataset.params, DatasetContext(console=run.console, offline=offline))
+    run.flows = pipeline.flows(
+        images,
+        seed=run.seed,
+        steps_per_epoch=experiment.training.steps_per_epoch,
+        validation_steps=experiment.training.validation_steps,
+    )
+    check_loss_fits_labels(experiment.training.loss, run.flows)
+    return pipeline, images
+
+
+def _build_model(loaded: Loaded, run: RunContext, pipeline: InputPipeline, images: ImageFolders) -> None:
+    """Phase ``build``, second half: model (``hoh_build_model``), optimizer and compile in the strategy's scope."""
+    experiment = loaded.experiment
     spec = ModelSpec(input_shape=tuple(pipeline.input_shape), class_names=tuple(images.class_names))
-    model = registry.get(Kind.MODEL, experiment.model.provider).factory(experiment.model.params, spec)
-    optimizer = registry.get(Kind.OPTIMIZER, experiment.optimizer.provider).factory(experiment.optimizer.params)
-    model.compile(optimizer=optimizer, loss=experiment.training.loss, metrics=list(experiment.training.metrics))
+    with run.strategy.scope():
+        model = loaded.hook.hoh_build_model(run=run, spec=spec)
+        if model is None:
+            raise UserError("no model was built: every hoh_build_model implementation returned None.")
+        check_output_dtype(model, experiment.training.precision, experiment.model.provider)
+        optimizer = loaded.registry.get(Kind.OPTIMIZER, experiment.optimizer.provider)
+        model.compile(
+            optimizer=optimizer.factory(experiment.optimizer.params),
+            loss=experiment.training.loss,
+            metrics=list(experiment.training.metrics),
+        )
+    run.model = model
     write_json(run.run_dir / CLASSES_FILE, {"class_names": list(images.class_names), "labels": list(images.labels)})
     write_json(run.run_dir / INFERENCE_FILE, _inference_record(loaded, pipeline, images))
     write_text(run.run_dir / SUMMARY_FILE, _summary(model))
-    run.extras["flows"] = flows
+    loaded.hook.hoh_before_run(run=run, model=model)
+
+
+def _fit(loaded: Loaded, run: RunContext) -> None:
+    """Phase ``fit``: from the first unfinished epoch; then ``model.keras`` is saved (the kept weights)."""
+    from framework.recorder import BestWeights, DivergenceGuard, EpochRecorder
+
+    experiment, model, flows = loaded.experiment, run.model, run.flows
+    assert model is not None and flows is not None
+    run.phase = "fit"
     # The recorder goes before the plugins' callbacks: an epoch's metrics row is written before
     # anything (a resume callback's commit) records the epoch as done. A resume callback's
     # factory cuts run.history back to the epochs its training state holds.
-    callbacks = [DivergenceGuard(), EpochRecorder(run, pm), *_callbacks(loaded, run)]
+    callbacks = [DivergenceGuard(), EpochRecorder(run, loaded.hook), *_callbacks(loaded, run)]
     done = len(run.history) if run.resumed else 0
     training = experiment.training
     best = None
     if training.keep == "best":  # after the recorder, before a resume callback's commit of the epoch
         best = BestWeights(run.run_dir / BEST_WEIGHTS_FILE, training.monitor, history=run.history[:done])
         callbacks.insert(2, best)
-    pm.hook.hoh_before_run(run=run, model=model)
     try:
         model.fit(
             _skip_finished_epochs(run, flows, done).train,
@@ -252,7 +299,20 @@ def _fit(loaded: Loaded, run: RunContext, pipeline: InputPipeline, images: Image
         model.load_weights(best.path)
     write_with(run.run_dir / MODEL_FILE, model.save)
     (run.run_dir / BEST_WEIGHTS_FILE).unlink(missing_ok=True)
-    return model
+
+
+def _finish(loaded: Loaded, run: RunContext) -> dict[str, float]:
+    """Phase ``finish``: final evaluation (``evaluation.json``), report, then ``hoh_after_run``."""
+    run.phase = "finish"
+    evaluation: dict[str, float] = {}
+    if run.flows is not None and run.flows.validation is not None:
+        scores = run.model.evaluate(run.flows.validation, verbose=0, return_dict=True)
+        evaluation = {key: float(value) for key, value in scores.items()}
+        write_json(run.run_dir / EVALUATION_FILE, evaluation)
+    if loaded.experiment.training.report:
+        _write_report(run)
+    loaded.hook.hoh_after_run(run=run, history=list(run.history))
+    return evaluation
 
 
 def _skip_finished_epochs(run: RunContext, flows: Flows, done: int) -> Flows:

@@ -15,8 +15,9 @@ from framework.cli.output import stdout_console
 from framework.cli.type_text import field_text
 from framework.config.schema import json_schema
 from framework.errors import ExperimentError
-from framework.plugin_manager import Registry, load_plugins, new_plugin_manager
+from framework.plugin_manager import Registry
 from framework.providers import Kind, Params
+from framework.session import Session
 
 
 def validate_command(args: argparse.Namespace) -> int:
@@ -48,9 +49,8 @@ def _validate_json(args: argparse.Namespace) -> int:
 def _registry(args: argparse.Namespace) -> Registry:
     if getattr(args, "experiment", None):
         return load_from_args(args, overrides=[]).registry
-    pm = new_plugin_manager()
-    load_plugins(pm, modules=plugin_args(args), base_dir=Path.cwd(), autoload=not args.no_plugin_autoload)
-    return Registry(pm)
+    session = Session(autoload=not args.no_plugin_autoload)
+    return session.activate(plugin_args(args), base_dir=Path.cwd()).registry
 
 
 def schema_command(args: argparse.Namespace) -> int:
@@ -101,9 +101,16 @@ def plugins_command(args: argparse.Namespace) -> int:
                 name.append(f"\n{provider.description}", style="dim")
             table.add_row(name, offered.plugin, _describe_params(provider.params), end_section=True)
         console.print(table)
-    names = ", ".join(name for name, _ in registry.pm.list_name_plugin())
+    if registry.settings:
+        table = Table(title="[plugins.<name>] settings", title_justify="left", expand=True)
+        table.add_column("plugin", style="bold green", no_wrap=True)
+        table.add_column("settings (type = default); every table also takes enabled = false", ratio=2)
+        for plugin_name, model in registry.settings.items():
+            table.add_row(plugin_name, _describe_params(model), end_section=True)
+        console.print(table)
+    names = ", ".join(name for name, _ in registry.plugins())
     console.print(f"[dim]plugins loaded: {names}[/]")
-    for name, plugin in registry.pm.list_name_plugin():
+    for name, plugin in registry.plugins():
         hooks = ", ".join(sorted(caller.name for caller in registry.pm.get_hookcallers(plugin) or []))
         console.print(f"[dim]  {name}: {hooks or 'no hooks'}[/]", highlight=False)
     return 0
@@ -124,5 +131,6 @@ def _plugins_document(registry: Registry) -> dict:
             ]
             for kind in Kind
         },
-        "plugins": [name for name, _ in registry.pm.list_name_plugin()],
+        "plugins": [name for name, _ in registry.plugins()],
+        "settings": {name: model.model_json_schema() for name, model in registry.settings.items()},
     }

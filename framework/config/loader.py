@@ -5,7 +5,8 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,13 @@ import pluggy
 from pydantic import BaseModel, ValidationError
 
 from framework.config.overrides import apply_overrides
-from framework.config.schema import experiment_model
+from framework.config.schema import experiment_model, switched_off_plugins
 from framework.config.sections import ExperimentSection, TrainingSection
 from framework.config.toml_lines import key_lines, line_of
 from framework.errors import ExperimentError
-from framework.plugin_manager import Registry, load_plugins, new_plugin_manager, unknown_provider_message
+from framework.plugin_manager import Registry, unknown_provider_message
 from framework.providers import Kind, Params
+from framework.session import HookRelay, Session
 
 _KIND_BY_SECTION = {kind.section: kind for kind in Kind}
 
@@ -38,7 +40,12 @@ class Choice:
 
 @dataclass(frozen=True)
 class Experiment:
-    """A validated experiment: every section resolved, defaults filled in."""
+    """A validated experiment: every section resolved, defaults filled in.
+
+    Attributes:
+        plugin_settings: ``[plugins.<name>]`` settings of each active plugin that takes some.
+        plugins_off: Plugins switched off with ``[plugins.<name>] enabled = false``.
+    """
 
     source: Path | None
     experiment: ExperimentSection
@@ -46,20 +53,29 @@ class Experiment:
     pipeline: Choice
     model: Choice
     optimizer: Choice
+    strategy: Choice
     training: TrainingSection
     callbacks: tuple[Choice, ...]
+    plugin_settings: Mapping[str, Params] = field(default_factory=dict)
+    plugins_off: tuple[str, ...] = ()
+
+    def choices(self, kind: Kind) -> tuple[Choice, ...]:
+        """The providers chosen for ``kind``: one, or any number for ``[[callbacks]]``."""
+        value = getattr(self, kind.section)
+        return tuple(value) if kind.many else (value,)
 
     def to_dict(self) -> dict[str, Any]:
         """The experiment as plain data, ready to be written back as TOML."""
-        return {
-            "experiment": self.experiment.model_dump(mode="json", exclude_none=True),
-            "dataset": self.dataset.to_dict(),
-            "pipeline": self.pipeline.to_dict(),
-            "model": self.model.to_dict(),
-            "optimizer": self.optimizer.to_dict(),
-            "training": self.training.model_dump(mode="json", exclude_none=True),
-            "callbacks": [c.to_dict() for c in self.callbacks],
-        }
+        data: dict[str, Any] = {"experiment": self.experiment.model_dump(mode="json", exclude_none=True)}
+        for kind in Kind:
+            choices = [c.to_dict() for c in self.choices(kind)]
+            data[kind.section] = choices if kind.many else choices[0]
+        data["training"] = self.training.model_dump(mode="json", exclude_none=True)
+        plugins = {name: {"enabled": False} for name in self.plugins_off}
+        plugins.update({name: s.model_dump(mode="json") for name, s in self.plugin_settings.items()})
+        if plugins:
+            data["plugins"] = plugins
+        return data
 
     def to_toml(self) -> str:
         import tomli_w
@@ -69,11 +85,21 @@ class Experiment:
 
 @dataclass
 class Loaded:
-    """An experiment with the plugin manager and providers it was validated against."""
+    """An experiment with the plugins it was validated against.
+
+    Attributes:
+        experiment: The validated experiment.
+        pm: The session's plugin manager (it may hold plugins this experiment does not use).
+        registry: The providers of the experiment's active plugins.
+        hook: Hook callers that call the experiment's active plugins only.
+        session: The session it was loaded in.
+    """
 
     experiment: Experiment
     pm: pluggy.PluginManager
     registry: Registry
+    hook: HookRelay
+    session: Session
 
 
 class _Problems:
@@ -131,16 +157,18 @@ def load_experiment(
     path: Path,
     overrides: list[str] = (),  # type: ignore[assignment]
     *,
+    session: Session | None = None,
     plugins: list[str] = (),  # type: ignore[assignment]
     autoload: bool = True,
 ) -> Loaded:
-    """Read, override and validate ``path``, loading the plugins it names.
+    """Read, override and validate ``path``, loading the plugins it names into ``session``.
 
     Args:
         path: The experiment file.
         overrides: ``dotted.key=value`` strings from the command line.
+        session: Where plugins are loaded, once; by default a new session.
         plugins: Extra plugin modules (``--plugin``), as in ``[experiment] plugins``.
-        autoload: Whether third-party entry-point plugins are loaded.
+        autoload: For a new session: whether third-party entry-point plugins are loaded.
 
     Raises:
         ExperimentError: listing every problem, each with its line (or override) and key.
@@ -148,7 +176,9 @@ def load_experiment(
     """
     text, data = read_toml(path)
     applied = apply_overrides(data, list(overrides))
-    return validate_data(data, text=text, source=path, overrides=applied, plugins=plugins, autoload=autoload)
+    return validate_data(
+        data, text=text, source=path, overrides=applied, session=session, plugins=plugins, autoload=autoload
+    )
 
 
 def validate_data(
@@ -157,13 +187,14 @@ def validate_data(
     text: str,
     source: Path,
     overrides: dict[tuple[str, ...], str],
+    session: Session | None = None,
     plugins: list[str] = (),  # type: ignore[assignment]
     autoload: bool = True,
 ) -> Loaded:
     """Validate already-parsed experiment data (see :func:`load_experiment`)."""
     problems = _Problems(str(source), text, data, overrides)
     section = data.get("experiment")
-    plugin_specs: list[str] = []
+    plugin_specs: list[str] = list(plugins)
     disabled: list[str] = []
     if isinstance(section, dict):
         named = section.get("plugins", [])
@@ -171,12 +202,11 @@ def validate_data(
             section["plugins"] = [*named, *(p for p in plugins if p not in named)]
         plugin_specs = _strings(section.get("plugins"))
         disabled = _strings(section.get("disable_plugins"))
-    else:
-        plugin_specs = list(plugins)
-    pm = new_plugin_manager()
-    load_plugins(pm, modules=plugin_specs, base_dir=source.parent.resolve(), autoload=autoload, disabled=disabled)
-    registry = Registry(pm)
-    model = experiment_model(registry)
+    switched_off = switched_off_plugins(data)
+    session = session or Session(autoload=autoload)
+    view = session.activate(plugin_specs, base_dir=source.parent, disabled=[*disabled, *switched_off])
+    registry = view.registry
+    model = experiment_model(registry, switched_off=switched_off)
     validated = None
     try:
         validated = model.model_validate(data)
@@ -191,7 +221,8 @@ def validate_data(
         problems.add(("training", "progress"), unknown_provider_message(Kind.CALLBACK, progress, names))
     problems.raise_if_any()
     assert validated is not None
-    return Loaded(_to_experiment(validated, source), pm, registry)
+    experiment = _to_experiment(validated, source, registry, tuple(switched_off))
+    return Loaded(experiment, view.pm, registry, view.hook, session)
 
 
 def _strings(value: Any) -> list[str]:
@@ -202,7 +233,7 @@ def _strings(value: Any) -> list[str]:
 def _report(problems: _Problems, registry: Registry, error: dict[str, Any]) -> None:
     loc = tuple(error["loc"])
     kind = _KIND_BY_SECTION.get(str(loc[0])) if loc else None
-    kind_depth = 2 if kind is Kind.CALLBACK else 1
+    kind_depth = 2 if kind is not None and kind.many else 1
     if kind is not None and error["type"] in {"union_tag_invalid", "union_tag_not_found"}:
         section_path = loc[:kind_depth]
         if error["type"] == "union_tag_not_found":
@@ -263,7 +294,12 @@ def _known_keys_hint(loc: tuple[Any, ...], kind: Kind | None, provider: str | No
 
 def _known_keys(parent: tuple[Any, ...], kind: Kind | None, provider: str | None, registry: Registry) -> list[str]:
     if not parent:
-        return ["experiment", *(k.section for k in Kind), "training"]
+        return ["experiment", *(k.section for k in Kind), "training", "plugins"]
+    if parent == ("plugins",):
+        return [name for name, _ in registry.plugins()]
+    if len(parent) == 2 and parent[0] == "plugins":
+        settings = registry.settings.get(str(parent[1]))
+        return ["enabled", *(settings.model_fields if settings else [])]
     if parent == ("experiment",):
         return list(ExperimentSection.model_fields)
     if parent == ("training",):
@@ -276,14 +312,20 @@ def _choice(value: Params) -> Choice:
     return Choice(getattr(value, "provider"), value)  # noqa: B009
 
 
-def _to_experiment(validated: BaseModel, source: Path | None) -> Experiment:
+def _to_experiment(
+    validated: BaseModel, source: Path | None, registry: Registry, switched_off: tuple[str, ...]
+) -> Experiment:
+    sections: dict[str, Any] = {}
+    for kind in Kind:
+        value = getattr(validated, kind.section)
+        sections[kind.section] = tuple(_choice(v) for v in value) if kind.many else _choice(value)
+    plugins = validated.plugins  # type: ignore[attr-defined]
+    settings = {name: getattr(plugins, name) for name in registry.settings}
     return Experiment(
         source=source,
-        experiment=validated.experiment,
-        dataset=_choice(validated.dataset),
-        pipeline=_choice(validated.pipeline),
-        model=_choice(validated.model),
-        optimizer=_choice(validated.optimizer),
-        training=validated.training,
-        callbacks=tuple(_choice(c) for c in validated.callbacks),
+        experiment=validated.experiment,  # type: ignore[attr-defined]
+        training=validated.training,  # type: ignore[attr-defined]
+        plugin_settings=settings,
+        plugins_off=switched_off,
+        **sections,
     )

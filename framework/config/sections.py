@@ -66,6 +66,11 @@ class TrainingSection(BaseModel):
         description='Metric that decides the best epoch for keep = "best" (lower is better for losses and '
         "errors, higher for the rest).",
     )
+    precision: Literal["float32", "mixed_bfloat16", "mixed_float16"] = Field(
+        "float32",
+        description="Keras dtype policy: mixed_* compute in 16 bits with float32 weights (faster on GPUs and "
+        "on CPUs with bf16 instructions; see the README for measured figures).",
+    )
     report: bool = Field(
         False,
         description="After training, write the evaluation report (evaluation/report.html, as hoh evaluate RUN does).",

@@ -1,7 +1,7 @@
 """Hook specifications, grouped by domain."""
 
-from framework.hooks import lifecycle, providers
+from framework.hooks import lifecycle, plugins, providers
 
-SPEC_MODULES = (providers, lifecycle)
+SPEC_MODULES = (providers, lifecycle, plugins)
 
-__all__ = ["SPEC_MODULES", "lifecycle", "providers"]
+__all__ = ["SPEC_MODULES", "lifecycle", "plugins", "providers"]

@@ -1,8 +1,20 @@
-"""Lifecycle hooks: called by the runner at fixed points of every run.
+"""Lifecycle hooks: called by the runner in the phases of every run.
 
-Every implementation of a hook is called (in pluggy's order: the most recently
-registered plugin first); return values are ignored. An exception raised by a
-lifecycle hook fails the run, so keep them robust.
+A run goes through four phases, named in ``run.phase``:
+
+1. ``configure``: the precision policy and the distribution strategy are set
+   (``run.strategy``); then :func:`hoh_configure_run`.
+2. ``build``: dataset and input pipeline (``run.flows``), then, inside the strategy's
+   scope, :func:`hoh_build_model` (``run.model``), the optimizer and ``compile``; then
+   :func:`hoh_before_run`.
+3. ``fit``: ``model.fit``; :func:`hoh_after_epoch` after each epoch.
+4. ``finish``: ``model.keras`` saved, final evaluation and report; then :func:`hoh_after_run`.
+
+:func:`hoh_on_run_error` is called when any phase fails.
+
+Except for :func:`hoh_build_model`, every implementation of a hook is called (in
+pluggy's order: the most recently registered plugin first) and return values are
+ignored. An exception raised by a lifecycle hook fails the run, so keep them robust.
 """
 
 from __future__ import annotations
@@ -12,12 +24,53 @@ from typing import TYPE_CHECKING, Any
 from framework.markers import hookspec
 
 if TYPE_CHECKING:
-    from framework.providers import RunContext
+    from framework.providers import ModelSpec, RunContext
+
+
+@hookspec
+def hoh_configure_run(run: RunContext) -> None:
+    """Called first in a run (phase ``configure``), before any data or model is built.
+
+    The global precision policy (``training.precision``) is set and ``run.strategy``
+    holds the distribution strategy; ``run.flows`` and ``run.model`` are still ``None``.
+    Set process-wide options here (threading, XLA, logging).
+
+    Args:
+        run: The run's context.
+
+    Returns:
+        Nothing.
+    """
+
+
+@hookspec(firstresult=True)
+def hoh_build_model(run: RunContext, spec: ModelSpec) -> Any:
+    """Build the model to train (phase ``build``), inside ``run.strategy.scope()``.
+
+    A "pick one" hook: the first implementation that returns something other than
+    ``None`` wins. The core's own implementation runs last and builds the ``[model]``
+    provider's model, so a plugin usually *wraps* this hook instead, as pluggy wrappers do::
+
+        @hookimpl(wrapper=True)
+        def hoh_build_model(run, spec):
+            model = yield  # the model the [model] provider (or another plugin) built
+            return model
+
+    ``run.flows`` is set already. After the hook, the runner refuses a model whose
+    output is not float32 under a mixed precision policy.
+
+    Args:
+        run: The run's context.
+        spec: Input shape and class names.
+
+    Returns:
+        An uncompiled ``keras.Model``, or ``None`` to leave the choice to others.
+    """
 
 
 @hookspec
 def hoh_before_run(run: RunContext, model: Any) -> None:
-    """Called once the model is built and compiled, before the first epoch.
+    """Called once the model is built and compiled, before the first epoch (end of phase ``build``).
 
     Args:
         run: The run's context: resolved experiment, run folder, seed, console.
@@ -46,7 +99,7 @@ def hoh_after_epoch(run: RunContext, epoch: int, logs: dict[str, float], history
 
 @hookspec
 def hoh_after_run(run: RunContext, history: list[dict[str, float]]) -> None:
-    """Called after training and final evaluation succeeded and the model was saved.
+    """Called last in phase ``finish``: after the model was saved and evaluated.
 
     Args:
         run: The run's context.

@@ -74,6 +74,21 @@ def hoh_optimizer_providers() -> list[Provider]:
 
 
 @hookspec
+def hoh_strategy_providers() -> list[Provider]:
+    """Offer distribution strategies: how training is spread over devices (``[strategy]``).
+
+    The factory is called as ``factory(params)`` in phase ``configure``, before anything
+    is built, and returns a ``tf.distribute.Strategy``; the model, optimizer and
+    ``compile`` then happen inside its ``scope()``. The batch sizes in the experiment
+    file are global: a strategy splits each batch between its replicas. Left out, the
+    section is ``provider = "default"``.
+
+    Returns:
+        The strategy providers this plugin offers (an empty list for none).
+    """
+
+
+@hookspec
 def hoh_callback_providers() -> list[Provider]:
     """Offer Keras callbacks, enabled per experiment with ``[[callbacks]]`` tables.
 

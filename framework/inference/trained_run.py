@@ -189,7 +189,7 @@ class TrainedRun:
             ) from None
 
     def _import_model_plugins(self) -> None:
-        from framework.plugin_manager import load_plugins, new_plugin_manager
+        from framework.plugin_manager import import_module_plugin
 
         module = self.record.get("model", {}).get("module")
         specs = [*self._plugins]
@@ -197,7 +197,7 @@ class TrainedRun:
             specs.append(module)
         for spec in specs:
             try:
-                load_plugins(new_plugin_manager(), modules=[spec], base_dir=Path.cwd(), autoload=False)
+                import_module_plugin(spec, Path.cwd())  # importing registers its Keras classes
             except PluginError:
                 continue  # reported through the final message, which names the plugin to install
 

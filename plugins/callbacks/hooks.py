@@ -76,13 +76,12 @@ class TensorBoardParams(Params):
 def build_rich_progress(params: RichProgressParams, run: RunContext) -> Any:
     from plugins.callbacks.progress import RichProgress
 
-    flows = run.extras.get("flows")
     callback = RichProgress(
         run.console,
         refresh_per_second=params.refresh_per_second,
         batch_bar=params.batch_bar,
         precision=params.precision,
-        validation_steps=getattr(flows, "validation_steps", None),
+        validation_steps=run.flows.validation_steps if run.flows else None,
     )
     run.extras[PROGRESS_KEY] = callback
     return callback

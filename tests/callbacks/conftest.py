@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from rich.console import Console
 
 from framework import RunContext
+from framework.config.loader import load_experiment
+from framework.session import Session
+
+QUICK = Path(__file__).resolve().parents[2] / "experiments" / "quick.toml"
 
 
 @pytest.fixture(scope="session")
@@ -41,15 +44,22 @@ def make_model(keras):
     return make
 
 
+@pytest.fixture(scope="session")
+def session():
+    return Session(autoload=False)
+
+
 @pytest.fixture
-def make_run(tmp_path: Path):
+def make_run(tmp_path: Path, session):
+    """A run context of the quick experiment (a real, validated one) with ``epochs`` epochs."""
+
     def make(*, terminal: bool = False, epochs: int = 3, **kwargs) -> RunContext:
         console = Console(file=io.StringIO(), force_terminal=terminal, width=160)
-        experiment = SimpleNamespace(
-            experiment=SimpleNamespace(name="tiny", seed=0), training=SimpleNamespace(epochs=epochs)
-        )
+        overrides = [f"training.epochs={epochs}", "experiment.seed=0", f"experiment.output={tmp_path}"]
+        loaded = load_experiment(QUICK, overrides, session=session)
+        experiment = loaded.experiment
         run_dir = tmp_path / "run"
         run_dir.mkdir(exist_ok=True)
-        return RunContext(experiment=experiment, run_dir=run_dir, console=console, **kwargs)
+        return RunContext(experiment=experiment, run_dir=run_dir, console=console, providers=loaded.registry, **kwargs)
 
     return make

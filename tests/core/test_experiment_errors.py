@@ -54,7 +54,10 @@ def test_unknown_top_level_key(problems) -> None:
     [problem] = problems(text)
     assert at(text, "[datasets]") + "datasets: unknown key" in problem
     assert "did you mean 'dataset'?" in problem
-    assert "Valid keys here: experiment, dataset, pipeline, model, optimizer, callbacks, training." in problem
+    assert (
+        "Valid keys here: experiment, dataset, pipeline, model, optimizer, strategy, callbacks, training, plugins."
+        in problem
+    )
 
 
 def test_unknown_key_in_experiment_section(problems) -> None:

@@ -64,8 +64,10 @@ def test_schema_is_json_schema_with_one_branch_per_provider(experiment, capsys) 
         "pipeline",
         "model",
         "optimizer",
+        "strategy",
         "training",
         "callbacks",
+        "plugins",
     }
     model = schema["properties"]["model"]
     assert model["discriminator"]["propertyName"] == "provider"
@@ -108,9 +110,7 @@ def test_schema_output_file(experiment, tmp_path, capsys) -> None:
 def test_schema_with_builtins(capsys) -> None:
     """Needs the built-in plugins."""
     schema = _schema(capsys, "--no-plugin-autoload")
-    mapping = schema["properties"]["model"]
-    names = set(mapping["discriminator"]["mapping"]) if "discriminator" in mapping else {"five-conv-sigmoid"}
-    assert "five-conv-sigmoid" in names
+    assert {"five-conv-sigmoid", "compact-cnn"} <= set(schema["properties"]["model"]["discriminator"]["mapping"])
     assert {"rmsprop", "adam", "sgd"} <= set(schema["properties"]["optimizer"]["discriminator"]["mapping"])
 
 
@@ -128,7 +128,7 @@ def test_plugins_table_lists_providers_plugins_and_params(experiment, capsys) ->
     assert "One small conv layer." in out
     for section in ("[dataset]", "[pipeline]", "[model]", "[optimizer]", "[callbacks]"):
         assert section in out
-    assert "plugins loaded: stub_plugin, tiny_schema_plugin" in out
+    assert "plugins loaded: hoh-core, stub_plugin, tiny_schema_plugin" in out
 
 
 def test_plugins_table_with_builtins(capsys) -> None:

@@ -25,6 +25,18 @@ def _log(**row):
 
 
 @hookimpl
+def hoh_configure_run(run):
+    _log(hook="configure_run", phase=run.phase, strategy=run.strategy is not None, flows=run.flows, model=run.model)
+
+
+@hookimpl(wrapper=True)
+def hoh_build_model(run, spec):
+    model = yield
+    _log(hook="build_model", phase=run.phase, flows=run.flows is not None, built=model.name, compiled=model.compiled)
+    return model
+
+
+@hookimpl
 def hoh_before_run(run, model):
     _log(hook="before_run", compiled=model.compiled, history=len(run.history))
 
@@ -58,6 +70,8 @@ def test_a_successful_run_calls_before_after_epoch_and_after(tmp_path: Path) -> 
     code, calls = _calls(tmp_path, SECTIONS)
     assert code == 0
     assert calls == [
+        {"hook": "configure_run", "phase": "configure", "strategy": True, "flows": None, "model": None},
+        {"hook": "build_model", "phase": "build", "flows": True, "built": "stub_model", "compiled": False},
         {"hook": "before_run", "compiled": True, "history": 0},
         {"hook": "after_epoch", "epoch": 0, "recorded": 1},
         {"hook": "after_epoch", "epoch": 1, "recorded": 2},
@@ -68,6 +82,6 @@ def test_a_successful_run_calls_before_after_epoch_and_after(tmp_path: Path) -> 
 def test_a_failing_run_calls_on_run_error(tmp_path: Path) -> None:
     code, calls = _calls(tmp_path, SECTIONS.replace("learning_rate = 0.01", "learning_rate = 1e30"))
     assert code == 1
-    assert calls[0]["hook"] == "before_run"
+    assert [call["hook"] for call in calls[:3]] == ["configure_run", "build_model", "before_run"]
     assert calls[-1] == {"hook": "on_run_error", "error": "TrainingFailed"}
     assert all(call["hook"] != "after_run" for call in calls)

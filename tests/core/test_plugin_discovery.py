@@ -10,8 +10,8 @@ from core_helpers import BUILTINS, SECTIONS, stub_experiment
 
 from framework.config.loader import load_experiment
 from framework.errors import PluginError
-from framework.plugin_manager import Registry, load_plugins, new_plugin_manager
 from framework.providers import Kind
+from framework.session import PluginView, Session
 
 # The built-ins the core itself ships with (pyproject.toml); others are written by other people.
 IN_PROGRESS = [name for name in BUILTINS if name not in {"models", "optimizers"}]
@@ -30,6 +30,13 @@ class Params_(Params):
 def hoh_model_providers():
     return [Provider("{name}", Params_, lambda params, spec: None, "A test model.")]
 """
+
+
+def load_plugins(
+    *, modules: list[str] = (), base_dir: Path | None = None, autoload: bool = True, disabled: list[str] = ()
+) -> PluginView:
+    """What one experiment's plugins would be, in a new session."""
+    return Session(autoload=autoload).activate(modules, base_dir=base_dir, disabled=disabled)
 
 
 def model_plugin(name: str) -> str:
@@ -51,34 +58,30 @@ def third_party(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forget_modules)
 
 
 def test_builtins_are_discovered_from_entry_points() -> None:
-    pm = new_plugin_manager()
-    load_plugins(pm, autoload=False)
-    assert BUILTINS == ["callbacks", "curves", "datasets", "models", "optimizers", "pipelines"]
-    for name in BUILTINS:
-        assert pm.has_plugin(name), name
-    registry = Registry(pm)
+    view = load_plugins(autoload=False)
+    assert "models" in BUILTINS and "optimizers" in BUILTINS  # read from the installed package's metadata
+    assert sorted(view.active) == sorted(["hoh-core", *BUILTINS])
+    registry = view.registry
     assert registry.find(Kind.MODEL, "five-conv-sigmoid").plugin == "models"
     assert registry.find(Kind.OPTIMIZER, "rmsprop").plugin == "optimizers"
 
 
 def test_disabled_builtins_are_not_imported() -> None:
-    pm = new_plugin_manager()
-    load_plugins(pm, disabled=BUILTINS)
-    assert pm.get_plugins() == set()
+    view = load_plugins(disabled=BUILTINS)
+    assert view.active == ("hoh-core",)  # the core's own default hooks only
+    assert view.registry.names(Kind.MODEL) == []
 
 
 def test_third_party_entry_point_is_discovered(third_party: Path) -> None:
-    pm = new_plugin_manager()
-    load_plugins(pm, disabled=IN_PROGRESS)
+    pm = load_plugins(disabled=IN_PROGRESS).pm
     assert pm.has_plugin("thirdparty")
     assert pm.has_plugin("models")
-    offered = Registry(pm).find(Kind.MODEL, "third-party-model")
+    offered = load_plugins(disabled=IN_PROGRESS).registry.find(Kind.MODEL, "third-party-model")
     assert offered is not None and offered.plugin == "thirdparty"
 
 
 def test_no_autoload_skips_entry_points_but_not_builtins(third_party: Path) -> None:
-    pm = new_plugin_manager()
-    load_plugins(pm, autoload=False, disabled=IN_PROGRESS)
+    pm = load_plugins(autoload=False, disabled=IN_PROGRESS).pm
     assert not pm.has_plugin("thirdparty")
     assert pm.has_plugin("models") and pm.has_plugin("optimizers")
 
@@ -87,8 +90,7 @@ def test_autoload_env_var_skips_entry_points_but_not_builtins(
     third_party: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HOH_DISABLE_PLUGIN_AUTOLOAD", "1")
-    pm = new_plugin_manager()
-    load_plugins(pm, disabled=IN_PROGRESS)
+    pm = load_plugins(disabled=IN_PROGRESS).pm
     assert not pm.has_plugin("thirdparty")
     assert pm.has_plugin("models") and pm.has_plugin("optimizers")
 
@@ -107,7 +109,7 @@ def test_disable_plugins_in_experiment_drops_a_third_party_plugin(third_party: P
 def test_broken_third_party_plugin_names_plugin_and_cause(third_party: Path) -> None:
     (third_party / "hoh_thirdparty_plugin.py").write_text("raise RuntimeError('database is on fire')\n")
     with pytest.raises(PluginError) as info:
-        load_plugins(new_plugin_manager(), disabled=IN_PROGRESS)
+        load_plugins(disabled=IN_PROGRESS)
     message = str(info.value)
     assert "'thirdparty'" in message
     assert "RuntimeError: database is on fire" in message
@@ -136,11 +138,12 @@ def test_experiment_file_names_dotted_module_and_py_file(write_file, forget_modu
 def test_relative_plugin_path_resolves_against_experiment_folder(tmp_path: Path, write_file, monkeypatch) -> None:
     write_file(model_plugin("nested-cnn"), "exps/nested_plugin.py")
     text = stub_experiment(plugins=("nested_plugin.py",))
-    path = write_file(text, "exps/experiment.toml")
+    write_file(text, "exps/experiment.toml")
+    write_file(model_plugin("wrong-cnn"), "nested_plugin.py")  # in the working directory: must not be picked
     monkeypatch.chdir(tmp_path)
     loaded = load_experiment(Path("exps/experiment.toml"))
     assert "nested-cnn" in loaded.registry.names(Kind.MODEL)
-    assert path.parent.name == "exps"
+    assert "wrong-cnn" not in loaded.registry.names(Kind.MODEL)
 
 
 def test_plugin_option_loads_a_module(write_file) -> None:
@@ -179,7 +182,7 @@ def test_misspelled_hook_name_is_a_clear_error(write_file) -> None:
         "typo_plugin.py",
     )
     with pytest.raises(PluginError) as info:
-        load_plugins(new_plugin_manager(), modules=[str(bad)], disabled=BUILTINS)
+        load_plugins(modules=[str(bad)], disabled=BUILTINS)
     message = str(info.value)
     assert "hoh_model_provider" in message
     assert "typo_plugin" in message
@@ -189,10 +192,8 @@ def test_misspelled_hook_name_is_a_clear_error(write_file) -> None:
 def test_two_plugins_offering_one_provider_name(write_file) -> None:
     first = write_file(model_plugin("same-name"), "first_plugin.py")
     second = write_file(model_plugin("same-name"), "second_plugin.py")
-    pm = new_plugin_manager()
-    load_plugins(pm, modules=[str(first), str(second)], disabled=BUILTINS)
     with pytest.raises(PluginError) as info:
-        Registry(pm)
+        load_plugins(modules=[str(first), str(second)], disabled=BUILTINS)
     message = str(info.value)
     assert "'same-name'" in message
     assert "'first_plugin'" in message and "'second_plugin'" in message
@@ -210,7 +211,7 @@ def test_two_plugins_offering_one_provider_name_via_experiment(write_file) -> No
 def test_plugin_import_failure_names_plugin_and_cause(write_file) -> None:
     bad = write_file("import math\nVALUE = 1 / 0\n", "broken_plugin.py")
     with pytest.raises(PluginError) as info:
-        load_plugins(new_plugin_manager(), modules=[str(bad)], disabled=BUILTINS)
+        load_plugins(modules=[str(bad)], disabled=BUILTINS)
     message = str(info.value)
     assert "broken_plugin.py" in message
     assert "ZeroDivisionError" in message
@@ -218,9 +219,9 @@ def test_plugin_import_failure_names_plugin_and_cause(write_file) -> None:
 
 def test_missing_plugin_module_and_file(write_file) -> None:
     with pytest.raises(PluginError, match="'no_such_plugin_module' was not found"):
-        load_plugins(new_plugin_manager(), modules=["no_such_plugin_module"], disabled=BUILTINS)
+        load_plugins(modules=["no_such_plugin_module"], disabled=BUILTINS)
     with pytest.raises(PluginError, match=r"'missing\.py' does not exist"):
-        load_plugins(new_plugin_manager(), modules=["missing.py"], base_dir=Path("/nonexistent"), disabled=BUILTINS)
+        load_plugins(modules=["missing.py"], base_dir=Path("/nonexistent"), disabled=BUILTINS)
 
 
 def test_plugin_whose_own_import_fails_is_not_reported_as_missing(write_file, forget_modules) -> None:
@@ -228,7 +229,6 @@ def test_plugin_whose_own_import_fails_is_not_reported_as_missing(write_file, fo
     write_file("import some_dependency_that_is_not_installed\n", "needs_missing_dep.py")
     with pytest.raises(PluginError) as info:
         load_plugins(
-            new_plugin_manager(),
             modules=["needs_missing_dep"],
             base_dir=write_file("", "x.txt").parent,
             disabled=BUILTINS,

@@ -1,0 +1,140 @@
+"""A session: one plugin manager for a process, experiments loaded against views of it.
+
+Plugins are imported and registered once per session, however many experiments are
+loaded (a sweep loads one per trial). What differs per experiment is which plugins
+are *active*: every built-in and installed plugin that the experiment does not switch
+off, plus the modules it names itself. Each experiment sees its active plugins through
+a :class:`PluginView`: a provider registry and hook callers (pluggy's
+``subset_hook_caller``) that leave the other registered plugins out.
+
+Kedro keeps its hook manager apart from configuration loading the same way.
+
+Example::
+
+    session = Session()
+    for path in paths:
+        loaded = load_experiment(path, session=session)  # nothing re-imported
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from framework.default_hooks import PLUGIN_NAME as CORE_PLUGIN
+from framework.errors import PluginError
+from framework.plugin_manager import (
+    BUILTIN_GROUP,
+    ENTRY_POINT_GROUP,
+    Registry,
+    autoload_disabled_by_env,
+    import_module_plugin,
+    load_entry_point,
+    module_plugin_name,
+    new_plugin_manager,
+    register_plugin,
+)
+
+
+class HookRelay:
+    """``pm.hook`` for the active plugins only: ``relay.hoh_after_run(run=..., history=...)``."""
+
+    def __init__(self, pm: pluggy.PluginManager, excluded: frozenset[str]) -> None:
+        self._pm = pm
+        self._excluded = excluded
+
+    def __getattr__(self, name: str) -> Any:
+        if not self._excluded:
+            return getattr(self._pm.hook, name)
+        plugins = [p for p in (self._pm.get_plugin(n) for n in self._excluded) if p is not None]
+        return self._pm.subset_hook_caller(name, remove_plugins=plugins)
+
+
+@dataclass(frozen=True)
+class PluginView:
+    """The active plugins of one experiment: their names, providers and hooks."""
+
+    pm: pluggy.PluginManager
+    active: tuple[str, ...]
+    registry: Registry
+    hook: HookRelay
+
+
+class Session:
+    """The plugin manager of a process, with every plugin imported at most once.
+
+    Args:
+        autoload: Whether third-party plugins (entry points in ``hoh.plugins``) are
+            loaded; ``HOH_DISABLE_PLUGIN_AUTOLOAD=1`` turns it off too.
+    """
+
+    def __init__(self, *, autoload: bool = True) -> None:
+        self.autoload = autoload and not autoload_disabled_by_env()
+        self.pm = new_plugin_manager()
+        self._entry_points: list[tuple[str, importlib.metadata.EntryPoint]] | None = None
+        self._installed: set[str] = set()  # names of the built-in and entry-point plugins registered
+        self._modules: dict[tuple[str, str], str] = {}  # (spec, base folder) -> registered name
+        self._registries: dict[frozenset[str], Registry] = {}  # by active plugin names
+
+    def _entry_point_list(self) -> list[tuple[str, importlib.metadata.EntryPoint]]:
+        if self._entry_points is None:  # reading distributions' metadata costs ~20 ms: once
+            groups = [BUILTIN_GROUP] + ([ENTRY_POINT_GROUP] if self.autoload else [])
+            seen: set[str] = set()
+            self._entry_points = []
+            for group in groups:
+                for ep in importlib.metadata.entry_points(group=group):
+                    if ep.name not in seen:  # the same distribution found twice on sys.path
+                        seen.add(ep.name)
+                        self._entry_points.append((group, ep))
+        return self._entry_points
+
+    def activate(
+        self, modules: Iterable[str] = (), *, base_dir: Path | None = None, disabled: Collection[str] = ()
+    ) -> PluginView:
+        """Register what is not registered yet and return the view of the active plugins.
+
+        Args:
+            modules: Dotted module names or ``.py`` paths (relative to ``base_dir``), as in
+                ``[experiment] plugins``.
+            base_dir: Folder that relative plugin paths start from (the experiment file's).
+            disabled: Names of plugins that are not active (and not imported, if not yet).
+
+        Raises:
+            PluginError: when a plugin cannot be imported or registered.
+        """
+        base_dir = (base_dir or Path.cwd()).resolve()
+        for group, ep in self._entry_point_list():
+            if ep.name in disabled or self.pm.has_plugin(ep.name):
+                continue
+            register_plugin(self.pm, load_entry_point(group, ep), ep.name)
+            self._installed.add(ep.name)
+        named: list[str] = []
+        for spec in modules:
+            key = (spec, str(base_dir))
+            name = self._modules.get(key)
+            if name is None:
+                name = module_plugin_name(spec)
+                if name in disabled:
+                    continue
+                name, module = import_module_plugin(spec, base_dir)
+                if not self.pm.is_registered(module):
+                    register_plugin(self.pm, module, name)
+                name = self.pm.get_name(module) or name
+                self._modules[key] = name
+            named.append(name)
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(f"{exc}. Hook names start with 'hoh_'; see 'hoh plugins' for the providers.") from exc
+        wanted = (self._installed | set(named)) - set(disabled) | {CORE_PLUGIN}
+        active = tuple(name for name, _ in self.pm.list_name_plugin() if name in wanted)
+        excluded = frozenset(name for name, _ in self.pm.list_name_plugin() if name not in wanted)
+        registry = self._registries.get(frozenset(active))  # keyed by what is in it: the session only grows
+        if registry is None:
+            registry = self._registries[frozenset(active)] = Registry(self.pm, excluded=excluded)
+        return PluginView(self.pm, active, registry, HookRelay(self.pm, excluded))
