@@ -28,9 +28,13 @@ class Figure:
     gate: str | None = None
     floor: float | None = None
     gated: bool = True
+    paired_ratio: float | None = None
+    """Median of per-round ratios when candidate and reference were measured interleaved."""
 
     @property
     def ratio(self) -> float | None:
+        if self.paired_ratio is not None:
+            return self.paired_ratio
         if self.reference_images_per_s is None:
             return None
         return self.images_per_s / self.reference_images_per_s
@@ -44,6 +48,8 @@ class Figure:
     @property
     def result(self) -> str:
         if self.passed is None:
+            if self.paired_ratio is not None:
+                return "informational"
             return "reference" if self.reference is None else "-"
         verdict = "pass" if self.passed else "FAIL"
         return verdict if self.gated else f"{verdict.lower()} (not gated)"
@@ -126,6 +132,21 @@ class Session:
             benchmark.extra_info.setdefault("more", []).append({"name": name, **info})
         else:
             benchmark.extra_info.update(name=name, **info)
+        return figure
+
+    def record_pairs(self, benchmark: Any, name: str, reference: str, pairs: list[tuple[float, float]]) -> Figure:
+        """A row from interleaved rounds: ``pairs`` of (reference, candidate) images/s; not gated."""
+        figure = Figure(
+            name=name,
+            images_per_s=statistics.median(candidate for _, candidate in pairs),
+            reference=reference,
+            reference_images_per_s=statistics.median(base for base, _ in pairs),
+            paired_ratio=statistics.median(candidate / base for base, candidate in pairs),
+        )
+        self.figures.append(figure)
+        benchmark.extra_info.update(
+            name=name, pairs=[[round(a, 3), round(b, 3)] for a, b in pairs], **figure.extra_info(), mode=self.cfg.mode
+        )
         return figure
 
     def check(self, *figures: Figure) -> None:

@@ -109,6 +109,38 @@ class Measurer:
 
         return one_round
 
+    def precision_pairs(self, policies: tuple[str, str], rounds: int) -> list[tuple[float, float]]:
+        """Images/s of ``train_on_batch`` under two precision policies, interleaved in paired rounds.
+
+        Both models are built (each under its policy) and warmed up first; then each round
+        times ``ceiling_steps`` steps of one and of the other, alternating which goes first,
+        so that a load change hits both alike. Returns ``(first, second)`` images/s per round.
+        """
+        import keras
+        import numpy as np
+
+        from framework.precision import precision_policy
+
+        x, y = next(iter(self.flows(TF_DATA).train))
+        x, y = np.asarray(x), np.asarray(y)
+        models = {}
+        for policy in policies:
+            keras.utils.set_random_seed(SEED)
+            with precision_policy(policy):
+                models[policy] = self.compiled_model()
+                models[policy].train_on_batch(x, y)  # warm-up: tracing and compiling
+        steps = self.cfg.ceiling_steps
+        pairs = []
+        for index in range(rounds):
+            speed = {}
+            for policy in policies if index % 2 == 0 else policies[::-1]:
+                start = time.perf_counter()
+                for _ in range(steps):
+                    models[policy].train_on_batch(x, y)
+                speed[policy] = steps * int(x.shape[0]) / (time.perf_counter() - start)
+            pairs.append((speed[policies[0]], speed[policies[1]]))
+        return pairs
+
     def plain_keras_fit(self, name: str = TF_DATA) -> RoundFn:
         """A plain Keras script: the same pipeline, model, optimizer and steps as the runner, no hoh runner."""
         from timing_plugin import new_epoch_timer

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from framework.markers import hookimpl
+from framework.plugin_manager import build
 from framework.providers import Kind, ModelSpec, NoParams, Provider, RunContext
 
 PLUGIN_NAME = "hoh-core"
@@ -21,8 +22,7 @@ PLUGIN_NAME = "hoh-core"
 def hoh_build_model(run: RunContext, spec: ModelSpec) -> Any:
     """Build the ``[model]`` provider's model."""
     assert run.providers is not None, "the runner sets run.providers before the build phase"
-    choice = run.experiment.model
-    return run.providers.get(Kind.MODEL, choice.provider).factory(choice.params, spec)
+    return build(run.providers, Kind.MODEL, run.experiment.model, spec)
 
 
 def build_default_strategy(params: NoParams) -> Any:

@@ -37,7 +37,7 @@ def plugin_versions(pm: pluggy.PluginManager) -> list[dict[str, Any]]:
     return rows
 
 
-def describe_environment(pm: pluggy.PluginManager, seed: int) -> dict[str, Any]:
+def describe_environment(pm: pluggy.PluginManager, seed: int, strategy: Any = None) -> dict[str, Any]:
     """Everything ``environment.json`` records. Imports TensorFlow: call it during a run only."""
     import keras
     import tensorflow as tf
@@ -53,4 +53,20 @@ def describe_environment(pm: pluggy.PluginManager, seed: int) -> dict[str, Any]:
         "seed": seed,
         "argv": sys.argv,
         "plugins": plugin_versions(pm),
+        "precision": keras.mixed_precision.global_policy().name,
+        "strategy": None
+        if strategy is None
+        else {
+            "type": type(strategy).__name__,
+            "replicas": int(strategy.num_replicas_in_sync),
+            "devices": _strategy_devices(strategy),
+        },
     }
+
+
+def _strategy_devices(strategy: Any) -> list[str]:
+    """The devices a strategy trains on (the default strategy has no list: it places ops as TensorFlow does)."""
+    try:
+        return [str(device) for device in strategy.extended.worker_devices]
+    except (AttributeError, RuntimeError):
+        return []

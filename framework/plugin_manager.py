@@ -25,6 +25,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pluggy
 
@@ -233,6 +234,18 @@ class Registry:
         if found is None:
             raise UserError(unknown_provider_message(kind, name, self.names(kind)))
         return found.provider
+
+
+def build(registry: Registry, kind: Kind, choice: Any, *args: Any) -> Any:
+    """Call the factory of the provider an experiment ``choice`` picked: ``factory(choice.params, *args)``.
+
+    Args:
+        registry: The providers.
+        kind: The kind of the provider.
+        choice: A :class:`framework.config.loader.Choice` (provider name and validated params).
+        *args: The factory's other arguments, as :attr:`Kind.factory_args` lists them.
+    """
+    return registry.get(kind, choice.provider).factory(choice.params, *args)
 
 
 def unknown_provider_message(kind: Kind, name: object, available: list[str]) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from framework.config.loader import Loaded
 from framework.errors import UserError
+from framework.plugin_manager import build
 from framework.providers import Flows, InputPipeline, Kind
 
 
@@ -17,7 +18,7 @@ def check_model_input(loaded: Loaded, pipeline: InputPipeline | None = None) -> 
         return
     if pipeline is None:
         choice = loaded.experiment.pipeline
-        pipeline = loaded.registry.get(Kind.PIPELINE, choice.provider).factory(choice.params)
+        pipeline = build(loaded.registry, Kind.PIPELINE, choice)
     try:
         provider.check_input(loaded.experiment.model.params, tuple(pipeline.input_shape))
     except ValueError as error:

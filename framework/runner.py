@@ -17,7 +17,7 @@ from framework.config.loader import Choice, Loaded, load_experiment
 from framework.distribution import is_chief
 from framework.environment import describe_environment
 from framework.errors import TrainingFailed, UserError
-from framework.plugin_manager import LOCAL_MODULE_PREFIX
+from framework.plugin_manager import LOCAL_MODULE_PREFIX, build
 from framework.precision import check_output_dtype, cpu_description, precision_policy
 from framework.providers import DatasetContext, Flows, ImageFolders, InputPipeline, Kind, ModelSpec, RunContext
 from framework.run_checks import check_loss_fits_labels, check_model_input
@@ -79,7 +79,7 @@ def _callbacks(loaded: Loaded, run: RunContext) -> list[Any]:
     if progress != "none" and all(c.provider != progress for c in choices):
         provider = loaded.registry.get(Kind.CALLBACK, progress)
         choices.insert(0, Choice(progress, provider.params()))
-    return [loaded.registry.get(Kind.CALLBACK, c.provider).factory(c.params, run) for c in choices]
+    return [build(loaded.registry, Kind.CALLBACK, choice, run) for choice in choices]
 
 
 def new_run_dir_for(loaded: Loaded, explicit: Path | None = None) -> Path:
@@ -213,12 +213,12 @@ def _configure(loaded: Loaded, run: RunContext) -> None:
     if precision != "float32":
         run.console.print(f"precision {precision}: {cpu_description()}")
     choice = experiment.strategy  # before TensorFlow starts its devices: a strategy may split them
-    run.strategy = loaded.registry.get(Kind.STRATEGY, choice.provider).factory(choice.params)
+    run.strategy = build(loaded.registry, Kind.STRATEGY, choice)
     run.is_chief = is_chief(run.strategy)
     if not run.is_chief:  # other workers write to a folder of their own, thrown away (TensorFlow's advice)
         run.run_dir = Path(tempfile.mkdtemp(prefix="hoh-worker-"))
     keras.utils.set_random_seed(run.seed)
-    write_json(_environment_path(run), describe_environment(loaded.pm, run.seed))
+    write_json(_environment_path(run), describe_environment(loaded.pm, run.seed, run.strategy))
     loaded.hook.hoh_configure_run(run=run)
 
 
@@ -226,10 +226,9 @@ def _build_data(loaded: Loaded, run: RunContext, *, offline: bool) -> tuple[Inpu
     """Phase ``build``, first half: pipeline, model input check, dataset, then ``run.flows``."""
     experiment, registry = loaded.experiment, loaded.registry
     run.phase = "build"
-    pipeline = registry.get(Kind.PIPELINE, experiment.pipeline.provider).factory(experiment.pipeline.params)
+    pipeline = build(registry, Kind.PIPELINE, experiment.pipeline)
     check_model_input(loaded, pipeline)  # before any data is fetched
-    dataset = registry.get(Kind.DATASET, experiment.dataset.provider)
-    images = dataset.factory(experiment.dataset.params, DatasetContext(console=run.console, offline=offline))
+    images = build(registry, Kind.DATASET, experiment.dataset, DatasetContext(console=run.console, offline=offline))
     run.flows = pipeline.flows(
         images,
         seed=run.seed,
@@ -249,9 +248,8 @@ def _build_model(loaded: Loaded, run: RunContext, pipeline: InputPipeline, image
         if model is None:
             raise UserError("no model was built: every hoh_build_model implementation returned None.")
         check_output_dtype(model, experiment.training.precision, experiment.model.provider)
-        optimizer = loaded.registry.get(Kind.OPTIMIZER, experiment.optimizer.provider)
         model.compile(
-            optimizer=optimizer.factory(experiment.optimizer.params),
+            optimizer=build(loaded.registry, Kind.OPTIMIZER, experiment.optimizer),
             loss=experiment.training.loss,
             metrics=list(experiment.training.metrics),
         )

@@ -43,3 +43,44 @@ def test_hoh_run_refuses_too_small_images_before_making_a_run_folder(tmp_path: P
     assert done.returncode == 2, done.stderr
     assert "set pipeline.image_size to at least [94, 94]" in done.stderr
     assert not (tmp_path / "runs").exists()
+
+
+def test_compact_cnn_states_its_minimum_and_both_models_keep_a_float32_output() -> None:
+    import keras
+
+    from framework.precision import precision_policy
+    from plugins.models import CompactParams, build_compact, check_compact_input
+
+    params = CompactParams(filters=[4, 4, 4], dense_units=3)
+    check_compact_input(params, (8, 8, 3))
+    with pytest.raises(ValueError, match="at least 8x8, got 7x9"):
+        check_compact_input(params, (7, 9, 3))
+    with precision_policy("mixed_bfloat16"):
+        models = [
+            build_compact(params, ModelSpec((8, 8, 3), ("a", "b", "c"))),
+            build_five_conv(FiveConvParams(filters=(2, 2, 2, 2, 2), dense_units=2), ModelSpec((94, 94, 3), ("a", "b"))),
+        ]
+    assert keras.mixed_precision.global_policy().name == "float32"
+    compact, five = models
+    assert compact.output_shape == (None, 3) and five.output_shape == (None, 1)
+    for model in models:
+        assert model.layers[0].compute_dtype == "bfloat16"
+        assert model.layers[-1].compute_dtype == "float32" and model.outputs[0].dtype == "float32"
+
+
+def test_optimizers_take_a_cosine_schedule_and_a_weight_average() -> None:
+    from pydantic import ValidationError
+
+    from plugins.optimizers import AdamParams, SGDParams, build_adam, build_sgd
+
+    with pytest.raises(ValidationError, match="needs decay_steps"):
+        AdamParams(schedule="cosine")
+    import keras
+
+    adam = build_adam(AdamParams(learning_rate=0.01, schedule="cosine", decay_steps=10, final_fraction=0.1))
+    schedule = keras.optimizers.schedules.deserialize(adam.get_config()["learning_rate"])
+    rates = [float(schedule(step)) for step in (0, 5, 10, 20)]
+    assert rates[:2] == pytest.approx([0.01, 0.0055]) and rates[2:] == pytest.approx([0.001, 0.001])
+    sgd = build_sgd(SGDParams(ema_momentum=0.9))
+    assert sgd.use_ema and sgd.ema_momentum == pytest.approx(0.9)
+    assert not build_sgd(SGDParams()).use_ema

@@ -10,15 +10,15 @@ from rich.table import Table
 from framework.cli.loading import load_from_args
 from framework.cli.output import stdout_console
 from framework.images import list_images
+from framework.plugin_manager import build
 from framework.providers import DatasetContext, ImageFolders, Kind
 
 
 def resolve_images(args: argparse.Namespace) -> ImageFolders:
     """Load the experiment in ``args`` and fetch its dataset (downloading it if needed)."""
     loaded = load_from_args(args, overrides=[])
-    choice = loaded.experiment.dataset
-    provider = loaded.registry.get(Kind.DATASET, choice.provider)
-    return provider.factory(choice.params, DatasetContext(console=stdout_console(), offline=args.offline))
+    context = DatasetContext(console=stdout_console(), offline=args.offline)
+    return build(loaded.registry, Kind.DATASET, loaded.experiment.dataset, context)
 
 
 def info_command(args: argparse.Namespace) -> int:

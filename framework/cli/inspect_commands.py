@@ -27,11 +27,14 @@ def validate_command(args: argparse.Namespace) -> int:
     experiment = loaded.experiment
     console = stdout_console()
     console.print(f"[green]ok[/] {args.experiment}: experiment [bold]{experiment.experiment.name}[/]")
-    for kind in (Kind.DATASET, Kind.PIPELINE, Kind.MODEL, Kind.OPTIMIZER):
-        choice = getattr(experiment, kind.section)
-        console.print(f"  {kind.label:<9} {choice.provider}")
-    callbacks = ", ".join(c.provider for c in experiment.callbacks) or "none"
-    console.print(f"  callbacks {callbacks}")
+    for kind in Kind:
+        names = ", ".join(c.provider for c in experiment.choices(kind)) or "none"
+        console.print(f"  {kind.section if kind.many else kind.label:<9} {names}")
+    for name, settings in experiment.plugin_settings.items():
+        values = ", ".join(f"{key} = {value!r}" for key, value in settings.model_dump().items())
+        console.print(f"  plugins.{name} {values}", highlight=False)
+    if experiment.plugins_off:
+        console.print(f"  switched off: {', '.join(experiment.plugins_off)}")
     return 0
 
 

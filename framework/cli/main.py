@@ -9,6 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from framework.cli.plugin_commands import OfferedCommand
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -79,8 +83,12 @@ def _run(args: argparse.Namespace) -> int:
     return run_command(args)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``hoh`` parser with all sub-commands."""
+BUILTIN_COMMANDS = {"run", "validate", "schema", "plugins", "data", "preview", "predict", "evaluate", "export"}
+BUILTIN_COMMANDS |= {"completion"}
+
+
+def build_parser(plugin_commands: Sequence[OfferedCommand] = ()) -> argparse.ArgumentParser:
+    """The ``hoh`` parser with all built-in sub-commands and ``plugin_commands``."""
     parser = argparse.ArgumentParser(
         prog="hoh", description="Plugin-based image-classification experiments on TensorFlow/Keras."
     )
@@ -174,7 +182,32 @@ def build_parser() -> argparse.ArgumentParser:
     _add_plugin_options(export)
     _add_common(export)
     export.set_defaults(handler=_lazy("framework.export.command", "export_command"))
+
+    completion = sub.add_parser(
+        "completion",
+        help="print a shell completion script",
+        description="Print a completion script for hoh's commands and options. Bash: "
+        "hoh completion bash > ~/.local/share/bash-completion/completions/hoh; "
+        "zsh: hoh completion zsh > ~/.zfunc/_hoh (with ~/.zfunc on fpath).",
+    )
+    completion.add_argument("shell", choices=["bash", "zsh", "tcsh"], help="the shell")
+    _add_common(completion)
+    completion.set_defaults(handler=_completion)
+
+    for offered in plugin_commands:
+        command = offered.command
+        plugin_parser = sub.add_parser(command.name, help=f"{command.help} (plugin {offered.plugin})")
+        command.arguments(plugin_parser)
+        _add_common(plugin_parser)
+        plugin_parser.set_defaults(handler=command.run)
     return parser
+
+
+def _completion(args: argparse.Namespace) -> int:
+    import shtab  # generates the script from the argparse parsers themselves, so it never goes stale
+
+    print(shtab.complete(build_parser(), shell=args.shell))
+    return 0
 
 
 def _count(text: str) -> int:
@@ -286,8 +319,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _dispatch(args, args.handler)
         if not token.startswith("-"):
             break
-    args = build_parser().parse_args(argv)
+    command = next((token for token in argv if not token.startswith("-")), None)
+    offered: list[OfferedCommand] = []
+    if command not in BUILTIN_COMMANDS:  # --help, or a command a plugin may add
+        try:
+            offered = _plugin_commands(autoload="--no-plugin-autoload" not in argv)
+        except Exception as error:  # PluginError, or a plugin that breaks on import
+            from framework.cli.output import print_error
+
+            if command is not None:
+                if "--debug" in argv:
+                    raise
+                print_error(str(error))
+                return getattr(error, "exit_code", 1)
+            print_error(f"plugin commands are not shown: {error}")
+    args = build_parser(offered).parse_args(argv)
     return _dispatch(args, args.handler)
+
+
+def _plugin_commands(*, autoload: bool) -> list[OfferedCommand]:
+    from framework.cli.plugin_commands import plugin_commands
+
+    return plugin_commands(autoload=autoload, builtin=BUILTIN_COMMANDS)
 
 
 def run_main(argv: Sequence[str] | None = None, prog: str = "hoh-run") -> int:

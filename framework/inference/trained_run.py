@@ -284,6 +284,7 @@ def _read_classes(run_dir: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def _pipeline_loader(run_dir: Path, plugins: Sequence[str], autoload: bool) -> Callable[[Sequence[Path]], np.ndarray]:
     """The run's pipeline, built from its plugins (for runs without a recorded preprocessing)."""
     from framework.config.loader import load_experiment
+    from framework.plugin_manager import build
     from framework.providers import Kind
 
     try:
@@ -294,5 +295,5 @@ def _pipeline_loader(run_dir: Path, plugins: Sequence[str], autoload: bool) -> C
             f"its experiment cannot be loaded: {error}"
         ) from None
     choice = loaded.experiment.pipeline
-    pipeline = loaded.registry.get(Kind.PIPELINE, choice.provider).factory(choice.params)
+    pipeline = build(loaded.registry, Kind.PIPELINE, choice)
     return pipeline.load_images

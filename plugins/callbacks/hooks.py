@@ -12,7 +12,7 @@ from typing import Any, Literal, Self
 
 from pydantic import Field, PositiveInt, model_validator
 
-from framework import Params, Provider, RunContext, UserError, hookimpl
+from framework import NoParams, Params, Provider, RunContext, UserError, hookimpl
 from framework.rundir import CHECKPOINTS_DIR, write_history
 
 BACKUP_DIR = "backup"
@@ -148,6 +148,12 @@ def build_tensorboard(params: TensorBoardParams, run: RunContext) -> Any:
     return keras.callbacks.TensorBoard(log_dir=str(run.run_dir / "tensorboard"), **params.model_dump())
 
 
+def build_ema_validation(params: NoParams, run: RunContext) -> Any:
+    import keras
+
+    return keras.callbacks.SwapEMAWeights(swap_on_epoch=False)
+
+
 @hookimpl
 def hoh_callback_providers() -> list[Provider]:
     return [
@@ -181,6 +187,13 @@ def hoh_callback_providers() -> list[Provider]:
             TensorBoardParams,
             build_tensorboard,
             "Write TensorBoard logs to the run's tensorboard/ folder.",
+        ),
+        Provider(
+            "ema-validation",
+            NoParams,
+            build_ema_validation,
+            "Validate each epoch with the optimizer's moving average of the weights (optimizer ema_momentum), "
+            "the weights the run ends with.",
         ),
     ]
 

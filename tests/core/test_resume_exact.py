@@ -65,7 +65,10 @@ BACKUP = '[[callbacks]]\nprovider = "backup-and-restore"\n'
 KILLER_TABLE = '[[callbacks]]\nprovider = "killer"\n'
 
 
-def _experiment(tmp_path: Path, killer_first: bool) -> Path:
+MIRRORED = '[strategy]\nprovider = "mirrored"\ncpu_devices = 2\n'
+
+
+def _experiment(tmp_path: Path, killer_first: bool, strategy: str = "") -> Path:
     plugin = tmp_path / "killer.py"
     plugin.write_text(KILLER)
     sections = SECTIONS.replace("epochs = 2", "epochs = 4").replace(
@@ -73,8 +76,9 @@ def _experiment(tmp_path: Path, killer_first: bool) -> Path:
     )
     callbacks = KILLER_TABLE + "\n" + BACKUP if killer_first else BACKUP + "\n" + KILLER_TABLE
     path = tmp_path / "experiment.toml"
-    text = stub_experiment(sections + "\n" + callbacks, plugins=(plugin,))
-    path.write_text(text.replace('"callbacks", ', ""))  # the stub plugin, and the built-in callbacks
+    text = stub_experiment(sections + "\n" + callbacks + "\n" + strategy, plugins=(plugin,))
+    # the stub plugin, the built-in callbacks and strategies
+    path.write_text(text.replace('"callbacks", ', "").replace('"strategies"', ""))
     return path
 
 
@@ -160,3 +164,21 @@ def test_a_run_without_saved_training_state_cannot_resume(tmp_path: Path) -> Non
     resumed = run_script("hoh-run", "--resume", "run", cwd=tmp_path, HOH_TEST_RESUMING="1")
     assert resumed.returncode == 2
     assert "saves the training state (provider = 'backup-and-restore')" in resumed.stderr  # found by capability
+
+
+def test_a_killed_mirrored_run_resumes_to_the_same_numbers(tmp_path: Path) -> None:
+    """Two replicas (logical CPU devices): the training state and the skipped batches work under a strategy."""
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    done = run_script("hoh-run", str(_experiment(whole, True, MIRRORED)), "--run-dir", "run", cwd=whole)
+    assert done.returncode == 0, done.stderr[-3000:]
+    path = _experiment(tmp_path, True, MIRRORED)
+    killed = run_script("hoh-run", str(path), "--run-dir", "run", cwd=tmp_path, HOH_TEST_KILL="inside-batch")
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    resumed = run_script("hoh-run", "--resume", "run", cwd=tmp_path, HOH_TEST_RESUMING="1")
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-3000:]
+    rows, weights, evaluation = _outcome(tmp_path / "run")
+    expected_rows, expected_weights, expected_evaluation = _outcome(whole / "run")
+    assert rows == expected_rows
+    assert all(np.array_equal(a, b) for a, b in zip(weights, expected_weights, strict=True))
+    assert evaluation == expected_evaluation

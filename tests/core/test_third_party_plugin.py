@@ -1,0 +1,94 @@
+"""A third-party plugin, installed as a distribution, written from framework/README.md alone.
+
+It adds a command, takes settings from an experiment file, wraps model building in a
+phase hook, and is switched off by an experiment file.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from core_helpers import SECTIONS, run_script, stub_experiment
+
+pytestmark = pytest.mark.slow
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "hoh_audit_plugin.py"
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """A folder on PYTHONPATH holding the plugin and its distribution's entry point ``audit``."""
+    site = tmp_path / "site"
+    dist = site / "hoh_audit-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: hoh-audit\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[hoh.plugins]\naudit = hoh_audit_plugin\n")
+    shutil.copy(FIXTURE, site / "hoh_audit_plugin.py")
+    return site
+
+
+def _hoh(site: Path, cwd: Path, *args: str, script: str = "hoh"):
+    return run_script(script, *args, cwd=cwd, PYTHONPATH=str(site))
+
+
+def _experiment(tmp_path: Path, table: str, name: str = "experiment.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(stub_experiment(SECTIONS) + "\n" + table)
+    return path
+
+
+def test_settings_wrap_the_model_and_the_command_reads_the_run(site: Path, tmp_path: Path) -> None:
+    _experiment(tmp_path, '[plugins.audit]\nlabel = "first try"\nmix_layers = 2\n')
+    done = _hoh(site, tmp_path, "experiment.toml", "--run-dir", "run", script="hoh-run")
+    assert done.returncode == 0, done.stderr
+    record = json.loads((tmp_path / "run" / "audit.json").read_text())
+    assert record["label"] == "first try"
+    assert record["phase"] == "build" and record["flows"] is True
+    assert record["model"] == "audited"  # the wrapper's model is the one trained and saved
+    assert "audited" in (tmp_path / "run" / "summary.txt").read_text()
+    saved = json.loads((tmp_path / "run" / "inference.json").read_text())
+    assert saved["model"]["provider"] == "stub-model"
+    written = (tmp_path / "run" / "experiment.toml").read_text()
+    assert 'label = "first try"' in written  # the resolved settings are kept with the run
+
+    assert "audit" in _hoh(site, tmp_path, "--help").stdout
+    shown = _hoh(site, tmp_path, "audit", "run")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == f"first try: audited, {record['weights']} weights"
+
+
+def test_enabled_false_switches_the_plugin_off(site: Path, tmp_path: Path) -> None:
+    _experiment(tmp_path, "[plugins.audit]\nenabled = false\nlabel = 3\n")  # an off plugin's settings are not read
+    done = _hoh(site, tmp_path, "experiment.toml", "--run-dir", "run", script="hoh-run")
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "run" / "audit.json").exists()
+    assert "stub_model" in (tmp_path / "run" / "summary.txt").read_text()
+    refused = _hoh(site, tmp_path, "audit", "run")
+    assert refused.returncode == 2
+    assert "has no audit.json" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_settings_are_validated_with_file_and_line(site: Path, tmp_path: Path) -> None:
+    path = _experiment(tmp_path, '[plugins.audit]\nlabel = ""\ncolour = "red"\nmix_layers = 5\n')
+    done = _hoh(site, tmp_path, "validate", "experiment.toml")
+    assert done.returncode == 2
+    lines = path.read_text().splitlines()
+    expected = {"label": "at least 1 character", "colour": "unknown key", "mix_layers": "less than or equal to 4"}
+    for key, message in expected.items():
+        line = next(n for n, text in enumerate(lines, 1) if text.startswith(key))
+        assert f"line {line}: plugins.audit.{key}: " in done.stderr and message in done.stderr, done.stderr
+    assert "Valid keys here: enabled, label, mix_layers" in done.stderr
+
+
+def test_defaults_apply_when_the_table_is_left_out_and_no_autoload_drops_the_command(
+    site: Path, tmp_path: Path
+) -> None:
+    _experiment(tmp_path, "")
+    done = _hoh(site, tmp_path, "validate", "experiment.toml")
+    assert done.returncode == 0, done.stderr
+    assert "plugins.audit label = 'unlabelled', mix_layers = 0" in done.stdout
+    off = _hoh(site, tmp_path, "--no-plugin-autoload", "audit", "run")
+    assert off.returncode == 2 and "invalid choice: 'audit'" in off.stderr
