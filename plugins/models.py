@@ -8,6 +8,16 @@ from pydantic import Field, PositiveInt
 
 from framework import ModelSpec, Params, Provider, hookimpl
 
+STANDARDIZE = (
+    "Standardize each image (zero mean, unit variance over its pixels) before the first convolution, "
+    "so that the model does not depend on overall brightness and contrast."
+)
+
+
+def standardize_layer(keras: Any) -> Any:
+    """Per-image standardization as a built-in (serializable) layer: layer normalization over H, W and C."""
+    return keras.layers.LayerNormalization(axis=[1, 2, 3], center=False, scale=False, name="standardize")
+
 
 class FiveConvParams(Params):
     """Parameters of ``five-conv-sigmoid``."""
@@ -17,6 +27,7 @@ class FiveConvParams(Params):
     )
     dense_units: int = Field(512, gt=0, description="Units of the hidden dense layer.")
     dropout: float = Field(0.0, ge=0.0, lt=1.0, description="Dropout before the hidden dense layer (0 = none).")
+    standardize: bool = Field(False, description=STANDARDIZE)
 
 
 def build_five_conv(params: FiveConvParams, spec: ModelSpec) -> Any:
@@ -28,6 +39,8 @@ def build_five_conv(params: FiveConvParams, spec: ModelSpec) -> Any:
     import keras
 
     layers: list[Any] = [keras.Input(shape=spec.input_shape)]
+    if params.standardize:
+        layers.append(standardize_layer(keras))
     for filters in params.filters:
         layers += [keras.layers.Conv2D(filters, (3, 3), activation="relu"), keras.layers.MaxPooling2D(2, 2)]
     layers.append(keras.layers.Flatten())
@@ -62,6 +75,7 @@ class CompactParams(Params):
     batch_norm: bool = Field(True, description="Batch normalization after each convolution.")
     dropout: float = Field(0.3, ge=0.0, lt=1.0, description="Dropout after global average pooling (0 = none).")
     dense_units: int = Field(0, ge=0, description="Units of a hidden dense layer after pooling (0 = none).")
+    standardize: bool = Field(False, description=STANDARDIZE)
 
 
 def build_compact(params: CompactParams, spec: ModelSpec) -> Any:
@@ -69,6 +83,8 @@ def build_compact(params: CompactParams, spec: ModelSpec) -> Any:
     import keras
 
     layers: list[Any] = [keras.Input(shape=spec.input_shape)]
+    if params.standardize:
+        layers.append(standardize_layer(keras))
     for filters in params.filters:
         layers.append(keras.layers.Conv2D(filters, 3, padding="same", use_bias=not params.batch_norm))
         if params.batch_norm:

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -105,7 +106,7 @@ def plugins_command(args: argparse.Namespace) -> int:
             table.add_row(name, offered.plugin, _describe_params(provider.params), end_section=True)
         console.print(table)
     if registry.settings:
-        table = Table(title="[plugins.<name>] settings", title_justify="left", expand=True)
+        table = Table(title=escape("[plugins.<name>] settings"), title_justify="left", expand=True)
         table.add_column("plugin", style="bold green", no_wrap=True)
         table.add_column("settings (type = default); every table also takes enabled = false", ratio=2)
         for plugin_name, model in registry.settings.items():

@@ -17,6 +17,7 @@ from framework.config.overrides import apply_overrides
 from framework.config.schema import experiment_model, switched_off_plugins
 from framework.config.sections import ExperimentSection, TrainingSection
 from framework.config.toml_lines import key_lines, line_of
+from framework.default_hooks import PLUGIN_NAME as CORE_PLUGIN
 from framework.errors import ExperimentError
 from framework.plugin_manager import Registry, unknown_provider_message
 from framework.providers import Kind, Params
@@ -250,7 +251,10 @@ def _report(problems: _Problems, registry: Registry, error: dict[str, Any]) -> N
     elif kind is not None:
         provider = _selected_provider(loc[:kind_depth], problems.data)
     message = error["msg"]
-    if error["type"] == "extra_forbidden":
+    if error["type"] == "extra_forbidden" and len(loc) == 2 and loc[0] == "plugins":
+        message = "no plugin of this experiment is named so (a table per plugin: its settings, or enabled = false)"
+        message += _known_keys_hint(loc, kind, provider, registry).replace("Valid keys here", "Plugins")
+    elif error["type"] == "extra_forbidden":
         message = "unknown key" + _known_keys_hint(loc, kind, provider, registry)
     elif error["type"] == "missing" and kind is not None and loc[-1] == "provider":
         names = ", ".join(repr(n) for n in registry.names(kind))
@@ -296,7 +300,7 @@ def _known_keys(parent: tuple[Any, ...], kind: Kind | None, provider: str | None
     if not parent:
         return ["experiment", *(k.section for k in Kind), "training", "plugins"]
     if parent == ("plugins",):
-        return [name for name, _ in registry.plugins()]
+        return [name for name, _ in registry.plugins() if name != CORE_PLUGIN]
     if len(parent) == 2 and parent[0] == "plugins":
         settings = registry.settings.get(str(parent[1]))
         return ["enabled", *(settings.model_fields if settings else [])]

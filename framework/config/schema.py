@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from framework.config.sections import ExperimentSection, TrainingSection
+from framework.default_hooks import PLUGIN_NAME as CORE_PLUGIN
 from framework.plugin_manager import Registry
 from framework.providers import Kind, Params
 
@@ -54,6 +55,8 @@ def plugins_model(registry: Registry, switched_off: Sequence[str] = ()) -> type[
     """``[plugins.<name>]``: one optional table per active plugin (its ``hoh_settings`` model)."""
     fields: dict[str, Any] = {}
     for name, _ in registry.plugins():
+        if name == CORE_PLUGIN:  # the core is always on, and takes its settings in [training]
+            continue
         model = _settings_model(name, registry.settings.get(name))
         fields[name] = (model, Field(default_factory=model, description=f"Settings of the plugin {name!r}."))
     for name in switched_off:

@@ -72,7 +72,9 @@ def test_enabled_false_switches_the_plugin_off(site: Path, tmp_path: Path) -> No
 
 
 def test_settings_are_validated_with_file_and_line(site: Path, tmp_path: Path) -> None:
-    path = _experiment(tmp_path, '[plugins.audit]\nlabel = ""\ncolour = "red"\nmix_layers = 5\n')
+    path = _experiment(
+        tmp_path, '[plugins.audit]\nlabel = ""\ncolour = "red"\nmix_layers = 5\n\n[plugins.audti]\nx = 1\n'
+    )
     done = _hoh(site, tmp_path, "validate", "experiment.toml")
     assert done.returncode == 2
     lines = path.read_text().splitlines()
@@ -81,6 +83,8 @@ def test_settings_are_validated_with_file_and_line(site: Path, tmp_path: Path) -
         line = next(n for n, text in enumerate(lines, 1) if text.startswith(key))
         assert f"line {line}: plugins.audit.{key}: " in done.stderr and message in done.stderr, done.stderr
     assert "Valid keys here: enabled, label, mix_layers" in done.stderr
+    assert "plugins.audti: no plugin of this experiment is named so" in done.stderr
+    assert "did you mean 'audit'?" in done.stderr
 
 
 def test_defaults_apply_when_the_table_is_left_out_and_no_autoload_drops_the_command(
@@ -92,3 +96,9 @@ def test_defaults_apply_when_the_table_is_left_out_and_no_autoload_drops_the_com
     assert "plugins.audit label = 'unlabelled', mix_layers = 0" in done.stdout
     off = _hoh(site, tmp_path, "--no-plugin-autoload", "audit", "run")
     assert off.returncode == 2 and "invalid choice: 'audit'" in off.stderr
+    listing = _hoh(site, tmp_path, "plugins")
+    assert "[plugins.<name>] settings" in listing.stdout
+    assert 'label: str = "unlabelled"' in listing.stdout and "mix_layers: 0 <= int <= 4 = 0" in listing.stdout
+    assert "audit: hoh_build_model, hoh_commands, hoh_settings" in listing.stdout
+    completion = _hoh(site, tmp_path, "completion", "bash")
+    assert completion.returncode == 0 and "evaluate" in completion.stdout and "complete" in completion.stdout
