@@ -101,6 +101,8 @@ class Provider:
         resumable: Callback providers only: the callback saves the training state that
             ``hoh-run --resume`` continues from. Its factory, on a resumed run, cuts
             ``run.history`` back to the epochs that state holds; training starts after them.
+        progress: Callback providers only: the callback shows training progress. ``[training]
+            progress = "auto"`` (the default) adds the one installed provider that says so.
     """
 
     name: str
@@ -109,6 +111,7 @@ class Provider:
     description: str = ""
     check_input: Callable[[Any, tuple[int, int, int]], None] | None = None
     resumable: bool = False
+    progress: bool = False
 
 
 def check_factory(kind: Kind, provider: Provider) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import tomllib
@@ -214,16 +215,35 @@ def validate_data(
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
             _report(problems, registry, error)
-    progress = (
-        data.get("training", {}).get("progress", "rich-progress") if isinstance(data.get("training"), dict) else None
-    )
-    if isinstance(progress, str) and progress != "none" and registry.find(Kind.CALLBACK, progress) is None:
-        names = [*registry.names(Kind.CALLBACK), "none"]
-        problems.add(("training", "progress"), unknown_provider_message(Kind.CALLBACK, progress, names))
+    progress = _progress_provider(validated, registry, problems)
     problems.raise_if_any()
     assert validated is not None
     experiment = _to_experiment(validated, source, registry, tuple(switched_off))
+    experiment = dataclasses.replace(
+        experiment, training=experiment.training.model_copy(update={"progress": progress or "none"})
+    )
     return Loaded(experiment, view.pm, registry, view.hook, session)
+
+
+def _progress_provider(validated: BaseModel | None, registry: Registry, problems: _Problems) -> str | None:
+    """``[training] progress`` resolved to a callback provider's name (``None``: no progress display)."""
+    if validated is None:
+        return None
+    wanted = validated.training.progress  # type: ignore[attr-defined]
+    if wanted == "none":
+        return None
+    if wanted == "auto":  # a capability, not a name: the core knows no built-in plugin
+        shows = [o.provider.name for o in registry.offered(Kind.CALLBACK) if o.provider.progress]
+        if len(shows) > 1:
+            names = ", ".join(repr(n) for n in shows)
+            problems.add(
+                ("training", "progress"), f'several callback providers show progress ({names}): pick one, or "none"'
+            )
+        return shows[0] if len(shows) == 1 else None
+    if registry.find(Kind.CALLBACK, wanted) is None:
+        names = [*registry.names(Kind.CALLBACK), "auto", "none"]
+        problems.add(("training", "progress"), unknown_provider_message(Kind.CALLBACK, wanted, names))
+    return wanted
 
 
 def _strings(value: Any) -> list[str]:

@@ -76,9 +76,9 @@ class TrainingSection(BaseModel):
         description="After training, write the evaluation report (evaluation/report.html, as hoh evaluate RUN does).",
     )
     progress: str = Field(
-        "rich-progress",
+        "auto",
         description="Callback provider that shows progress, added with its defaults unless listed "
-        'in [[callbacks]]; "none" for none.',
+        'in [[callbacks]]; "auto": the installed one that declares it shows progress; "none" for none.',
     )
 
     @field_validator("loss")

@@ -162,6 +162,7 @@ def hoh_callback_providers() -> list[Provider]:
             RichProgressParams,
             build_rich_progress,
             "Epoch and batch bars with metrics and ETA; one line per epoch when not on a terminal.",
+            progress=True,
         ),
         Provider(
             "checkpoint",

@@ -8,6 +8,7 @@ import pytest
 from core_helpers import SECTIONS, stub_experiment
 
 from framework.config.loader import load_experiment
+from framework.errors import ExperimentError
 from framework.providers import Kind
 from framework.session import Session
 
@@ -83,3 +84,33 @@ def test_an_experiment_sees_only_its_own_plugins(tmp_path: Path, counting: Path)
         loaded.hook.hoh_configure_run(run=loaded.experiment.experiment.name)
         name = loaded.experiment.experiment.name
         assert len(module.CALLS) == called and set(module.CALLS) <= {name}, name
+
+
+PROGRESS_PLUGIN = """
+from framework import NoParams, Provider, hookimpl
+
+
+@hookimpl
+def hoh_callback_providers():
+    return [Provider("{name}", NoParams, lambda params, run: None, progress=True)]
+"""
+
+
+def _auto(path: Path) -> Path:
+    path.write_text(path.read_text().replace('progress = "none"\n', ""))  # left out: "auto"
+    return path
+
+
+def test_progress_auto_picks_the_one_provider_that_shows_progress(tmp_path: Path) -> None:
+    assert load_experiment(_auto(_file(tmp_path, "none.toml"))).experiment.training.progress == "none"  # none shows it
+    bars = tmp_path / "bars_plugin.py"
+    bars.write_text(PROGRESS_PLUGIN.replace("{name}", "bars"))
+    loaded = load_experiment(_auto(_file(tmp_path, "one.toml", plugins=(bars,))))
+    assert loaded.experiment.training.progress == "bars"
+    assert 'progress = "bars"' in loaded.experiment.to_toml()  # resolved in the run's experiment.toml
+    dots = tmp_path / "dots_plugin.py"
+    dots.write_text(PROGRESS_PLUGIN.replace("{name}", "dots"))
+    path = _auto(_file(tmp_path, "two.toml", plugins=(bars, dots)))
+    with pytest.raises(ExperimentError, match=r"several callback providers show progress \('bars', 'dots'\)"):
+        load_experiment(path)
+    assert load_experiment(path, ['training.progress="dots"']).experiment.training.progress == "dots"
