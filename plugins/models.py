@@ -73,6 +73,13 @@ class CompactParams(Params):
         description="Filters of each block: 3x3 conv, batch normalization, relu, 2x2 max-pooling.",
     )
     batch_norm: bool = Field(True, description="Batch normalization after each convolution.")
+    batch_norm_momentum: float = Field(
+        0.9,
+        gt=0,
+        lt=1,
+        description="Momentum of batch normalization's moving statistics. Keras' 0.99 needs ~500 steps to forget "
+        "its start (variance 1): on a small dataset the model then predicts one class at inference.",
+    )
     dropout: float = Field(0.3, ge=0.0, lt=1.0, description="Dropout after global average pooling (0 = none).")
     dense_units: int = Field(0, ge=0, description="Units of a hidden dense layer after pooling (0 = none).")
     standardize: bool = Field(False, description=STANDARDIZE)
@@ -88,7 +95,7 @@ def build_compact(params: CompactParams, spec: ModelSpec) -> Any:
     for filters in params.filters:
         layers.append(keras.layers.Conv2D(filters, 3, padding="same", use_bias=not params.batch_norm))
         if params.batch_norm:
-            layers.append(keras.layers.BatchNormalization())
+            layers.append(keras.layers.BatchNormalization(momentum=params.batch_norm_momentum))
         layers += [keras.layers.Activation("relu"), keras.layers.MaxPooling2D(2)]
     layers.append(keras.layers.GlobalAveragePooling2D())
     if params.dropout:

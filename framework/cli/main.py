@@ -84,7 +84,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 BUILTIN_COMMANDS = {"run", "validate", "schema", "plugins", "data", "preview", "predict", "evaluate", "export"}
-BUILTIN_COMMANDS |= {"completion"}
+BUILTIN_COMMANDS |= {"completion", "bench"}
 
 
 def build_parser(plugin_commands: Sequence[OfferedCommand] = ()) -> argparse.ArgumentParser:
@@ -183,6 +183,35 @@ def build_parser(plugin_commands: Sequence[OfferedCommand] = ()) -> argparse.Arg
     _add_common(export)
     export.set_defaults(handler=_lazy("framework.export.command", "export_command"))
 
+    bench = sub.add_parser("bench", help="compare the speed of two revisions of hoh (in a git checkout)")
+    bench_sub = bench.add_subparsers(dest="bench_command", metavar="COMMAND", required=True)
+    compare = bench_sub.add_parser(
+        "compare",
+        help="run both revisions' workloads interleaved on this machine and compare them",
+        description="Check BASE out into a git worktree, run its workloads and HEAD's in two processes, in "
+        "alternating rounds, and report per workload the ratio HEAD/BASE of wall and CPU time per image with a "
+        "95%% bootstrap interval of the median of paired ratios. Exit 1 when a workload is significantly slower "
+        "by more than the threshold.",
+        epilog="Example: hoh bench compare HEAD~1 (the last commit against the working tree)",
+    )
+    compare.add_argument("base", help="BASE revision: a branch, tag, commit or HEAD~N")
+    compare.add_argument("head", nargs="?", default=".", help="HEAD revision (default: the working tree, '.')")
+    compare.add_argument("--rounds", type=_at_least(5), default=8, help="paired rounds per workload (default 8)")
+    compare.add_argument(
+        "--metric",
+        choices=["cpu", "wall"],
+        default="cpu",
+        help="which time decides (default cpu: it moves much less with other jobs on the machine; wall also "
+        "sees waiting, e.g. a slower disk or a sleep)",
+    )
+    compare.add_argument("--threshold", type=float, default=10.0, help="slowdown that counts, in %% (default 10)")
+    compare.add_argument("--quick", action="store_true", help="small images and few steps (what CI uses)")
+    compare.add_argument("--only", action="append", metavar="WORKLOAD", help="run only this workload; repeatable")
+    compare.add_argument("--ci", action="store_true", help="CI's small set of workloads")
+    compare.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    _add_common(compare)
+    compare.set_defaults(handler=_lazy("framework.bench.command", "compare_command"))
+
     completion = sub.add_parser(
         "completion",
         help="print a shell completion script",
@@ -224,6 +253,18 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
     return value
+
+
+def _at_least(least: int) -> Callable[[str], int]:
+    """An argparse type: a whole number >= ``least``."""
+
+    def parse(text: str) -> int:
+        value = _count(text)
+        if value < least:
+            raise argparse.ArgumentTypeError(f"{text!r} is less than {least}")
+        return value
+
+    return parse
 
 
 def _add_checkpoint_option(parser: argparse.ArgumentParser) -> None:

@@ -21,7 +21,8 @@ def test_providers_are_offered_without_importing_keras():
         "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules, 'keras imported'; print(names)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == str(["rich-progress", "checkpoint", "backup-and-restore", "early-stopping", "tensorboard"])
+    expected = ["rich-progress", "checkpoint", "backup-and-restore", "early-stopping", "tensorboard", "ema-validation"]
+    assert out.strip() == str(expected)
     for provider in hoh_callback_providers():
         provider.params()  # every field has a default
         for name, field in provider.params.model_fields.items():

@@ -1,0 +1,68 @@
+"""Inject a known slowdown into a copy of hoh, to check that ``hoh bench compare`` sees it.
+
+Usage (on a scratch clone; it edits files in place)::
+
+    git clone -q . /tmp/slow && python benchmarks/inject_regressions.py model /tmp/slow
+    (cd /tmp/slow && hoh bench compare HEAD --quick --only "train step float32")  # run from the clone
+
+Each injection costs about 10-20 % of the workload it names, and only that one:
+
+- ``pipeline``: two more element-wise operations per training batch in the tf-data pipeline
+  (``tf-data steady pass``).
+- ``callback``: the runner's divergence guard, a callback every run uses, burns CPU after each
+  batch for 12 % of the batch's own time (``runner fit, default callbacks``).
+- ``model``: one more 3x3 convolution (16 filters) in the five-conv model, after its first
+  block (``train step float32`` and every fit).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+INJECTIONS = {
+    "pipeline": (
+        "plugins/pipelines/tf_data.py",
+        "            images = tf.cast(images, tf.float32)\n",
+        "            images = tf.cast(images, tf.float32)\n            images = tf.sqrt(images * images)  # injected\n",
+    ),
+    "callback": (
+        "framework/recorder.py",
+        "    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:\n"
+        '        loss = (logs or {}).get("loss")\n',
+        "    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:\n"
+        "        import time as _t  # injected: burn 12 % of the batch's time\n"
+        "        now = _t.perf_counter()\n"
+        "        spent = now - getattr(self, '_injected_last', now)\n"
+        "        while _t.perf_counter() - now < 0.12 * spent:\n"
+        "            pass\n"
+        "        self._injected_last = _t.perf_counter()\n"
+        '        loss = (logs or {}).get("loss")\n',
+    ),
+    "model": (
+        "plugins/models.py",
+        "    for filters in params.filters:\n"
+        '        layers += [keras.layers.Conv2D(filters, (3, 3), activation="relu"), keras.layers.MaxPooling2D(2, 2)]\n',  # noqa: E501
+        "    for index, filters in enumerate(params.filters):\n"
+        '        layers += [keras.layers.Conv2D(filters, (3, 3), activation="relu"), keras.layers.MaxPooling2D(2, 2)]\n'
+        "        if index == 0:  # injected\n"
+        '            layers.append(keras.layers.Conv2D(16, (3, 3), padding="same", activation="relu"))\n',
+    ),
+}
+
+
+def inject(name: str, tree: Path) -> Path:
+    """Apply injection ``name`` to the checkout at ``tree``; returns the file it changed."""
+    relative, anchor, replacement = INJECTIONS[name]
+    path = tree / relative
+    text = path.read_text(encoding="utf-8")
+    if anchor not in text:
+        raise SystemExit(f"{path}: the code the {name!r} injection changes is not there any more; update this script.")
+    path.write_text(text.replace(anchor, replacement, 1), encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in INJECTIONS:
+        raise SystemExit(f"usage: python {sys.argv[0]} {{{','.join(INJECTIONS)}}} TREE")
+    print(f"injected {sys.argv[1]} into {inject(sys.argv[1], Path(sys.argv[2]))}")

@@ -1,0 +1,111 @@
+"""``hoh bench compare``: the command line of :mod:`framework.bench.compare`."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+from pathlib import Path
+
+from rich.table import Table
+
+from framework.atomic import write_json
+from framework.bench.compare import WORKTREE, Result, compare
+from framework.bench.stats import Comparison
+from framework.cli.output import stdout_console
+from framework.errors import EnvironmentProblem, UserError
+
+VERDICT_STYLE = {"slower": "bold red", "faster": "green", "no significant change": "dim"}
+
+
+def _repo() -> Path:
+    done = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise UserError("hoh bench compare runs inside a git checkout of hoh; this folder is not one.")
+    return Path(done.stdout.strip())
+
+
+def _ratio(comparison: Comparison) -> str:
+    return f"{comparison.ratio:.3f} [{comparison.low:.3f}, {comparison.high:.3f}]"
+
+
+def verdict(result: Result, metric: str) -> str:
+    """``"slower"``, ``"faster"`` or ``"no significant change"`` by the chosen time."""
+    return (result.cpu if metric == "cpu" else result.wall).verdict
+
+
+def table(results: list[Result], base: str, head: str, threshold: float, metric: str = "cpu") -> Table:
+    """The report: per workload, HEAD/BASE of wall and CPU time per image, with 95 % intervals."""
+    out = Table(
+        title=f"HEAD ({head}) / BASE ({base}): time per image, median of paired rounds [95 % bootstrap interval]; "
+        f"a change counts beyond {threshold:.0%} when significant",
+        title_justify="left",
+    )
+    for column in ("workload", "BASE ms", "HEAD ms", "wall HEAD/BASE", "CPU HEAD/BASE", "rounds", "verdict"):
+        out.add_column(column, justify="left" if column in {"workload", "verdict"} else "right")
+    for r in results:
+        out.add_row(
+            r.name,
+            f"{r.base_wall * 1000:.2f}",
+            f"{r.head_wall * 1000:.2f}",
+            _ratio(r.wall),
+            _ratio(r.cpu),
+            str(r.wall.rounds),
+            f"[{VERDICT_STYLE[verdict(r, metric)]}]{verdict(r, metric)}[/] ({metric})",
+        )
+    return out
+
+
+def compare_command(args: argparse.Namespace) -> int:
+    """Exit 0 when no workload is significantly slower beyond the threshold, else 1."""
+    console = stdout_console()
+    repo = _repo()
+    names = list(args.only or [])
+    if args.ci:
+        from framework.bench.compare import _load_workloads
+
+        names = list(_load_workloads(repo / "benchmarks" / "workloads.py").CI_WORKLOADS)
+    threshold = args.threshold / 100
+    try:
+        results, skipped = compare(
+            repo,
+            args.base,
+            args.head,
+            names=names or None,
+            rounds=args.rounds,
+            quick=args.quick,
+            threshold=threshold,
+            progress=lambda text: console.print(f"[dim]{text}[/]"),
+        )
+    except (RuntimeError, ValueError) as error:  # a worker failed: its traceback is in the message
+        raise EnvironmentProblem(f"the comparison could not finish: {error}") from None
+    head = "working tree" if args.head == WORKTREE else args.head
+    console.print(table(results, args.base, head, threshold, args.metric))
+    for name, why in skipped.items():
+        console.print(f"[yellow]skipped[/] {name}: one side cannot run it ({why})", highlight=False)
+    slower = [r for r in results if verdict(r, args.metric) == "slower"]
+    if args.json:
+        write_json(
+            Path(args.json),
+            {
+                "base": args.base,
+                "head": head,
+                "threshold": threshold,
+                "metric": args.metric,
+                "results": [
+                    {
+                        "workload": r.name,
+                        "base_seconds_per_image": r.base_wall,
+                        "head_seconds_per_image": r.head_wall,
+                        "wall": vars(r.wall),
+                        "cpu": vars(r.cpu),
+                    }
+                    for r in results
+                ],
+                "skipped": skipped,
+            },
+        )
+    if slower:
+        console.print(f"[bold red]slower[/]: {', '.join(r.name for r in slower)} (beyond {threshold:.0%}, significant)")
+        return 1
+    console.print("no significant slowdown")
+    return 0

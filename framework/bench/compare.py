@@ -1,0 +1,224 @@
+"""``hoh bench compare BASE [HEAD]``: both revisions' workloads, interleaved on this machine.
+
+How it works, as ``asv continuous`` and pyperf's ``compare_to`` do it, with interleaving:
+
+1. BASE (and HEAD, when it is a revision rather than the working tree) is checked out into
+   a temporary ``git worktree``.
+2. One worker process per side (``framework/bench/worker.py``) imports that side's
+   ``framework`` and ``plugins`` and sets up every workload of ``benchmarks/workloads.py``
+   (the working tree's: the same measuring code for both sides), with one warm-up round.
+3. Rounds alternate: BASE then HEAD, then HEAD then BASE, ... Each round of a workload is
+   one pair, so a change of load in between hits both sides alike.
+4. Per workload, the paired ratios HEAD/BASE of wall time and CPU time per image give a
+   median and a bootstrap interval (:mod:`framework.bench.stats`). A workload is *slower*
+   when its interval is above 1 and its median beyond the threshold.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from framework.bench.stats import Comparison, compare_pairs
+from framework.errors import UserError
+
+WORKER = Path(__file__).resolve().parent / "worker.py"
+PREFIX = "@@hoh-bench "
+WORKTREE = "."  # HEAD given as the working tree
+
+
+@dataclass
+class Side:
+    """One revision under test and its worker process."""
+
+    label: str
+    revision: str
+    root: Path
+    process: subprocess.Popen | None = None
+    ready: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def start(self, workloads: Path) -> None:
+        env = {**os.environ, "PYTHONPATH": str(self.root), "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+        env.pop("HOH_DISABLE_PLUGIN_AUTOLOAD", None)
+        self.process = subprocess.Popen(
+            [sys.executable, str(WORKER), str(self.root), str(workloads)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            cwd=self.root,
+        )
+
+    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        assert self.process is not None and self.process.stdin and self.process.stdout
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        for line in self.process.stdout:
+            if line.startswith(PREFIX):
+                answer = json.loads(line[len(PREFIX) :])
+                if "error" in answer:
+                    raise RuntimeError(
+                        f"{self.label} ({self.revision}): {answer['error']}\n{answer.get('traceback', '')}"
+                    )
+                return answer
+        raise RuntimeError(f"the {self.label} worker ({self.revision}) ended without answering")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        with contextlib.suppress(Exception):
+            self.ask_nowait({"op": "exit"})
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+    def ask_nowait(self, request: dict[str, Any]) -> None:
+        assert self.process is not None and self.process.stdin
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+
+
+@dataclass(frozen=True)
+class Result:
+    """One workload's comparison: wall time and CPU time per image, HEAD/BASE."""
+
+    name: str
+    wall: Comparison
+    cpu: Comparison
+    base_wall: float
+    head_wall: float
+
+
+def _git(repo: Path, *args: str) -> str:
+    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise UserError(f"git {' '.join(args)} failed in {repo}: {done.stderr.strip() or done.stdout.strip()}")
+    return done.stdout.strip()
+
+
+def _commit(repo: Path, revision: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise UserError(f"{revision!r} is not a commit of {repo}; give a branch, tag, commit or HEAD~N.")
+    return done.stdout.strip()
+
+
+@contextlib.contextmanager
+def _checked_out(repo: Path, revisions: Sequence[str]) -> Iterator[list[Path]]:
+    """Each revision in a temporary worktree (``.`` is the working tree itself), removed afterwards."""
+    parent = Path(tempfile.mkdtemp(prefix="hoh-bench-worktrees-"))
+    roots: list[Path] = []
+    added: list[Path] = []
+    try:
+        for index, revision in enumerate(revisions):
+            if revision == WORKTREE:
+                roots.append(repo)
+                continue
+            target = parent / f"side-{index}"
+            _git(repo, "worktree", "add", "--detach", "--quiet", str(target), _commit(repo, revision))
+            added.append(target)
+            roots.append(target)
+        yield roots
+    finally:
+        for target in added:
+            with contextlib.suppress(UserError):
+                _git(repo, "worktree", "remove", "--force", str(target))
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+def _load_workloads(path: Path) -> Any:
+    spec = importlib.util.spec_from_file_location("hoh_bench_workloads_coordinator", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise UserError(f"no benchmark workloads at {path}: run hoh bench compare inside the hoh repository.")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def compare(
+    repo: Path,
+    base: str,
+    head: str = WORKTREE,
+    *,
+    names: Sequence[str] | None = None,
+    rounds: int = 8,
+    quick: bool = False,
+    threshold: float = 0.10,
+    progress: Any = None,
+) -> tuple[list[Result], dict[str, str]]:
+    """Run the comparison; returns the results and the workloads skipped (with why).
+
+    Args:
+        repo: The repository (its working tree's ``benchmarks/workloads.py`` measures both sides).
+        base: BASE revision.
+        head: HEAD revision, or ``"."`` for the working tree.
+        names: Workloads to run (default: all).
+        rounds: Pairs of rounds per workload.
+        quick: Small data and few steps (CI).
+        threshold: Smallest slowdown that counts (0.10 = 10 %).
+        progress: Called as ``progress(text)`` as the comparison goes.
+    """
+    workloads_file = repo / "benchmarks" / "workloads.py"
+    workloads = _load_workloads(workloads_file)
+    chosen = list(names or workloads.WORKLOADS)
+    unknown = [n for n in chosen if n not in workloads.WORKLOADS]
+    if unknown:
+        raise UserError(f"unknown workload {unknown[0]!r}; the workloads are: {', '.join(workloads.WORKLOADS)}.")
+    say = progress or (lambda text: None)
+    data = Path(tempfile.mkdtemp(prefix="hoh-bench-data-"))
+    sides: list[Side] = []
+    try:
+        settings = {**workloads.prepare(data, quick=quick), "worker": str(WORKER)}
+        with _checked_out(repo, [base, head]) as roots:
+            sides = [
+                Side("BASE", base, roots[0]),
+                Side("HEAD", "working tree" if head == WORKTREE else head, roots[1]),
+            ]
+            for side in sides:
+                side.start(workloads_file)
+            for side in sides:
+                say(f"setting up {side.label} ({side.revision}): {len(chosen)} workloads with a warm-up round each")
+                answer = side.ask({"op": "setup", "names": chosen, "settings": settings})
+                side.ready, side.skipped = answer["ready"], answer["skipped"]
+            common = [n for n in chosen if all(n in side.ready for side in sides)]
+            skipped = {n: why for side in sides for n, why in side.skipped.items()}
+            timings: dict[str, dict[str, list[tuple[float, float]]]] = {n: {"BASE": [], "HEAD": []} for n in common}
+            for index in range(rounds):
+                say(f"round {index + 1}/{rounds}")
+                for position, name in enumerate(common):
+                    order = sides if (index + position) % 2 == 0 else sides[::-1]
+                    for side in order:
+                        answer = side.ask({"op": "round", "name": name})
+                        images = max(1, int(answer["images"]))
+                        timings[name][side.label].append((answer["wall"] / images, answer["cpu"] / images))
+            results = []
+            for name in common:
+                base_times, head_times = timings[name]["BASE"], timings[name]["HEAD"]
+                wall = compare_pairs([t[0] for t in base_times], [t[0] for t in head_times], threshold=threshold)
+                cpu = compare_pairs([t[1] for t in base_times], [t[1] for t in head_times], threshold=threshold)
+                base_wall = sorted(t[0] for t in base_times)[len(base_times) // 2]
+                head_wall = sorted(t[0] for t in head_times)[len(head_times) // 2]
+                results.append(Result(name, wall, cpu, base_wall, head_wall))
+            return results, skipped
+    finally:
+        for side in sides:
+            side.stop()
+        shutil.rmtree(data, ignore_errors=True)

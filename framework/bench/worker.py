@@ -1,0 +1,122 @@
+"""One side of ``hoh bench compare``: runs workload rounds for one revision, on request.
+
+Started as a *script* (``python .../worker.py ROOT WORKLOADS``), never imported as
+``framework.bench.worker``: the revision under test (``ROOT``, first on ``PYTHONPATH``) may
+not have this module. It imports only the standard library until the workloads file is
+loaded; the workloads import the revision's ``framework`` and ``plugins``.
+
+Protocol, one JSON object per line: the coordinator writes requests to standard input;
+the worker answers on standard output with lines starting with :data:`PREFIX` (other
+output, e.g. from TensorFlow, is ignored)::
+
+    {"op": "setup", "names": [...], "settings": {...}}  ->  {"ready": [...], "skipped": {...}}
+    {"op": "round", "name": "..."}                      ->  {"images": n, "wall": s, "cpu": s}
+    {"op": "exit"}
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import json
+import os
+import sys
+import time
+import tomllib
+import traceback
+from pathlib import Path
+from typing import Any
+
+PREFIX = "@@hoh-bench "
+
+
+def _send(message: dict[str, Any]) -> None:
+    sys.stdout.write(PREFIX + json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+def _use_revision_entry_points(root: Path) -> None:
+    """Make ``hoh.builtins`` the revision's own entry points, and ``hoh.plugins`` empty.
+
+    The installed distribution's metadata describes the working tree, whose built-in
+    plugins the revision may not have (or name differently). Third-party plugins are left
+    out so that both sides measure the same code. Deliberately a patch of
+    ``importlib.metadata.entry_points`` in this measuring process only: the alternative, a
+    virtual environment per revision, costs minutes of installing TensorFlow.
+    """
+    table = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = table.get("project", {}).get("entry-points", {}).get("hoh.builtins", {})
+    builtins = [importlib.metadata.EntryPoint(name, value, "hoh.builtins") for name, value in declared.items()]
+    original = importlib.metadata.entry_points
+
+    def entry_points(**selection: Any) -> Any:
+        group = selection.get("group")
+        if group == "hoh.builtins":
+            return importlib.metadata.EntryPoints(builtins)
+        if group == "hoh.plugins":
+            return importlib.metadata.EntryPoints([])
+        return original(**selection)
+
+    importlib.metadata.entry_points = entry_points  # type: ignore[assignment]
+
+
+def _load_workloads(path: Path) -> Any:
+    spec = importlib.util.spec_from_file_location("hoh_bench_workloads", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process (all threads; ns resolution) and of its finished children (start-up workloads)."""
+    times = os.times()
+    return time.process_time() + times.children_user + times.children_system
+
+
+def _cli(argv: list[str]) -> int:
+    """``worker.py --cli ROOT hoh|hoh-run ARGS...``: the revision's command line, for start-up workloads."""
+    root, command, arguments = Path(argv[0]).resolve(), argv[1], argv[2:]
+    sys.path.insert(0, str(root))
+    _use_revision_entry_points(root)
+    from framework.cli.main import main as hoh  # the revision's
+    from framework.cli.main import run_main
+
+    return (run_main if command == "hoh-run" else hoh)(arguments)
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] == "--cli":
+        return _cli(argv[1:])
+    root, workloads_file = Path(argv[0]).resolve(), Path(argv[1]).resolve()
+    sys.path.insert(0, str(root))
+    os.chdir(root)
+    _use_revision_entry_points(root)
+    workloads = _load_workloads(workloads_file)
+    rounds: dict[str, Any] = {}
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            if request["op"] == "setup":
+                skipped = {}
+                for name in request["names"]:
+                    try:
+                        rounds[name] = workloads.setup(name, root, request["settings"])
+                        rounds[name]()  # warm-up round: tracing, caches, imports
+                    except Exception as error:  # the revision lacks what the workload needs
+                        skipped[name] = f"{type(error).__name__}: {str(error)[:300]}"
+                _send({"ready": sorted(rounds), "skipped": skipped})
+            elif request["op"] == "round":
+                wall, cpu = time.perf_counter(), _cpu_seconds()
+                images = rounds[request["name"]]()
+                _send({"images": images, "wall": time.perf_counter() - wall, "cpu": _cpu_seconds() - cpu})
+            elif request["op"] == "exit":
+                return 0
+        except Exception as error:
+            _send({"error": f"{type(error).__name__}: {error}", "traceback": traceback.format_exc()[-3000:]})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
