@@ -37,6 +37,8 @@ from framework.session import Session
 
 BEST_WEIGHTS_FILE = "best-so-far.weights.h5"
 """With ``keep = "best"``: the best epoch's weights until model.keras is written."""
+ALLOW_INEXACT = "hoh.allow_inexact_resume"
+"""``run.extras`` key: ``--allow-inexact`` was given with ``--resume``."""
 LOCK_FILE = "run.lock"
 """Locked (filelock) while a process trains the run; the file itself stays (removing it would race)."""
 
@@ -127,6 +129,7 @@ def resume_experiment(
     autoload: bool = True,
     offline: bool = False,
     session: Session | None = None,
+    allow_inexact: bool = False,
 ) -> RunResult:
     """Continue an interrupted run from its last finished epoch.
 
@@ -154,6 +157,7 @@ def resume_experiment(
         resumed=True,
         history=read_history(run_dir),
     )
+    run.extras[ALLOW_INEXACT] = allow_inexact
     return _train(loaded, run, offline=offline)
 
 
@@ -215,11 +219,28 @@ def _configure(loaded: Loaded, run: RunContext) -> None:
     choice = experiment.strategy  # before TensorFlow starts its devices: a strategy may split them
     run.strategy = build(loaded.registry, Kind.STRATEGY, choice)
     run.is_chief = is_chief(run.strategy)
+    _check_exact_resume(run)
     if not run.is_chief:  # other workers write to a folder of their own, thrown away (TensorFlow's advice)
         run.run_dir = Path(tempfile.mkdtemp(prefix="hoh-worker-"))
     keras.utils.set_random_seed(run.seed)
     write_json(_environment_path(run), describe_environment(loaded.pm, run.seed, run.strategy))
     loaded.hook.hoh_configure_run(run=run)
+
+
+def _check_exact_resume(run: RunContext) -> None:
+    """Refuse to resume a run trained on several devices, unless told to accept other batches.
+
+    The finished epochs' batches are skipped in the pipeline's stream; a strategy distributes
+    that stream anew, and tf.data then reshuffles in another (seeded) order than the
+    uninterrupted run saw. The resumed run would end close to, not exactly as, that run.
+    """
+    replicas = int(getattr(run.strategy, "num_replicas_in_sync", 1))
+    if run.resumed and run.history and replicas > 1 and not run.extras.get(ALLOW_INEXACT):
+        raise UserError(
+            f"run {run.run_dir} trains on {replicas} devices (strategy {run.experiment.strategy.provider!r}): resumed, "
+            "its remaining epochs may see the training images in another order than an uninterrupted run, so it "
+            "would not end exactly the same. Resume anyway with hoh-run --resume RUN --allow-inexact."
+        )
 
 
 def _build_data(loaded: Loaded, run: RunContext, *, offline: bool) -> tuple[InputPipeline, ImageFolders]:

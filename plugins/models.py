@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, PositiveInt
+from pydantic import Field
 
 from framework import ModelSpec, Params, Provider, hookimpl
 
@@ -63,60 +63,6 @@ def output_layer(keras: Any, spec: ModelSpec) -> Any:
     return keras.layers.Dense(spec.num_classes, activation="softmax", dtype="float32", name="output")
 
 
-class CompactParams(Params):
-    """Parameters of ``compact-cnn``."""
-
-    filters: list[PositiveInt] = Field(
-        [32, 64, 128, 128],
-        min_length=1,
-        max_length=8,
-        description="Filters of each block: 3x3 conv, batch normalization, relu, 2x2 max-pooling.",
-    )
-    batch_norm: bool = Field(True, description="Batch normalization after each convolution.")
-    batch_norm_momentum: float = Field(
-        0.9,
-        gt=0,
-        lt=1,
-        description="Momentum of batch normalization's moving statistics. Keras' 0.99 needs ~500 steps to forget "
-        "its start (variance 1): on a small dataset the model then predicts one class at inference.",
-    )
-    dropout: float = Field(0.3, ge=0.0, lt=1.0, description="Dropout after global average pooling (0 = none).")
-    dense_units: int = Field(0, ge=0, description="Units of a hidden dense layer after pooling (0 = none).")
-    standardize: bool = Field(False, description=STANDARDIZE)
-
-
-def build_compact(params: CompactParams, spec: ModelSpec) -> Any:
-    """Conv blocks (3x3 same conv, batch norm, relu, 2x2 max-pool), global average pooling, dropout, head."""
-    import keras
-
-    layers: list[Any] = [keras.Input(shape=spec.input_shape)]
-    if params.standardize:
-        layers.append(standardize_layer(keras))
-    for filters in params.filters:
-        layers.append(keras.layers.Conv2D(filters, 3, padding="same", use_bias=not params.batch_norm))
-        if params.batch_norm:
-            layers.append(keras.layers.BatchNormalization(momentum=params.batch_norm_momentum))
-        layers += [keras.layers.Activation("relu"), keras.layers.MaxPooling2D(2)]
-    layers.append(keras.layers.GlobalAveragePooling2D())
-    if params.dropout:
-        layers.append(keras.layers.Dropout(params.dropout))
-    if params.dense_units:
-        layers.append(keras.layers.Dense(params.dense_units, activation="relu"))
-    layers.append(output_layer(keras, spec))
-    return keras.Sequential(layers, name="compact_cnn")
-
-
-def check_compact_input(params: CompactParams, input_shape: tuple[int, int, int]) -> None:
-    """Each block halves the image: it must keep at least one pixel."""
-    least = 2 ** len(params.filters)
-    height, width = input_shape[:2]
-    if min(height, width) < least:
-        raise ValueError(
-            f"{len(params.filters)} blocks of 2x2 pooling need images of at least {least}x{least}, "
-            f"got {height}x{width}; use fewer model.filters or a larger pipeline.image_size"
-        )
-
-
 def smallest_side(blocks: int) -> int:
     """The least height or width that ``blocks`` (3x3 valid conv + 2x2 pool) blocks leave at least 1 pixel of."""
     side = 1
@@ -145,12 +91,5 @@ def hoh_model_providers() -> list[Provider]:
             build_five_conv,
             "The tutorial's CNN: five conv + max-pool blocks, Dense 512, sigmoid output.",
             check_input=check_five_conv_input,
-        ),
-        Provider(
-            "compact-cnn",
-            CompactParams,
-            build_compact,
-            "Conv + batch-norm blocks, global average pooling, dropout: few weights, steadier validation.",
-            check_input=check_compact_input,
-        ),
+        )
     ]

@@ -45,26 +45,19 @@ def test_hoh_run_refuses_too_small_images_before_making_a_run_folder(tmp_path: P
     assert not (tmp_path / "runs").exists()
 
 
-def test_compact_cnn_states_its_minimum_and_both_models_keep_a_float32_output() -> None:
+def test_the_model_computes_in_the_mixed_policy_but_keeps_a_float32_output() -> None:
     import keras
 
     from framework.precision import precision_policy
-    from plugins.models import CompactParams, build_compact, check_compact_input
 
-    params = CompactParams(filters=[4, 4, 4], dense_units=3)
-    check_compact_input(params, (8, 8, 3))
-    with pytest.raises(ValueError, match="at least 8x8, got 7x9"):
-        check_compact_input(params, (7, 9, 3))
+    params = FiveConvParams(filters=(2, 2, 2, 2, 2), dense_units=2, standardize=True)
     with precision_policy("mixed_bfloat16"):
-        models = [
-            build_compact(params, ModelSpec((8, 8, 3), ("a", "b", "c"))),
-            build_five_conv(FiveConvParams(filters=(2, 2, 2, 2, 2), dense_units=2), ModelSpec((94, 94, 3), ("a", "b"))),
-        ]
+        models = [build_five_conv(params, ModelSpec((94, 94, 3), names)) for names in (("a", "b"), ("a", "b", "c"))]
     assert keras.mixed_precision.global_policy().name == "float32"
-    compact, five = models
-    assert compact.output_shape == (None, 3) and five.output_shape == (None, 1)
+    assert [m.output_shape for m in models] == [(None, 1), (None, 3)]
     for model in models:
-        assert model.layers[0].compute_dtype == "bfloat16"
+        assert model.layers[0].name == "standardize"
+        assert model.layers[1].compute_dtype == "bfloat16"
         assert model.layers[-1].compute_dtype == "float32" and model.outputs[0].dtype == "float32"
 
 

@@ -72,6 +72,12 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--run-dir", metavar="DIR", help="run folder to create (must not exist)")
     parser.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last finished epoch")
+    parser.add_argument(
+        "--allow-inexact",
+        action="store_true",
+        help="with --resume: continue a run trained on several devices, whose resumed epochs may see the "
+        "training images in another order than an uninterrupted run would",
+    )
     parser.add_argument("--offline", action="store_true", help="never touch the network (use cached datasets)")
     _add_plugin_options(parser)
     _add_common(parser)

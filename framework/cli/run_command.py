@@ -72,7 +72,12 @@ def run_command(args: argparse.Namespace) -> int:
         console.print(f"Resuming run [bold]{run_dir}[/]", soft_wrap=True)
         import_tensorflow_quietly(verbose=getattr(args, "debug", False))
         train = functools.partial(
-            resume_experiment, run_dir, console=console, autoload=not args.no_plugin_autoload, offline=args.offline
+            resume_experiment,
+            run_dir,
+            console=console,
+            autoload=not args.no_plugin_autoload,
+            offline=args.offline,
+            allow_inexact=args.allow_inexact,
         )
         resumable = True
     else:

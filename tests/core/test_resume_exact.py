@@ -68,11 +68,11 @@ KILLER_TABLE = '[[callbacks]]\nprovider = "killer"\n'
 MIRRORED = '[strategy]\nprovider = "mirrored"\ncpu_devices = 2\n'
 
 
-def _experiment(tmp_path: Path, killer_first: bool, strategy: str = "") -> Path:
+def _experiment(tmp_path: Path, killer_first: bool, strategy: str = "", shuffle: bool = True) -> Path:
     plugin = tmp_path / "killer.py"
     plugin.write_text(KILLER)
     sections = SECTIONS.replace("epochs = 2", "epochs = 4").replace(
-        'provider = "stub-pipeline"', 'provider = "stub-pipeline"\nsamples = 24'
+        'provider = "stub-pipeline"', f'provider = "stub-pipeline"\nsamples = 24\nshuffle = {str(shuffle).lower()}'
     )
     callbacks = KILLER_TABLE + "\n" + BACKUP if killer_first else BACKUP + "\n" + KILLER_TABLE
     path = tmp_path / "experiment.toml"
@@ -166,19 +166,30 @@ def test_a_run_without_saved_training_state_cannot_resume(tmp_path: Path) -> Non
     assert "saves the training state (provider = 'backup-and-restore')" in resumed.stderr  # found by capability
 
 
-def test_a_killed_mirrored_run_resumes_to_the_same_numbers(tmp_path: Path) -> None:
-    """Two replicas (logical CPU devices): the training state and the skipped batches work under a strategy."""
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_a_killed_mirrored_run_is_refused_or_resumed_when_allowed(tmp_path: Path, shuffle: bool) -> None:
+    """Two replicas (logical CPU devices): resuming is refused unless --allow-inexact.
+
+    Allowed, and with a pipeline that does not reshuffle, it still ends exactly as an
+    uninterrupted run: the training state and skipped batches work under a strategy. With
+    reshuffling, the distributed stream's order differs, which is why it is refused.
+    """
     whole = tmp_path / "whole"
     whole.mkdir()
-    done = run_script("hoh-run", str(_experiment(whole, True, MIRRORED)), "--run-dir", "run", cwd=whole)
+    done = run_script("hoh-run", str(_experiment(whole, True, MIRRORED, shuffle)), "--run-dir", "run", cwd=whole)
     assert done.returncode == 0, done.stderr[-3000:]
-    path = _experiment(tmp_path, True, MIRRORED)
+    path = _experiment(tmp_path, True, MIRRORED, shuffle)
     killed = run_script("hoh-run", str(path), "--run-dir", "run", cwd=tmp_path, HOH_TEST_KILL="inside-batch")
     assert killed.returncode == -9, killed.stderr[-2000:]
-    resumed = run_script("hoh-run", "--resume", "run", cwd=tmp_path, HOH_TEST_RESUMING="1")
+    refused = run_script("hoh-run", "--resume", "run", cwd=tmp_path, HOH_TEST_RESUMING="1")
+    assert refused.returncode == 2, refused.stdout[-2000:] + refused.stderr[-3000:]
+    assert "trains on 2 devices" in refused.stderr and "--allow-inexact" in refused.stderr
+    resumed = run_script("hoh-run", "--resume", "run", "--allow-inexact", cwd=tmp_path, HOH_TEST_RESUMING="1")
     assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-3000:]
     rows, weights, evaluation = _outcome(tmp_path / "run")
     expected_rows, expected_weights, expected_evaluation = _outcome(whole / "run")
-    assert rows == expected_rows
-    assert all(np.array_equal(a, b) for a, b in zip(weights, expected_weights, strict=True))
-    assert evaluation == expected_evaluation
+    assert [r["epoch"] for r in rows] == [1, 2, 3, 4]
+    if not shuffle:
+        assert rows == expected_rows
+        assert all(np.array_equal(a, b) for a, b in zip(weights, expected_weights, strict=True))
+        assert evaluation == expected_evaluation

@@ -131,7 +131,13 @@ def test_stub_run_in_process_writes_the_run_folder(write_file, tmp_path, monkeyp
     assert expected <= names
     assert not [n for n in names if n.startswith(".")], names  # no temp files left
     resolved = tomllib.loads((run_dir / "experiment.toml").read_text())
-    assert resolved["pipeline"] == {"provider": "stub-pipeline", "image_size": [8, 8], "batch_size": 2, "samples": 8}
+    assert resolved["pipeline"] == {
+        "provider": "stub-pipeline",
+        "image_size": [8, 8],
+        "batch_size": 2,
+        "samples": 8,
+        "shuffle": True,
+    }
     assert resolved["training"]["epochs"] == 2
     metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [m["epoch"] for m in metrics] == [1, 2]
