@@ -254,7 +254,7 @@ def prepare(folder: Path, *, quick: bool) -> dict[str, Any]:
         "image_size": size,
         "batch_size": batch,
         "steps": 4 if quick else 8,
-        "pass_images": 480 if quick else 2560,  # steady-pass rounds long enough for the clock (~0.1 s and more)
+        "pass_images": 1920 if quick else 10240,  # steady-pass rounds long enough for the clock (~0.3 s and more)
         "start_ups": 2 if quick else 3,
     }
 
