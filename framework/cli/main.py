@@ -90,7 +90,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 BUILTIN_COMMANDS = {"run", "validate", "schema", "plugins", "data", "preview", "predict", "evaluate", "export"}
-BUILTIN_COMMANDS |= {"completion", "bench"}
+BUILTIN_COMMANDS |= {"completion", "bench", "runs"}
 
 
 def build_parser(plugin_commands: Sequence[OfferedCommand] = ()) -> argparse.ArgumentParser:
@@ -188,6 +188,27 @@ def build_parser(plugin_commands: Sequence[OfferedCommand] = ()) -> argparse.Arg
     _add_plugin_options(export)
     _add_common(export)
     export.set_defaults(handler=_lazy("framework.export.command", "export_command"))
+
+    runs = sub.add_parser(
+        "runs",
+        help="list the runs under a folder: status, time, the settings that differ, last and best metrics",
+        epilog="Examples: hoh runs; hoh runs runs/quick --where 'optimizer.learning_rate<1e-3' "
+        "--sort=-best.val_accuracy; hoh runs --format csv > runs.csv",
+    )
+    runs.add_argument("folder", nargs="?", default="runs", help="folder to look in, at any depth (default: runs)")
+    runs.add_argument(
+        "--where",
+        action="append",
+        metavar="KEY OP VALUE",
+        help="keep runs where a setting or metric compares so, e.g. optimizer.learning_rate<1e-3, status=finished, "
+        "best.val_accuracy>=0.9 (a bare metric is the last epoch's); repeatable",
+    )
+    runs.add_argument(
+        "--sort", metavar="KEY", help="sort by a setting or metric; --sort=-KEY for descending (highest first)"
+    )
+    _add_format_option(runs, ["table", "json", "csv"])
+    _add_common(runs)
+    runs.set_defaults(handler=_lazy("framework.runs.command", "runs_command"))
 
     bench = sub.add_parser("bench", help="compare the speed of two revisions of hoh (in a git checkout)")
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="COMMAND", required=True)
@@ -293,9 +314,9 @@ def _add_validate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(handler=_lazy("framework.cli.inspect_commands", "validate_command"))
 
 
-def _add_format_option(parser: argparse.ArgumentParser) -> None:
+def _add_format_option(parser: argparse.ArgumentParser, choices: Sequence[str] = ("table", "json")) -> None:
     parser.add_argument(
-        "--format", choices=["table", "json"], default="table", help="output for people (table) or programs (json)"
+        "--format", choices=list(choices), default="table", help="output for people (table) or programs (json)"
     )
 
 
