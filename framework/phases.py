@@ -1,0 +1,225 @@
+"""The phases of a run: configure, build, fit, finish (see :mod:`framework.hooks.lifecycle`).
+
+:mod:`framework.runner` calls them in order under the run folder's lock; each sets
+``run.phase`` and the fields of the run context that its phase provides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from framework.atomic import write_json, write_text, write_with
+from framework.config.loader import Choice, Loaded
+from framework.distribution import is_chief
+from framework.environment import describe_environment
+from framework.errors import TrainingFailed, UserError
+from framework.plugin_manager import LOCAL_MODULE_PREFIX, build
+from framework.precision import check_output_dtype, cpu_description
+from framework.providers import DatasetContext, Flows, ImageFolders, InputPipeline, Kind, ModelSpec, RunContext
+from framework.run_checks import check_loss_fits_labels, check_model_input
+from framework.rundir import (
+    CLASSES_FILE,
+    ENVIRONMENT_FILE,
+    EVALUATION_FILE,
+    INFERENCE_FILE,
+    MODEL_FILE,
+    SUMMARY_FILE,
+)
+
+BEST_WEIGHTS_FILE = "best-so-far.weights.h5"
+"""With ``keep = "best"``: the best epoch's weights until model.keras is written."""
+ALLOW_INEXACT = "hoh.allow_inexact_resume"
+"""``run.extras`` key: ``--allow-inexact`` was given with ``--resume``."""
+
+
+def callbacks_of(loaded: Loaded, run: RunContext) -> list[Any]:
+    experiment = loaded.experiment
+    choices: list[Choice] = list(experiment.callbacks)
+    progress = experiment.training.progress
+    if progress != "none" and all(c.provider != progress for c in choices):
+        provider = loaded.registry.get(Kind.CALLBACK, progress)
+        choices.insert(0, Choice(progress, provider.params()))
+    return [build(loaded.registry, Kind.CALLBACK, choice, run) for choice in choices]
+
+
+def configure(loaded: Loaded, run: RunContext) -> None:
+    """Phase ``configure``: seed, strategy, environment record; then ``hoh_configure_run``."""
+    import keras
+
+    experiment = loaded.experiment
+    run.phase = "configure"
+    run.providers = loaded.registry
+    precision = experiment.training.precision
+    if precision != "float32":
+        run.console.print(f"precision {precision}: {cpu_description()}")
+    choice = experiment.strategy  # before TensorFlow starts its devices: a strategy may split them
+    run.strategy = build(loaded.registry, Kind.STRATEGY, choice)
+    run.is_chief = is_chief(run.strategy)
+    _check_exact_resume(run)
+    if not run.is_chief:  # other workers write to a folder of their own, thrown away (TensorFlow's advice)
+        run.run_dir = Path(tempfile.mkdtemp(prefix="hoh-worker-"))
+    keras.utils.set_random_seed(run.seed)
+    write_json(_environment_path(run), describe_environment(loaded.pm, run.seed, run.strategy))
+    loaded.hook.hoh_configure_run(run=run)
+
+
+def _check_exact_resume(run: RunContext) -> None:
+    """Refuse to resume a run trained on several devices, unless told to accept other batches.
+
+    The finished epochs' batches are skipped in the pipeline's stream; a strategy distributes
+    that stream anew, and tf.data then reshuffles in another (seeded) order than the
+    uninterrupted run saw. The resumed run would end close to, not exactly as, that run.
+    """
+    replicas = int(getattr(run.strategy, "num_replicas_in_sync", 1))
+    if run.resumed and run.history and replicas > 1 and not run.extras.get(ALLOW_INEXACT):
+        raise UserError(
+            f"run {run.run_dir} trains on {replicas} devices (strategy {run.experiment.strategy.provider!r}): resumed, "
+            "its remaining epochs may see the training images in another order than an uninterrupted run, so it "
+            "would not end exactly the same. Resume anyway with hoh-run --resume RUN --allow-inexact."
+        )
+
+
+def build_data(loaded: Loaded, run: RunContext, *, offline: bool) -> tuple[InputPipeline, ImageFolders]:
+    """Phase ``build``, first half: pipeline, model input check, dataset, then ``run.flows``."""
+    experiment, registry = loaded.experiment, loaded.registry
+    run.phase = "build"
+    pipeline = build(registry, Kind.PIPELINE, experiment.pipeline)
+    check_model_input(loaded, pipeline)  # before any data is fetched
+    images = build(registry, Kind.DATASET, experiment.dataset, DatasetContext(console=run.console, offline=offline))
+    run.flows = pipeline.flows(
+        images,
+        seed=run.seed,
+        steps_per_epoch=experiment.training.steps_per_epoch,
+        validation_steps=experiment.training.validation_steps,
+    )
+    check_loss_fits_labels(experiment.training.loss, run.flows)
+    return pipeline, images
+
+
+def build_model(loaded: Loaded, run: RunContext, pipeline: InputPipeline, images: ImageFolders) -> None:
+    """Phase ``build``, second half: model (``hoh_build_model``), optimizer and compile in the strategy's scope."""
+    experiment = loaded.experiment
+    spec = ModelSpec(input_shape=tuple(pipeline.input_shape), class_names=tuple(images.class_names))
+    with run.strategy.scope():
+        model = loaded.hook.hoh_build_model(run=run, spec=spec)
+        if model is None:
+            raise UserError("no model was built: every hoh_build_model implementation returned None.")
+        check_output_dtype(model, experiment.training.precision, experiment.model.provider)
+        model.compile(
+            optimizer=build(loaded.registry, Kind.OPTIMIZER, experiment.optimizer),
+            loss=experiment.training.loss,
+            metrics=list(experiment.training.metrics),
+        )
+    run.model = model
+    write_json(run.run_dir / CLASSES_FILE, {"class_names": list(images.class_names), "labels": list(images.labels)})
+    write_json(run.run_dir / INFERENCE_FILE, _inference_record(loaded, pipeline, images))
+    write_text(run.run_dir / SUMMARY_FILE, _summary(model))
+    loaded.hook.hoh_before_run(run=run, model=model)
+
+
+def fit(loaded: Loaded, run: RunContext) -> None:
+    """Phase ``fit``: from the first unfinished epoch; then ``model.keras`` is saved (the kept weights)."""
+    from framework.recorder import BestWeights, DivergenceGuard, EpochRecorder
+
+    experiment, model, flows = loaded.experiment, run.model, run.flows
+    assert model is not None and flows is not None
+    run.phase = "fit"
+    # The recorder goes before the plugins' callbacks: an epoch's metrics row is written before
+    # anything (a resume callback's commit) records the epoch as done. A resume callback's
+    # factory cuts run.history back to the epochs its training state holds.
+    callbacks = [DivergenceGuard(), EpochRecorder(run, loaded.hook), *callbacks_of(loaded, run)]
+    done = len(run.history) if run.resumed else 0
+    training = experiment.training
+    best = None
+    if training.keep == "best":  # after the recorder, before a resume callback's commit of the epoch
+        best = BestWeights(run.run_dir / BEST_WEIGHTS_FILE, training.monitor, history=run.history[:done])
+        callbacks.insert(2, best)
+    try:
+        model.fit(
+            _skip_finished_epochs(run, flows, done).train,
+            epochs=experiment.training.epochs,
+            initial_epoch=done,
+            steps_per_epoch=flows.steps_per_epoch,
+            validation_data=flows.validation,
+            validation_steps=None,  # flows.validation is finite: exactly flows.validation_steps batches
+            callbacks=callbacks,
+            shuffle=False,  # pipelines shuffle (seeded) themselves
+            verbose=0,
+        )
+    except UserError as error:  # from a callback, mid-fit: the CLI must exit at once (see cli.run_command)
+        if isinstance(error, TrainingFailed):
+            raise
+        raise TrainingFailed(str(error), exit_code=error.exit_code) from error
+    if best is not None:
+        model.load_weights(best.path)
+    write_with(run.run_dir / MODEL_FILE, model.save)
+    (run.run_dir / BEST_WEIGHTS_FILE).unlink(missing_ok=True)
+
+
+def finish(loaded: Loaded, run: RunContext) -> dict[str, float]:
+    """Phase ``finish``: final evaluation (``evaluation.json``), report, then ``hoh_after_run``."""
+    run.phase = "finish"
+    evaluation: dict[str, float] = {}
+    if run.flows is not None and run.flows.validation is not None:
+        scores = run.model.evaluate(run.flows.validation, verbose=0, return_dict=True)
+        evaluation = {key: float(value) for key, value in scores.items()}
+        write_json(run.run_dir / EVALUATION_FILE, evaluation)
+    if loaded.experiment.training.report:
+        _write_report(run)
+    loaded.hook.hoh_after_run(run=run, history=list(run.history))
+    return evaluation
+
+
+def _skip_finished_epochs(run: RunContext, flows: Flows, done: int) -> Flows:
+    """On resume, start the training batches where the interrupted run left them.
+
+    The ``done`` epochs' batches are drawn and dropped, so shuffling and augmentation go
+    on exactly as in an uninterrupted run (for ``tf.data`` flows; other flows restart).
+    """
+    if not run.resumed or done == 0 or not hasattr(flows.train, "skip"):
+        return flows
+    return dataclasses.replace(flows, train=flows.train.skip(done * flows.steps_per_epoch))
+
+
+def _inference_record(loaded: Loaded, pipeline: InputPipeline, images: ImageFolders) -> dict[str, Any]:
+    """``inference.json``: what predict, evaluate and export need besides the model and class names."""
+    model_choice = loaded.experiment.model.provider
+    offered = loaded.registry.find(Kind.MODEL, model_choice)
+    plugin = loaded.pm.get_plugin(offered.plugin) if offered else None
+    module = getattr(plugin, "__name__", None)
+    if module and module.startswith(LOCAL_MODULE_PREFIX):  # a .py file: importable only by its path
+        module = getattr(plugin, "__file__", None)
+    preprocessing = pipeline.preprocessing()
+    return {
+        "preprocessing": preprocessing.to_dict() if preprocessing else None,
+        "model": {"provider": model_choice, "plugin": offered.plugin if offered else None, "module": module},
+        "train_dir": str(Path(images.train_dir).resolve()),
+        "validation_dir": str(Path(images.validation_dir).resolve()) if images.validation_dir else None,
+    }
+
+
+def _write_report(run: RunContext) -> None:
+    """The evaluation report of ``hoh evaluate RUN`` (``[training] report = true``)."""
+    from framework.evaluation.command import evaluate_run
+    from framework.inference import TrainedRun
+
+    evaluate_run(TrainedRun.open(run.run_dir), console=run.console)
+
+
+def _environment_path(run: RunContext) -> Path:
+    """``environment.json``; a resumed part of the run gets ``environment.resume-N.json``, keeping the first."""
+    if not run.resumed:
+        return run.run_dir / ENVIRONMENT_FILE
+    stem = Path(ENVIRONMENT_FILE).stem
+    number = 1 + len(list(run.run_dir.glob(f"{stem}.resume-*.json")))
+    return run.run_dir / f"{stem}.resume-{number}.json"
+
+
+def _summary(model: Any) -> str:
+    buffer = io.StringIO()
+    model.summary(print_fn=lambda line, **_: buffer.write(line + "\n"))
+    return buffer.getvalue()
