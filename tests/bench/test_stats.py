@@ -34,13 +34,21 @@ def test_a_fifteen_percent_slowdown_is_flagged_with_its_interval() -> None:
     assert compare_pairs(head, base).verdict == "faster"
 
 
+def test_an_interval_reaching_below_half_the_threshold_does_not_count() -> None:
+    base = np.full(8, 0.01)
+    head = base * np.array([1.15, 1.16, 1.04, 1.30, 1.02, 1.18, 1.50, 1.14])  # median 1.15, but wide
+    result = compare_pairs(base, head, threshold=0.10)
+    assert result.ratio > 1.10 and result.low < 1.05
+    assert result.verdict == "no significant change"
+
+
 def test_a_significant_change_below_the_threshold_does_not_count() -> None:
     base = np.full(8, 0.01)
     head = base * np.array([1.05, 1.04, 1.06, 1.05, 1.05, 1.04, 1.06, 1.05])
     result = compare_pairs(base, head, threshold=0.10)
     assert result.low > 1  # significant ...
     assert result.verdict == "no significant change"  # ... but only 5 %
-    assert compare_pairs(base, head, threshold=0.03).verdict == "slower"
+    assert compare_pairs(base, head, threshold=0.03).verdict == "slower"  # 1.04 > 1.015 and 1.05 > 1.03
 
 
 def test_unpaired_or_empty_rounds_are_refused() -> None:
