@@ -17,7 +17,7 @@ from framework.precision import cpu_description
 @pytest.mark.benchmark(group="precision")
 def test_bfloat16_vs_float32_step(benchmark, bench: Session) -> None:
     assert bench.measurer is not None
-    rounds = 3 if bench.cfg.quick else 8
+    rounds = 3 if bench.cfg.quick else 5
     pairs: list[tuple[float, float]] = []
 
     def measure() -> None:
