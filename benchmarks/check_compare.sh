@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Repeat the noise and sensitivity check of `hoh bench compare` (README, "Benchmarks"):
+# 5 compares of HEAD against itself, then one per injected slowdown, each on a scratch clone,
+# all while a training job runs in a loop beside them. Run from the repository root with the
+# venv active; the dataset mirror (HOH_DATASET_MIRROR) feeds the training job.
+set -uo pipefail
+repo="$(pwd)"
+scratch="$(mktemp -d)"
+( while true; do hoh-run experiments/quick.toml training.progress=none experiment.output="$scratch/load-runs" \
+    > /dev/null 2>&1; done ) &
+load=$!
+trap 'kill $load 2>/dev/null; pkill -f "experiment.output=$scratch/load-runs"; rm -rf "$scratch"' EXIT
+for i in 1 2 3 4 5; do
+    echo "== self-compare $i, load $(cut -d' ' -f1-3 /proc/loadavg)"
+    hoh bench compare HEAD --quick --ci --json "$scratch/self-$i.json" | grep -v "^round\|^setting"
+done
+for injection in pipeline callback model; do
+    git clone -q "$repo" "$scratch/$injection"
+    python benchmarks/inject_regressions.py "$injection" "$scratch/$injection"
+    echo "== injected $injection, load $(cut -d' ' -f1-3 /proc/loadavg)"
+    (cd "$scratch/$injection" && hoh bench compare HEAD --quick --ci | grep -v "^round\|^setting")
+done
