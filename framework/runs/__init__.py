@@ -1,0 +1,1 @@
+"""Many runs: listing the run folders under a folder (``hoh runs``)."""
