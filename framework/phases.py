@@ -32,8 +32,6 @@ from framework.rundir import (
 
 BEST_WEIGHTS_FILE = "best-so-far.weights.h5"
 """With ``keep = "best"``: the best epoch's weights until model.keras is written."""
-ALLOW_INEXACT = "hoh.allow_inexact_resume"
-"""``run.extras`` key: ``--allow-inexact`` was given with ``--resume``."""
 
 
 def callbacks_of(loaded: Loaded, run: RunContext) -> list[Any]:
@@ -46,7 +44,7 @@ def callbacks_of(loaded: Loaded, run: RunContext) -> list[Any]:
     return [build(loaded.registry, Kind.CALLBACK, choice, run) for choice in choices]
 
 
-def configure(loaded: Loaded, run: RunContext) -> None:
+def configure(loaded: Loaded, run: RunContext, *, allow_inexact: bool = False) -> None:
     """Phase ``configure``: seed, strategy, environment record; then ``hoh_configure_run``."""
     import keras
 
@@ -59,7 +57,7 @@ def configure(loaded: Loaded, run: RunContext) -> None:
     choice = experiment.strategy  # before TensorFlow starts its devices: a strategy may split them
     run.strategy = build(loaded.registry, Kind.STRATEGY, choice)
     run.is_chief = is_chief(run.strategy)
-    _check_exact_resume(run)
+    _check_exact_resume(run, allow_inexact)
     if not run.is_chief:  # other workers write to a folder of their own, thrown away (TensorFlow's advice)
         run.run_dir = Path(tempfile.mkdtemp(prefix="hoh-worker-"))
     keras.utils.set_random_seed(run.seed)
@@ -67,7 +65,7 @@ def configure(loaded: Loaded, run: RunContext) -> None:
     loaded.hook.hoh_configure_run(run=run)
 
 
-def _check_exact_resume(run: RunContext) -> None:
+def _check_exact_resume(run: RunContext, allow_inexact: bool) -> None:
     """Refuse to resume a run trained on several devices, unless told to accept other batches.
 
     The finished epochs' batches are skipped in the pipeline's stream; a strategy distributes
@@ -75,7 +73,7 @@ def _check_exact_resume(run: RunContext) -> None:
     uninterrupted run saw. The resumed run would end close to, not exactly as, that run.
     """
     replicas = int(getattr(run.strategy, "num_replicas_in_sync", 1))
-    if run.resumed and run.history and replicas > 1 and not run.extras.get(ALLOW_INEXACT):
+    if run.resumed and run.history and replicas > 1 and not allow_inexact:
         raise UserError(
             f"run {run.run_dir} trains on {replicas} devices (strategy {run.experiment.strategy.provider!r}): resumed, "
             "its remaining epochs may see the training images in another order than an uninterrupted run, so it "

@@ -13,7 +13,6 @@ from framework import phases
 from framework.atomic import write_text
 from framework.config.loader import Loaded, load_experiment
 from framework.errors import UserError
-from framework.phases import ALLOW_INEXACT
 from framework.precision import precision_policy
 from framework.providers import Kind, RunContext
 from framework.run_status import mark_ended, mark_started, read_status
@@ -128,11 +127,10 @@ def resume_experiment(
         resumed=True,
         history=read_history(run_dir),
     )
-    run.extras[ALLOW_INEXACT] = allow_inexact
-    return _train(loaded, run, offline=offline)
+    return _train(loaded, run, offline=offline, allow_inexact=allow_inexact)
 
 
-def _train(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResult:
+def _train(loaded: Loaded, run: RunContext, *, offline: bool, allow_inexact: bool = False) -> RunResult:
     """Train under the run folder's lock: two processes never write one run."""
     from filelock import FileLock, Timeout
 
@@ -145,17 +143,17 @@ def _train(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResult:
             "wait for it to end, or stop it first."
         ) from None
     try:
-        return _train_locked(loaded, run, offline=offline)
+        return _train_locked(loaded, run, offline=offline, allow_inexact=allow_inexact)
     finally:
         lock.release()
 
 
-def _train_locked(loaded: Loaded, run: RunContext, *, offline: bool) -> RunResult:
+def _train_locked(loaded: Loaded, run: RunContext, *, offline: bool, allow_inexact: bool) -> RunResult:
     """The run's phases, in order: configure, build, fit, finish (see :mod:`framework.hooks.lifecycle`)."""
     mark_started(run.run_dir)
     try:
         with precision_policy(loaded.experiment.training.precision):
-            phases.configure(loaded, run)
+            phases.configure(loaded, run, allow_inexact=allow_inexact)
             pipeline, images = phases.build_data(loaded, run, offline=offline)
             if run.resumed and (run.run_dir / MODEL_FILE).exists():  # stopped after saving: only evaluation is left
                 import keras

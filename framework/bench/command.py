@@ -61,9 +61,9 @@ def compare_command(args: argparse.Namespace) -> int:
     repo = _repo()
     names = list(args.only or [])
     if args.ci:
-        from framework.bench.compare import _load_workloads
+        from framework.bench.compare import workloads_of
 
-        names = list(_load_workloads(repo / "benchmarks" / "workloads.py").CI_WORKLOADS)
+        names = list(workloads_of(repo).CI_WORKLOADS)
     threshold = args.threshold / 100
     try:
         results, skipped = compare(

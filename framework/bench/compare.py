@@ -17,10 +17,10 @@ How it works, as ``asv continuous`` and pyperf's ``compare_to`` do it, with inte
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from framework.bench.stats import Comparison, compare_pairs
+from framework.bench.worker import PREFIX, load_workloads
 from framework.errors import UserError
 
 WORKER = Path(__file__).resolve().parent / "worker.py"
-PREFIX = "@@hoh-bench "
 WORKTREE = "."  # HEAD given as the working tree
 
 
@@ -144,13 +144,17 @@ def _checked_out(repo: Path, revisions: Sequence[str]) -> Iterator[list[Path]]:
         shutil.rmtree(parent, ignore_errors=True)
 
 
-def _load_workloads(path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location("hoh_bench_workloads_coordinator", path)
-    if spec is None or spec.loader is None or not path.is_file():
-        raise UserError(f"no benchmark workloads at {path}: run hoh bench compare inside the hoh repository.")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def workloads_of(repo: Path) -> Any:
+    """The module ``benchmarks/workloads.py`` of ``repo``.
+
+    Raises:
+        UserError: when ``repo`` has none.
+    """
+    path = repo / "benchmarks" / "workloads.py"
+    try:
+        return load_workloads(path)
+    except FileNotFoundError:
+        raise UserError(f"no benchmark workloads at {path}: run hoh bench compare inside the hoh repository.") from None
 
 
 def compare(
@@ -177,7 +181,7 @@ def compare(
         progress: Called as ``progress(text)`` as the comparison goes.
     """
     workloads_file = repo / "benchmarks" / "workloads.py"
-    workloads = _load_workloads(workloads_file)
+    workloads = workloads_of(repo)
     chosen = list(names or workloads.WORKLOADS)
     unknown = [n for n in chosen if n not in workloads.WORKLOADS]
     if unknown:
@@ -214,8 +218,8 @@ def compare(
                 base_times, head_times = timings[name]["BASE"], timings[name]["HEAD"]
                 wall = compare_pairs([t[0] for t in base_times], [t[0] for t in head_times], threshold=threshold)
                 cpu = compare_pairs([t[1] for t in base_times], [t[1] for t in head_times], threshold=threshold)
-                base_wall = sorted(t[0] for t in base_times)[len(base_times) // 2]
-                head_wall = sorted(t[0] for t in head_times)[len(head_times) // 2]
+                base_wall = statistics.median(t[0] for t in base_times)
+                head_wall = statistics.median(t[0] for t in head_times)
                 results.append(Result(name, wall, cpu, base_wall, head_wall))
             return results, skipped
     finally:

@@ -60,9 +60,15 @@ def _use_revision_entry_points(root: Path) -> None:
     importlib.metadata.entry_points = entry_points  # type: ignore[assignment]
 
 
-def _load_workloads(path: Path) -> Any:
+def load_workloads(path: Path) -> Any:
+    """Import the workloads file by its path (the coordinator and the workers both use it).
+
+    Raises:
+        FileNotFoundError: when there is no such file.
+    """
     spec = importlib.util.spec_from_file_location("hoh_bench_workloads", path)
-    assert spec is not None and spec.loader is not None
+    if spec is None or spec.loader is None or not path.is_file():
+        raise FileNotFoundError(path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -93,7 +99,7 @@ def main(argv: list[str]) -> int:
     sys.path.insert(0, str(root))
     os.chdir(root)
     _use_revision_entry_points(root)
-    workloads = _load_workloads(workloads_file)
+    workloads = load_workloads(workloads_file)
     rounds: dict[str, Any] = {}
     for line in sys.stdin:
         request = json.loads(line)

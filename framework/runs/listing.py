@@ -85,7 +85,11 @@ def _seconds(started: str | None, ended: str | None) -> float | None:
 
 
 def _best(history: list[dict[str, float]]) -> dict[str, float]:
-    """Best value of every metric over the epochs: lowest for losses and errors, highest for the rest."""
+    """Best value of every metric over the epochs: lowest for losses and errors, highest for the rest.
+
+    Deliberately a name rule, unlike ``keep = "best"`` (Keras' own ``mode="auto"``, which needs
+    the compiled metrics): listing runs never imports Keras.
+    """
     best: dict[str, float] = {}
     for key in {k for row in history for k in row if k not in {"epoch", "seconds"}}:
         values = [row[key] for row in history if isinstance(row.get(key), int | float)]
