@@ -22,11 +22,11 @@ class ExperimentError(UserError):
         problems: One line per problem, each naming its file, line and key path.
     """
 
-    def __init__(self, source: str, problems: list[str]) -> None:
+    def __init__(self, source: str, problems: list[str], what: str = "experiment") -> None:
         self.source = source
         self.problems = problems
         count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
-        super().__init__(f"{source} is not a valid experiment ({count}):\n" + "\n".join(f"  - {p}" for p in problems))
+        super().__init__(f"{source} is not a valid {what} ({count}):\n" + "\n".join(f"  - {p}" for p in problems))
 
 
 class EnvironmentProblem(UserError):

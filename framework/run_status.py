@@ -23,7 +23,8 @@ from framework.atomic import write_json
 
 STATUS_FILE = "status.json"
 
-Status = Literal["running", "finished", "failed", "interrupted"]
+Status = Literal["running", "finished", "failed", "interrupted", "pruned"]
+"""``pruned``: a sweep's pruner stopped the run early (it finished its last epoch normally)."""
 
 
 def _now() -> str:

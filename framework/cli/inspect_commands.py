@@ -22,6 +22,9 @@ from framework.session import Session
 
 
 def validate_command(args: argparse.Namespace) -> int:
+    other = _validate_other_file(args)
+    if other is not None:
+        return other
     if getattr(args, "format", "table") == "json":
         return _validate_json(args)
     loaded = load_from_args(args)
@@ -36,6 +39,38 @@ def validate_command(args: argparse.Namespace) -> int:
         console.print(f"  plugins.{name} {values}", highlight=False)
     if experiment.plugins_off:
         console.print(f"  switched off: {', '.join(experiment.plugins_off)}")
+    return 0
+
+
+def _validate_other_file(args: argparse.Namespace) -> int | None:
+    """A file without ``[experiment]`` that a plugin knows (``hoh_validate_file``); ``None``: not such a file."""
+    import tomllib
+
+    path = Path(args.experiment)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # the experiment loader reports it, with line and column
+    if "experiment" in data:
+        return None
+    session = Session(autoload=not args.no_plugin_autoload)
+    view = session.activate(plugin_args(args), base_dir=Path.cwd())
+    try:
+        lines = view.hook.hoh_validate_file(path=path, data=data)
+    except ExperimentError as error:
+        if getattr(args, "format", "table") != "json":
+            raise
+        print(json.dumps({"valid": False, "file": args.experiment, "problems": error.problems}, indent=2))
+        return error.exit_code
+    if lines is None:
+        return None
+    if getattr(args, "format", "table") == "json":
+        print(json.dumps({"valid": True, "file": args.experiment, "description": lines}, indent=2))
+        return 0
+    console = stdout_console()
+    console.print(f"[green]ok[/] {args.experiment}: {lines[0] if lines else ''}", highlight=False)
+    for line in lines[1:]:
+        console.print(f"  {line}", highlight=False)
     return 0
 
 

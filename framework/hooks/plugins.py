@@ -1,4 +1,4 @@
-"""Hooks about a plugin itself: the settings it takes and the commands it adds.
+"""Hooks about a plugin itself: the settings it takes, the commands it adds, the files it checks.
 
 Each is called once per plugin (not per run), when a session loads experiments or when
 ``hoh`` builds its command line.
@@ -6,7 +6,8 @@ Each is called once per plugin (not per run), when a session loads experiments o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from framework.markers import hookspec
 
@@ -42,4 +43,22 @@ def hoh_commands() -> list[Command]:
 
     Returns:
         :class:`framework.commands.Command` objects (an empty list for none).
+    """
+
+
+@hookspec(firstresult=True)
+def hoh_validate_file(path: Path, data: dict[str, Any]) -> list[str] | None:
+    """Check a file that is not an experiment file, for ``hoh validate`` (a sweep file, say).
+
+    Called by ``hoh validate FILE`` when ``FILE`` has no ``[experiment]`` table; the first
+    plugin that recognises the file answers. Raise :class:`framework.UserError` (or
+    :class:`framework.ExperimentError`, one line per problem) when it is not valid.
+
+    Args:
+        path: The file.
+        data: Its parsed TOML.
+
+    Returns:
+        Lines describing the valid file (``hoh validate`` prints them after "ok"), or
+        ``None`` when this plugin does not know such files.
     """

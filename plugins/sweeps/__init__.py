@@ -1,0 +1,1 @@
+"""Hyperparameter sweeps on Optuna: ``hoh sweep SWEEP.toml`` (see :mod:`plugins.sweeps.spec`)."""

@@ -1,0 +1,207 @@
+"""``hoh sweep SWEEP.toml``: check the file, create the study, start workers, show the trials.
+
+The coordinating process never trains: it starts ``--workers`` worker processes (each
+``hoh sweep SWEEP.toml --worker``), shows a live table of the trials, redraws the pictures
+as trials finish, and waits. Running the command again continues the sweep to its trial
+count; on another machine, the same command with a shared ``postgresql://`` storage adds
+workers to the same sweep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from framework.errors import EnvironmentProblem, UserError
+
+POLL_SECONDS = 2.0
+STATE_STYLE = {"COMPLETE": "green", "PRUNED": "yellow", "FAIL": "red", "RUNNING": "cyan", "WAITING": "dim"}
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("sweep", type=Path, help="a sweep file (see experiments/sweep-lr.toml)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes on this machine (default 1)")
+    parser.add_argument(
+        "--storage",
+        help="Optuna storage URL, e.g. postgresql://user:pw@host/db "
+        "(default: the file's storage, $HOH_SWEEP_STORAGE, or a journal file in the sweep's folder)",
+    )
+    parser.add_argument("--worker", action="store_true", help="run trials in this process (what --workers starts)")
+
+
+def _require_optuna() -> None:
+    try:
+        import optuna  # noqa: F401
+    except ModuleNotFoundError:
+        raise EnvironmentProblem(
+            'hoh sweep needs Optuna, which is not installed: pip install -e ".[sweep]" '
+            '(or pip install "hoh-experiments[sweep]").'
+        ) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    _require_optuna()
+    import optuna
+
+    from plugins.sweeps.spec import load_sweep
+    from plugins.sweeps.storage import open_storage, storage_url
+    from plugins.sweeps.trials import open_study, work
+
+    if args.workers < 1:
+        raise UserError(f"--workers {args.workers}: give 1 or more worker processes.")
+    sweep = load_sweep(args.sweep, storage=args.storage)
+    url = storage_url(sweep.settings.storage, sweep.folder())
+    if args.worker:
+        optuna.logging.set_verbosity(optuna.logging.INFO)
+        log = Console(highlight=False)
+        work(sweep, url, log)
+        return 0
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    console = Console(highlight=False)
+    study = open_study(sweep, open_storage(url), create=True)
+    folder = sweep.folder()
+    console.print(
+        f"sweep [bold]{sweep.name}[/]: {sweep.settings.trials} trials of {sweep.base}, "
+        f"{sweep.settings.method} sampler, {sweep.settings.pruner} pruner"
+    )
+    console.print(f"  folder  {folder}\n  storage {_shown(url)}")
+    workers = _start_workers(args, folder)
+    try:
+        _watch(study, sweep, workers, console)
+    except KeyboardInterrupt:
+        for worker in workers:
+            with contextlib.suppress(ProcessLookupError):
+                worker.send_signal(signal.SIGINT)
+        for worker in workers:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                worker.wait(timeout=30)
+        console.print("[yellow]interrupted[/]: run the same command again to continue the sweep.")
+        return 130
+    return _summary(study, sweep, workers, console)
+
+
+def _shown(url: str) -> str:
+    from plugins.sweeps.storage import shown_url
+
+    return shown_url(url)
+
+
+def _start_workers(args: argparse.Namespace, folder: Path) -> list[subprocess.Popen]:
+    logs = folder / "workers"
+    logs.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "framework.cli.main", "sweep", str(args.sweep), "--worker"]
+    if args.storage:
+        command += ["--storage", args.storage]
+    workers = []
+    for index in range(args.workers):
+        log = open(logs / f"worker-{os.getpid()}-{index}.log", "ab")  # noqa: SIM115 (closed when the child ends)
+        workers.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
+        log.close()
+    return workers
+
+
+def trial_table(study: Any, sweep: Any) -> Table:
+    """The live table: one row per trial (newest last), the best one marked."""
+    trials = study.get_trials(deepcopy=False)
+    best = None
+    with contextlib.suppress(ValueError):
+        best = study.best_trial.number
+    metric = sweep.settings.objective.metric
+    table = Table(
+        title=f"{sweep.name}: {sum(t.state.name in ('COMPLETE', 'PRUNED') for t in trials)}"
+        f"/{sweep.settings.trials} trials finished",
+        title_justify="left",
+    )
+    table.add_column("trial", justify="right")
+    table.add_column("state")
+    for p in sweep.parameters:
+        table.add_column(p.key.split(".")[-1], justify="right")
+    table.add_column(f"{metric} ({sweep.settings.objective.at})", justify="right")
+    table.add_column("epochs", justify="right")
+    table.add_column("seconds", justify="right")
+    for trial in trials[-30:]:
+        state = trial.state.name
+        values = [_short(trial.params.get(p.key)) for p in sweep.parameters]
+        value = "" if trial.value is None else f"{trial.value:.4f}"
+        seconds = ""
+        if trial.datetime_start is not None:
+            end = trial.datetime_complete or trial.datetime_start.now()
+            seconds = f"{(end - trial.datetime_start).total_seconds():.0f}"
+        mark = " *" if trial.number == best else ""
+        table.add_row(
+            f"{trial.number}{mark}",
+            f"[{STATE_STYLE.get(state, '')}]{state.lower()}[/]",
+            *values,
+            value,
+            str(len(trial.intermediate_values)),
+            seconds,
+        )
+    return table
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return "" if value is None else str(value)
+
+
+def _watch(study: Any, sweep: Any, workers: list[subprocess.Popen], console: Console) -> None:
+    from plugins.sweeps.pictures import draw
+
+    drawn_for = -1
+    with Live(trial_table(study, sweep), console=console, refresh_per_second=1, transient=False) as live:
+        while True:
+            running = [w.poll() for w in workers].count(None) > 0  # poll() each: reaps a killed one
+            finished = sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
+            if finished != drawn_for:
+                draw(study, sweep.folder(), sweep.settings.objective.metric)
+                drawn_for = finished
+            live.update(trial_table(study, sweep))
+            if not running:
+                return
+            time.sleep(POLL_SECONDS)
+
+
+def _summary(study: Any, sweep: Any, workers: list[subprocess.Popen], console: Console) -> int:
+    from plugins.sweeps.pictures import draw
+    from plugins.sweeps.trials import trial_folder
+
+    pictures = draw(study, sweep.folder(), sweep.settings.objective.metric)
+    failed_workers = [w for w in workers if w.returncode not in (0, None)]
+    trials = study.get_trials(deepcopy=False)
+    counted = sum(t.state.name in ("COMPLETE", "PRUNED") for t in trials)
+    console.print(
+        f"{counted} of {sweep.settings.trials} trials finished "
+        f"({sum(t.state.name == 'PRUNED' for t in trials)} pruned, "
+        f"{sum(t.state.name == 'FAIL' for t in trials)} failed)"
+    )
+    with contextlib.suppress(ValueError):
+        best = study.best_trial
+        console.print(
+            f"best: trial {best.number}, {sweep.settings.objective.metric} = {best.value:.4f}, "
+            + ", ".join(f"{k} = {_short(v)}" for k, v in best.params.items())
+        )
+        console.print(f"  run folder {trial_folder(sweep.folder(), best.number)}")
+    if pictures:
+        console.print("pictures: " + ", ".join(str(p) for p in pictures))
+    if failed_workers:  # a killed worker's trial was failed and retried: the count may still be reached
+        codes = ", ".join(str(w.returncode) for w in failed_workers)
+        console.print(
+            f"[red]{len(failed_workers)} worker(s) ended with an error[/] (exit {codes}); their logs are in "
+            f"{sweep.folder() / 'workers'}"
+        )
+    if counted < sweep.settings.trials:
+        console.print("[red]the sweep is short of its trial count[/]: run the same command again to continue it.")
+        return 1
+    return 0

@@ -1,0 +1,58 @@
+"""The sweeps plugin's hooks: the ``hoh sweep`` command, sweep files in ``hoh validate``, pruning.
+
+Importing this module imports neither Optuna nor TensorFlow: ``hoh --help`` stays fast,
+and hoh works without the ``[sweep]`` extra until a sweep is run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from framework import RunContext, hookimpl
+from framework.commands import Command
+
+
+@hookimpl
+def hoh_commands() -> list[Command]:
+    from plugins.sweeps import command
+
+    return [
+        Command(
+            "sweep",
+            "search hyperparameters with Optuna: trials of a base experiment, on one or many machines",
+            command.arguments,
+            command.run,
+        )
+    ]
+
+
+@hookimpl
+def hoh_validate_file(path: Path, data: dict[str, Any]) -> list[str] | None:
+    from plugins.sweeps.spec import load_sweep
+    from plugins.sweeps.storage import shown_url, storage_url
+
+    if not isinstance(data.get("sweep"), dict):
+        return None
+    sweep = load_sweep(path)
+    settings = sweep.settings
+    objective = settings.objective
+    lines = [
+        f"sweep {sweep.name}: {settings.trials} trials of {sweep.base}",
+        f"method {settings.method}, pruner {settings.pruner}, objective {objective.direction} "
+        f"{objective.metric} ({objective.at})",
+        *(f"search  {p.key} {p.describe()}" for p in sweep.parameters),
+        *(f"fixed   {key} = {value!r}" for key, value in sweep.fixed.items()),
+        f"folder  {sweep.folder()}",
+        f"storage {shown_url(storage_url(settings.storage, sweep.folder()))}",
+    ]
+    return lines
+
+
+@hookimpl
+def hoh_after_epoch(run: RunContext, epoch: int, logs: dict[str, float], history: list[dict[str, float]]) -> None:
+    """During a sweep's trial: report the objective metric to Optuna, stop when the trial is pruned."""
+    from plugins.sweeps.trials import ACTIVE, report_epoch
+
+    if ACTIVE:
+        report_epoch(run, epoch, logs)

@@ -1,0 +1,327 @@
+"""Sweep files (``hoh sweep SWEEP.toml``): read, check against the base experiment, no TensorFlow.
+
+A sweep file names a base experiment and a search space over the dotted keys that
+command-line overrides use::
+
+    [sweep]
+    name = "sweep-lr"
+    experiment = "quick.toml"        # relative to this file
+    trials = 12
+    method = "tpe"                   # grid, random, tpe, or an Optuna sampler's class name
+    pruner = "median"                # median, hyperband, none
+
+    [sweep.objective]
+    metric = "val_accuracy"
+    direction = "maximize"
+    at = "best"                      # best epoch, last epoch, or final evaluation
+
+    [space]
+    "optimizer.learning_rate" = { log_uniform = [1e-5, 1e-2] }
+    "model.dense_units" = { choice = [128, 256, 512] }
+    "training.epochs" = 8            # a plain value is fixed for every trial
+
+Every key and bound is checked by loading the base experiment with it as an override, so
+a provider's ``Params`` (types, bounds, unknown keys) judges it as it would judge
+``hoh-run base.toml key=value``; problems are reported with the sweep file's line.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from framework.config.loader import Loaded, load_experiment, read_toml
+from framework.errors import ExperimentError, UserError
+
+METHODS = ("grid", "random", "tpe")
+PRUNERS = ("median", "hyperband", "none")
+
+
+class Objective(BaseModel):
+    """What a trial is scored by."""
+
+    model_config = ConfigDict(extra="forbid")
+    metric: str = Field("val_accuracy", description="a metric of the run's per-epoch history (e.g. val_loss)")
+    direction: Literal["maximize", "minimize"] = "maximize"
+    at: Literal["best", "last", "final"] = Field(
+        "best", description="best epoch, last epoch, or the final evaluation (evaluation.json, without val_)"
+    )
+
+
+class SweepSection(BaseModel):
+    """The ``[sweep]`` table."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="names the study and the sweep's folder")
+    experiment: str = Field(description="the base experiment file, relative to the sweep file")
+    trials: int = Field(gt=0, le=100_000, description="finished (complete or pruned) trials to reach")
+    method: str = Field("tpe", description="grid, random, tpe, or an Optuna sampler class name")
+    seed: int | None = Field(0, description="the sampler's seed (none: not seeded)")
+    pruner: Literal["median", "hyperband", "none"] = "median"
+    warmup_epochs: int = Field(2, ge=0, description="epochs a trial runs before it may be pruned")
+    startup_trials: int = Field(3, ge=0, description="trials finished before the median pruner prunes")
+    output: str | None = Field(None, description="folder of sweeps; default: <experiment output>/sweeps")
+    storage: str | None = Field(None, description="Optuna storage URL (postgresql://...); default: a journal file")
+    objective: Objective = Field(default_factory=Objective)
+
+
+class SweepFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sweep: SweepSection
+    space: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _some_space(self) -> SweepFile:
+        if not any(isinstance(v, dict) for v in self.space.values()):
+            raise ValueError(
+                '[space] has no searched parameter; give one, e.g. "optimizer.learning_rate" = '
+                "{ log_uniform = [1e-5, 1e-2] }"
+            )
+        return self
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One searched key: ``kind`` is ``uniform``, ``log_uniform``, ``int``, ``log_int`` or ``choice``."""
+
+    key: str
+    kind: str
+    values: tuple[Any, ...]  # (low, high) or the choices
+
+    def probes(self) -> tuple[Any, ...]:
+        """The values checked against the experiment before any trial: bounds, or every choice."""
+        return self.values
+
+    def describe(self) -> str:
+        if self.kind == "choice":
+            return "{" + ", ".join(repr(v) for v in self.values) + "}"
+        return f"{self.kind} [{self.values[0]:g}, {self.values[1]:g}]"
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A checked sweep file."""
+
+    source: Path
+    settings: SweepSection
+    base: Path
+    parameters: tuple[Parameter, ...]
+    fixed: dict[str, Any]
+    base_loaded: Loaded = field(repr=False, compare=False)
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    def folder(self) -> Path:
+        """``<output>/<name>``: the journal, the trial folders and the pictures."""
+        output = self.settings.output
+        if output is not None:
+            root = Path(output) if Path(output).is_absolute() else self.source.parent / output
+        else:
+            root = Path(self.base_loaded.experiment.experiment.output) / "sweeps"
+        return root / self.name
+
+    def overrides(self, params: dict[str, Any]) -> list[str]:
+        """Command-line overrides of one trial: the fixed values, then the sampled ones."""
+        values = {**self.fixed, **params}
+        return [f"{key}={toml_value(value)}" for key, value in values.items()]
+
+    def grid(self) -> dict[str, list[Any]]:
+        return {p.key: list(p.values) for p in self.parameters}
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What must not change while a sweep is continued (stored with the study)."""
+        return {
+            "experiment": str(self.base.resolve()),
+            "space": {p.key: [p.kind, list(p.values)] for p in self.parameters},
+            "fixed": self.fixed,
+            "objective": self.settings.objective.model_dump(),
+            "method": self.settings.method,
+        }
+
+
+def toml_value(value: Any) -> str:
+    """``value`` as override text (TOML)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, float):
+        return (
+            repr(value) if math.isfinite(value) else ("nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
+        )
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return str(value)
+
+
+def _line_of_key(text: str, key: str) -> int | None:
+    pattern = re.compile(r"""^\s*(["']?)""" + re.escape(key) + r"""\1\s*=""")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.match(line):
+            return number
+    return None
+
+
+def _parameter(key: str, spec: dict[str, Any]) -> Parameter:
+    """A ``{ log_uniform = [a, b] }``-style table as a parameter; ValueError says what is valid."""
+    kinds = ("uniform", "log_uniform", "int", "log_int", "choice")
+    if len(spec) != 1 or next(iter(spec)) not in kinds:
+        raise ValueError(f"give exactly one of {', '.join(kinds)}, e.g. {{ log_uniform = [1e-5, 1e-2] }}")
+    kind, values = next(iter(spec.items()))
+    if not isinstance(values, list) or not values:
+        raise ValueError(f"{kind} takes a list, e.g. {kind} = [1, 4]")
+    if kind == "choice":
+        return Parameter(key, kind, tuple(values))
+    if len(values) != 2:
+        raise ValueError(f"{kind} takes [low, high], got {len(values)} values")
+    low, high = values
+    integral = kind in ("int", "log_int")
+    number = int if integral else (int, float)
+    if isinstance(low, bool) or isinstance(high, bool) or not isinstance(low, number) or not isinstance(high, number):
+        raise ValueError(f"{kind} bounds must be {'integers' if integral else 'numbers'}, got [{low!r}, {high!r}]")
+    if not low < high:
+        raise ValueError(f"low must be below high, got [{low!r}, {high!r}]")
+    if kind.startswith("log") and low <= 0:
+        raise ValueError(f"{kind} bounds must be positive, got [{low!r}, {high!r}]")
+    return Parameter(key, kind, (low if integral else float(low), high if integral else float(high)))
+
+
+def load_sweep(path: Path, *, session: Any = None, storage: str | None = None) -> Sweep:
+    """Read and check a sweep file and its base experiment (see the module docstring).
+
+    Raises:
+        ExperimentError: listing every problem with the sweep file's line.
+    """
+    text, data = read_toml(path)
+    problems: list[str] = []
+
+    def problem(line: int | None, where: str, message: str) -> None:
+        text = f"{path}, line {line}: {where}: {message}" if line else f"{path}: {where}: {message}"
+        if text not in problems:  # a key's bounds often fail for the same reason
+            problems.append(text)
+
+    try:
+        checked = SweepFile.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            loc = [str(p) for p in error["loc"]]
+            line = _line_of_key(text, loc[-1]) if loc else None
+            problem(line, ".".join(loc) or "file", error["msg"])
+        raise ExperimentError(str(path), problems, "sweep file") from None
+    settings = checked.sweep
+    base = (path.parent / settings.experiment).resolve()
+    parameters: list[Parameter] = []
+    fixed: dict[str, Any] = {}
+    for key, spec in checked.space.items():
+        if isinstance(spec, dict):
+            try:
+                parameters.append(_parameter(key, spec))
+            except ValueError as exc:
+                problem(_line_of_key(text, key), f'space."{key}"', str(exc))
+        else:
+            fixed[key] = spec
+    if problems:
+        raise ExperimentError(str(path), problems, "sweep file")
+    base_loaded = _check_against_experiment(path, text, base, parameters, fixed, problem, session)
+    _check_method(settings, parameters, problem, text)
+    if settings.objective.at != "final" and base_loaded is not None:
+        training = base_loaded.experiment.training
+        names = {"loss", *(m if isinstance(m, str) else "" for m in training.metrics)}
+        wanted = settings.objective.metric.removeprefix("val_")
+        if wanted not in names:
+            problem(
+                _line_of_key(text, "metric"),
+                "sweep.objective.metric",
+                f"{settings.objective.metric!r} is not recorded by the experiment; its metrics are "
+                + ", ".join(sorted(f"{n}, val_{n}" for n in names)),
+            )
+    if problems:
+        raise ExperimentError(str(path), problems, "sweep file")
+    assert base_loaded is not None
+    if storage is not None:
+        settings = settings.model_copy(update={"storage": storage})
+    return Sweep(path, settings, base, tuple(parameters), fixed, base_loaded)
+
+
+def _probe_sets(parameters: list[Parameter], fixed: dict[str, Any]) -> Iterator[tuple[str | None, list[str]]]:
+    """Override lists to check: the fixed values alone, then each parameter's probes on top."""
+    base = [f"{key}={toml_value(value)}" for key, value in fixed.items()]
+    yield None, base
+    for parameter in parameters:
+        for value in parameter.probes():
+            yield parameter.key, [*base, f"{parameter.key}={toml_value(value)}"]
+
+
+def _check_against_experiment(path, text, base, parameters, fixed, problem, session) -> Loaded | None:
+    if not base.is_file():
+        problem(
+            _line_of_key(text, "experiment"),
+            "sweep.experiment",
+            f"{base} is not a file; give the base experiment's path, relative to the sweep file",
+        )
+        return None
+    from framework.session import Session
+
+    session = session or Session()
+    first: Loaded | None = None
+    for key, overrides in _probe_sets(parameters, fixed):
+        try:
+            loaded = load_experiment(base, overrides, session=session)
+        except ExperimentError as error:
+            for line in error.problems:
+                reason = line.split(": ", 1)[-1] if line.startswith("override") else line
+                where = f'space."{key}"' if key else "space (fixed values)"
+                problem(_line_of_key(text, key) if key else None, where, reason)
+            if key is None:
+                return None
+            continue
+        except UserError as error:
+            problem(_line_of_key(text, key) if key else None, f'space."{key}"' if key else "space", str(error))
+            continue
+        first = first or loaded
+    return first
+
+
+def _check_method(settings: SweepSection, parameters: list[Parameter], problem, text: str) -> None:
+    method = settings.method
+    line = _line_of_key(text, "method")
+    if method == "grid":
+        continuous = [p.key for p in parameters if p.kind != "choice"]
+        if continuous:
+            problem(
+                line,
+                "sweep.method",
+                "grid needs every searched parameter as a { choice = [...] }; "
+                f"these are ranges: {', '.join(continuous)}",
+            )
+        return
+    if method in METHODS:
+        return
+    import optuna
+
+    sampler = getattr(optuna.samplers, method, None)
+    if not (isinstance(sampler, type) and issubclass(sampler, optuna.samplers.BaseSampler)):
+        names = sorted(n for n in dir(optuna.samplers) if n.endswith("Sampler") and n != "BaseSampler")
+        problem(
+            line,
+            "sweep.method",
+            f"{method!r} is not a method; use grid, random, tpe or one of Optuna's samplers: {', '.join(names)}",
+        )
+
+
+def read_sweep_data(path: Path) -> dict[str, Any] | None:
+    """The file's TOML when it is a sweep file (has a ``[sweep]`` table), else ``None``."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    return data if isinstance(data.get("sweep"), dict) and "experiment" not in data else None

@@ -1,0 +1,149 @@
+"""Where a sweep's study lives, and how workers share it without running a trial twice.
+
+- Default: Optuna's journal file (``optuna.journal`` in the sweep's folder), which several
+  processes on one machine can append to safely. Optuna's docs advise against SQLite for
+  parallel workers.
+- ``postgresql://...`` (the file's ``storage``, ``--storage`` or ``HOH_SWEEP_STORAGE``):
+  Optuna's RDB storage with its heartbeat, for workers on many machines.
+
+A worker takes a trial under a lock (a file lock next to the journal; a PostgreSQL advisory
+lock for a database), after counting the trials that are finished or running, so N workers
+never start more trials than the sweep asks for. A trial whose worker died is marked
+failed: on this host at once (its process is gone); elsewhere when its heartbeat is older
+than the grace period (Optuna's ``fail_stale_trials``). The journal storage has no
+heartbeat in Optuna, so a journal sweep relies on the process check, which holds because a
+journal file is shared by the processes of one machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from framework.errors import EnvironmentProblem, UserError
+
+JOURNAL_FILE = "optuna.journal"
+STORAGE_ENV = "HOH_SWEEP_STORAGE"
+HEARTBEAT_SECONDS = 10
+GRACE_SECONDS = 40
+WORKER_ATTR = "hoh_worker"
+"""Trial system attribute: ``{"host": ..., "pid": ...}`` of the worker running it."""
+
+
+def storage_url(configured: str | None, folder: Path) -> str:
+    """The storage a sweep uses: ``configured`` (file or ``--storage``), else the environment, else the journal."""
+    url = configured or os.environ.get(STORAGE_ENV) or ""
+    return url or str(folder / JOURNAL_FILE)
+
+
+def shown_url(url: str) -> str:
+    """``url`` with any password hidden, for messages and trial.json."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def is_database(url: str) -> bool:
+    return "://" in url
+
+
+def open_storage(url: str) -> Any:
+    """An Optuna storage for ``url`` (a journal file path or a database URL).
+
+    Raises:
+        EnvironmentProblem: the database cannot be reached or its driver is missing.
+        UserError: an unsupported URL scheme.
+    """
+    import optuna
+    from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+
+    if not is_database(url):
+        Path(url).parent.mkdir(parents=True, exist_ok=True)
+        return optuna.storages.JournalStorage(JournalFileBackend(url, lock_obj=JournalFileOpenLock(url)))
+    scheme = urlsplit(url).scheme
+    if not scheme.startswith(("postgresql", "mysql", "sqlite")):
+        raise UserError(
+            f"storage {shown_url(url)!r}: use postgresql://user:password@host:port/database, "
+            "or leave storage out for the journal file in the sweep's folder."
+        )
+    try:
+        return optuna.storages.RDBStorage(
+            url,
+            heartbeat_interval=HEARTBEAT_SECONDS,
+            grace_period=GRACE_SECONDS,
+            engine_kwargs={"pool_pre_ping": True},
+        )
+    except ModuleNotFoundError as error:
+        raise EnvironmentProblem(
+            f"storage {shown_url(url)}: the database driver is not installed ({error.name}); "
+            'pip install -e ".[sweep]" installs psycopg2 for PostgreSQL.'
+        ) from None
+    except Exception as error:  # sqlalchemy.exc.OperationalError and friends
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise EnvironmentProblem(
+            f"cannot open the sweep storage {shown_url(url)}: {first[:300]}. Check that the "
+            "database server runs and the URL (user, password, host, port, database)."
+        ) from None
+
+
+@contextlib.contextmanager
+def trial_slot(storage: Any, url: str, study_name: str) -> Iterator[None]:
+    """Held while a worker counts trials and asks for a new one."""
+    if not is_database(url):
+        from filelock import FileLock
+
+        with FileLock(url + ".slot.lock", timeout=600):
+            yield
+        return
+    from sqlalchemy import text
+
+    if storage.engine.dialect.name != "postgresql":  # no advisory locks: at worst one extra trial
+        yield
+        return
+    key = zlib.crc32(f"hoh-sweep:{study_name}".encode())
+    with storage.engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            connection.commit()
+
+
+def this_worker() -> dict[str, Any]:
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fail_dead_trials(study: Any) -> list[int]:
+    """Mark failed the running trials whose worker is gone; returns their numbers."""
+    import optuna
+    from optuna.trial import TrialState
+
+    failed: list[int] = []
+    host = socket.gethostname()
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        worker = trial.system_attrs.get(WORKER_ATTR) or {}
+        if worker.get("host") == host and isinstance(worker.get("pid"), int) and not _alive(worker["pid"]):
+            study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
+            failed.append(trial.number)
+    if isinstance(study._storage, optuna.storages.RDBStorage):  # Optuna exposes the storage only so
+        optuna.storages.fail_stale_trials(study)  # heartbeat: trials of workers on other machines
+    return failed

@@ -1,0 +1,311 @@
+"""One sweep worker: take a trial, train it as an ordinary hoh run, tell Optuna, repeat.
+
+Trials run one after another in this process: TensorFlow is imported once, and the Keras
+session is cleared between trials. Each trial is a run folder ``trial-NNNN/`` under the
+sweep's folder with a ``trial.json`` (sweep, number, params, state, objective). A pruned
+trial stops after the epoch the pruner judged; its run folder is complete up to there and
+its ``status.json`` says ``pruned``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from framework.atomic import write_json
+from framework.run_status import mark_ended
+from framework.session import Session
+from plugins.sweeps.spec import Sweep
+from plugins.sweeps.storage import (
+    HEARTBEAT_SECONDS,
+    WORKER_ATTR,
+    fail_dead_trials,
+    is_database,
+    shown_url,
+    this_worker,
+    trial_slot,
+)
+
+TRIAL_FILE = "trial.json"
+FINISHED_STATES = ("COMPLETE", "PRUNED")
+MAX_FAILURES_IN_A_ROW = 3
+
+
+def trial_folder(folder: Path, number: int) -> Path:
+    return folder / f"trial-{number:04d}"
+
+
+@dataclass
+class Pruning:
+    """The trial being trained in this process, read by the ``hoh_after_epoch`` hook."""
+
+    trial: Any
+    metric: str
+    pruned_at: int | None = None
+    reported: list[float] = field(default_factory=list)
+
+
+ACTIVE: list[Pruning] = []
+"""The trial in progress (at most one); empty outside a sweep."""
+
+
+def report_epoch(run: Any, epoch: int, logs: dict[str, float]) -> None:
+    """Report the epoch's objective metric to Optuna; stop training when the pruner says so."""
+    if not ACTIVE:
+        return
+    pruning = ACTIVE[-1]
+    value = logs.get(pruning.metric)
+    if value is None or not math.isfinite(float(value)):
+        return
+    pruning.trial.report(float(value), epoch)
+    pruning.reported.append(float(value))
+    if pruning.trial.should_prune():
+        pruning.pruned_at = epoch
+        run.model.stop_training = True
+        run.console.print(f"[yellow]pruned[/] after epoch {epoch + 1}: {pruning.metric} = {float(value):.4f}")
+
+
+def sampler_for(sweep: Sweep, number: int = 0) -> Any:
+    """The sampler that draws trial ``number``, seeded by (sweep seed, number).
+
+    Workers each hold a sampler; seeded alike, they would draw the same values. Seeding by
+    the trial's number (taken under the trial slot's lock) gives distinct, reproducible
+    draws whatever worker draws them. TPE starts modelling after a third of the trials
+    (2 to 10) rather than Optuna's fixed 10, which would leave a 12-trial sweep random.
+    """
+    import optuna
+
+    method = sweep.settings.method
+    seed = None if sweep.settings.seed is None else sweep.settings.seed * 100_003 + number
+    if method == "grid":
+        return optuna.samplers.GridSampler(sweep.grid(), seed=seed)
+    if method == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if method == "tpe":
+        startup = max(2, min(10, sweep.settings.trials // 3))
+        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup)
+    sampler = getattr(optuna.samplers, method)
+    try:
+        return sampler(seed=seed)
+    except TypeError:
+        return sampler()
+
+
+def pruner_for(sweep: Sweep) -> Any:
+    import optuna
+
+    settings = sweep.settings
+    if settings.pruner == "median":
+        return optuna.pruners.MedianPruner(
+            n_startup_trials=settings.startup_trials, n_warmup_steps=settings.warmup_epochs
+        )
+    if settings.pruner == "hyperband":
+        epochs = sweep.base_loaded.experiment.training.epochs
+        return optuna.pruners.HyperbandPruner(min_resource=max(1, settings.warmup_epochs), max_resource=epochs)
+    return optuna.pruners.NopPruner()
+
+
+def distributions(sweep: Sweep) -> dict[str, Any]:
+    """Optuna's distribution of each searched parameter."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    found: dict[str, Any] = {}
+    for p in sweep.parameters:
+        if p.kind == "choice":
+            found[p.key] = CategoricalDistribution(p.values)
+        elif p.kind in ("int", "log_int"):
+            found[p.key] = IntDistribution(p.values[0], p.values[1], log=p.kind == "log_int")
+        else:
+            found[p.key] = FloatDistribution(p.values[0], p.values[1], log=p.kind == "log_uniform")
+    return found
+
+
+def open_study(sweep: Sweep, storage: Any, *, create: bool) -> Any:
+    """The sweep's study; ``create`` makes it (the coordinator does, before any worker starts)."""
+    import optuna
+
+    from framework.errors import UserError
+
+    direction = sweep.settings.objective.direction
+    kwargs = {"study_name": sweep.name, "storage": storage, "sampler": sampler_for(sweep), "pruner": pruner_for(sweep)}
+    if not create:
+        return optuna.load_study(**kwargs)
+    study = optuna.create_study(direction=direction, load_if_exists=True, **kwargs)
+    recorded = study.user_attrs.get("hoh_sweep")
+    if recorded is None:
+        study.set_user_attr("hoh_sweep", sweep.fingerprint())
+    elif recorded != _jsonable(sweep.fingerprint()):
+        raise UserError(
+            f"sweep {sweep.name!r} exists in its storage with another search space, objective, method or base "
+            f"experiment than {sweep.source} now has. Continuing it would mix two searches: give the sweep a new "
+            "[sweep] name, or restore the file as it was."
+        )
+    if study.direction.name.lower() != direction:
+        raise UserError(
+            f"sweep {sweep.name!r} exists with direction {study.direction.name.lower()}; "
+            f"{sweep.source} says {direction}. Give the sweep a new name."
+        )
+    return study
+
+
+def _jsonable(value: Any) -> Any:
+    import json
+
+    return json.loads(json.dumps(value))
+
+
+def _next_trial(study: Any, sweep: Sweep, url: str) -> Any | None:
+    """A new trial, or ``None`` when the sweep has (or is running) all its trials."""
+    from optuna.trial import TrialState
+
+    while True:
+        with trial_slot(study._storage, url, sweep.name):  # Optuna exposes the storage only privately
+            fail_dead_trials(study)
+            trials = study.get_trials(deepcopy=False)
+            finished = sum(t.state.name in FINISHED_STATES for t in trials)
+            running = sum(t.state == TrialState.RUNNING for t in trials)
+            if finished + running < sweep.settings.trials:
+                study.sampler = sampler_for(sweep, len(trials))  # len(trials): the number ask() gives
+                trial = study.ask(distributions(sweep))  # samples every parameter now
+                study._storage.set_trial_system_attr(trial._trial_id, WORKER_ATTR, this_worker())
+                return trial
+        if running == 0 or finished >= sweep.settings.trials:
+            return None
+        time.sleep(2)  # others' trials are running: one may fail and leave a slot
+
+
+def _objective(sweep: Sweep, history: list[dict[str, float]], evaluation: dict[str, float]) -> float | None:
+    objective = sweep.settings.objective
+    if objective.at == "final":
+        value = evaluation.get(objective.metric.removeprefix("val_"))
+    else:
+        values = [row[objective.metric] for row in history if objective.metric in row]
+        if not values:
+            return None
+        if objective.at == "last":
+            value = values[-1]
+        else:
+            value = max(values) if objective.direction == "maximize" else min(values)
+    return float(value) if value is not None and math.isfinite(float(value)) else None
+
+
+def _record(path: Path, sweep: Sweep, url: str, trial: Any, **fields: Any) -> None:
+    write_json(
+        path / TRIAL_FILE,
+        {
+            "sweep": sweep.name,
+            "storage": shown_url(url),
+            "number": trial.number,
+            "params": trial.params,
+            "objective": {**sweep.settings.objective.model_dump(), "value": None},
+            **fields,
+        },
+    )
+
+
+def _heartbeat(storage: Any, trial_id: int, stop: threading.Event) -> None:
+    while not stop.wait(HEARTBEAT_SECONDS):
+        try:
+            storage.record_heartbeat(trial_id)
+        except Exception:  # a database hiccup: the next beat tries again
+            continue
+
+
+def run_trial(sweep: Sweep, study: Any, trial: Any, url: str, session: Session, log: Console) -> str:
+    """Train one trial; returns its final state name (COMPLETE, PRUNED or FAIL)."""
+    import keras
+    from optuna.trial import TrialState
+
+    from framework.config.loader import load_experiment
+    from framework.runner import new_run_dir_for, run_experiment
+
+    folder = trial_folder(sweep.folder(), trial.number)
+    started = time.monotonic()
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    stop = threading.Event()
+    if is_database(url):
+        threading.Thread(target=_heartbeat, args=(study._storage, trial._trial_id, stop), daemon=True).start()
+    pruning = Pruning(trial, sweep.settings.objective.metric)
+    ACTIVE.append(pruning)
+    state, value, reason = "FAIL", None, None
+    try:
+        overrides = [*sweep.overrides(trial.params), "training.progress=none"]
+        loaded = load_experiment(sweep.base, overrides, session=session)
+        new_run_dir_for(loaded, folder)  # the run folder and its experiment.toml, then trial.json in it
+        _record(folder, sweep, url, trial, state="RUNNING", started=stamp, worker=this_worker())
+        result = run_experiment(loaded, run_dir=folder, console=log)
+        value = _objective(sweep, result.history, result.evaluation)
+        if pruning.pruned_at is not None:
+            state = "PRUNED"
+            reason = f"pruned after epoch {pruning.pruned_at + 1} by the {sweep.settings.pruner} pruner"
+            mark_ended(folder, "pruned", reason)
+            study.tell(trial, state=TrialState.PRUNED)
+        elif value is None:
+            reason = f"the run recorded no finite {sweep.settings.objective.metric}"
+            study.tell(trial, state=TrialState.FAIL)
+        else:
+            state = "COMPLETE"
+            study.tell(trial, value)
+    except KeyboardInterrupt:
+        reason = "interrupted"
+        study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+        raise
+    except Exception as error:
+        reason = f"{type(error).__name__}: {error}"[:2000]
+        study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+        log.print(f"[red]trial {trial.number} failed[/]: {reason}")
+    finally:
+        stop.set()
+        ACTIVE.remove(pruning)
+        objective = {**sweep.settings.objective.model_dump(), "value": value}
+        if folder.is_dir():
+            _record(
+                folder,
+                sweep,
+                url,
+                trial,
+                state=state,
+                objective=objective,
+                reason=reason,
+                started=stamp,
+                ended=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                seconds=round(time.monotonic() - started, 3),
+                worker=this_worker(),
+            )
+        keras.backend.clear_session()  # the next trial starts from a fresh graph and name scope
+    return state
+
+
+def work(sweep: Sweep, url: str, log: Console) -> int:
+    """Run trials until the sweep has its count; returns how many this worker ran.
+
+    Raises:
+        TrainingFailed: after ``MAX_FAILURES_IN_A_ROW`` failed trials in a row (a broken base
+            experiment or machine would otherwise fail trial after trial, forever).
+    """
+    from framework.errors import TrainingFailed
+    from plugins.sweeps.storage import open_storage
+
+    study = open_study(sweep, open_storage(url), create=False)
+    session = Session()
+    done, failures = 0, 0
+    while (trial := _next_trial(study, sweep, url)) is not None:
+        log.print(f"trial {trial.number}: {trial.params}")
+        state = run_trial(sweep, study, trial, url, session, log)
+        log.print(f"trial {trial.number}: {state}")
+        done += 1
+        failures = failures + 1 if state == "FAIL" else 0
+        if failures >= MAX_FAILURES_IN_A_ROW:
+            raise TrainingFailed(
+                f"{failures} trials in a row failed in this worker (the last: trial {trial.number}, see "
+                f"{trial_folder(sweep.folder(), trial.number) / TRIAL_FILE}); stopping rather than failing every "
+                "trial of the sweep. Fix the cause, then run the same command again to continue."
+            )
+    return done

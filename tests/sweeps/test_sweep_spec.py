@@ -1,0 +1,78 @@
+"""Sweep files are checked against the base experiment before any trial starts (no TensorFlow)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sweep_helpers import line_no, run_script, tiny_sweep
+
+from framework.errors import ExperimentError
+from plugins.sweeps.spec import load_sweep
+
+
+def _problems(path: Path) -> list[str]:
+    with pytest.raises(ExperimentError) as caught:
+        load_sweep(path)
+    return caught.value.problems
+
+
+def test_a_valid_sweep_names_its_parameters_and_fixed_values(tmp_path: Path) -> None:
+    path = tiny_sweep(tmp_path)
+    text = path.read_text() + '"training.epochs" = 2\n'
+    path.write_text(text)
+    sweep = load_sweep(path)
+    assert [(p.key, p.kind, p.values) for p in sweep.parameters] == [
+        ("optimizer.learning_rate", "log_uniform", (1e-4, 1e-2)),
+        ("model.dense_units", "choice", (4, 8, 16)),
+    ]
+    assert sweep.fixed == {"training.epochs": 2}
+    assert sweep.overrides({"model.dense_units": 16}) == ["training.epochs=2", "model.dense_units=16"]
+    assert sweep.folder() == Path("runs") / "sweeps" / "tiny"
+
+
+def test_unknown_keys_and_out_of_bound_values_are_reported_with_the_sweep_files_line(tmp_path: Path) -> None:
+    path = tiny_sweep(tmp_path)
+    text = path.read_text().replace('"model.dense_units"', '"model.dense_unitz"')
+    text += '"training.epochs" = { int = [0, 3] }\n'
+    path.write_text(text)
+    problems = _problems(path)
+    assert len(problems) == 2, problems
+    assert problems[0].startswith(f'{path}, line {line_no(text, "dense_unitz")}: space."model.dense_unitz"')
+    assert "did you mean 'dense_units'" in problems[0]
+    assert problems[1].startswith(f'{path}, line {line_no(text, "training.epochs")}: space."training.epochs"')
+    assert "greater than or equal to 1" in problems[1]
+
+
+@pytest.mark.parametrize(
+    ("replace", "expected"),
+    [
+        (('method = "random"', 'method = "grid"'), "grid needs every searched parameter as a { choice"),
+        (('method = "random"', 'method = "CmaEsSamplr"'), "CmaEsSampler"),
+        (("{ log_uniform = [1e-4, 1e-2] }", "{ log_uniform = [0, 1e-2] }"), "bounds must be positive"),
+        (("{ log_uniform = [1e-4, 1e-2] }", "{ uniform = [0.1, 0.01] }"), "low must be below high"),
+        (('metric = "val_loss"', 'metric = "val_auc"'), "is not recorded by the experiment"),
+        (("trials = 6", "trials = 0"), "greater than 0"),
+        (('experiment = "base.toml"', 'experiment = "nope.toml"'), "is not a file"),
+    ],
+)
+def test_each_kind_of_mistake_is_named(tmp_path: Path, replace: tuple[str, str], expected: str) -> None:
+    path = tiny_sweep(tmp_path)
+    path.write_text(path.read_text().replace(*replace))
+    problems = _problems(path)
+    assert any(expected in p for p in problems), problems
+
+
+def test_hoh_validate_accepts_sweep_files_and_reports_their_problems(tmp_path: Path) -> None:
+    path = tiny_sweep(tmp_path)
+    ok = run_script("hoh", "validate", str(path), cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert "sweep tiny: 6 trials" in ok.stdout and "search  model.dense_units {4, 8, 16}" in ok.stdout
+    path.write_text(path.read_text().replace('"model.dense_units"', '"model.dense_unitz"'))
+    bad = run_script("hoh", "validate", str(path), "--format", "json", cwd=tmp_path)
+    assert bad.returncode == 2
+    report = json.loads(bad.stdout)
+    assert report["valid"] is False and "dense_unitz" in report["problems"][0]
+    text = run_script("hoh", "validate", str(path), cwd=tmp_path)
+    assert text.returncode == 2 and "is not a valid sweep file" in text.stderr and "Traceback" not in text.stderr
