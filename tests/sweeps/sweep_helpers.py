@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
 
-from core_helpers import line_no, make_images, run_script, subprocess_env  # noqa: E402
+from core_helpers import line_no, make_images, run_script, subprocess_env
 
 __all__ = ["line_no", "make_images", "run_script", "subprocess_env", "tiny_sweep", "trial_records"]
 

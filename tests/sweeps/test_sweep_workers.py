@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 HOH = str(Path(sys.executable).parent / "hoh")
 
 
-def _study(folder: Path, name: str):  # noqa: ANN202
+def _study(folder: Path, name: str):
     import optuna
     from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 
