@@ -23,14 +23,20 @@ from framework.atomic import write_with
 PICTURES = ("history.png", "curves.png", "slices.png", "importances.png")
 
 
-def _save(axes: Any, path: Path, title: str) -> None:
+def _save(axes: Any, path: Path, title: str, xlabel: str | None = None) -> None:
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
-    figure = (axes.flat[0] if hasattr(axes, "flat") else axes).get_figure()
+    first = axes.flat[0] if hasattr(axes, "flat") else axes
+    figure = first.get_figure()
     figure.suptitle(title)
-    figure.set_size_inches(max(8.0, figure.get_size_inches()[0]), 5.0)
-    figure.tight_layout()
-    write_with(path, lambda target: figure.savefig(target, dpi=110, format="png"))
+    for ax in figure.axes:
+        if ax.get_xscale() == "log":  # minor tick labels of a short log range run into each other
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        if xlabel is not None and ax is first:
+            ax.set_xlabel(xlabel)
+    # Optuna places colorbars itself: no tight_layout, which would move them over the plots.
+    write_with(path, lambda target: figure.savefig(target, dpi=110, format="png", bbox_inches="tight"))
     plt.close(figure)
 
 
@@ -45,7 +51,7 @@ def draw(study: Any, folder: Path, metric: str) -> list[Path]:
 
     finished = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     drawn: list[Path] = []
-    jobs: list[tuple[str, Callable[[], Any], str]] = []
+    jobs: list[tuple[str, Callable[[], Any], str, str | None]] = []
     name = study.study_name
     if finished:
         jobs.append(
@@ -53,6 +59,7 @@ def draw(study: Any, folder: Path, metric: str) -> list[Path]:
                 "history.png",
                 lambda: plots.plot_optimization_history(study, target_name=metric),
                 f"{name}: {metric} per trial",
+                None,
             )
         )
         jobs.append(
@@ -60,6 +67,7 @@ def draw(study: Any, folder: Path, metric: str) -> list[Path]:
                 "slices.png",
                 lambda: plots.plot_slice(study, target_name=metric),
                 f"{name}: {metric} against each parameter",
+                None,
             )
         )
     if any(t.intermediate_values for t in study.get_trials(deepcopy=False)):
@@ -68,6 +76,7 @@ def draw(study: Any, folder: Path, metric: str) -> list[Path]:
                 "curves.png",
                 lambda: plots.plot_intermediate_values(study),
                 f"{name}: {metric} per epoch (pruned trials stop early)",
+                "epoch (0 = the first)",
             )
         )
     if len(finished) >= 3 and len(finished[0].params) >= 2:
@@ -76,14 +85,15 @@ def draw(study: Any, folder: Path, metric: str) -> list[Path]:
                 "importances.png",
                 lambda: plots.plot_param_importances(study, target_name=metric),
                 f"{name}: parameter importances (fANOVA)",
+                None,
             )
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         warnings.simplefilter("ignore", UserWarning)  # matplotlib's layout notes on Optuna's figures
-        for file, plot, title in jobs:
+        for file, plot, title, xlabel in jobs:
             try:
-                _save(plot(), folder / file, title)
+                _save(plot(), folder / file, title, xlabel)
             except (ValueError, RuntimeError, ZeroDivisionError):  # too few distinct values for this plot yet
                 continue
             drawn.append(folder / file)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import warnings
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,16 +76,18 @@ def open_storage(url: str) -> Any:
             "or leave storage out for the journal file in the sweep's folder."
         )
     try:
+        warnings.filterwarnings("ignore", "Argument ``heartbeat_interval``", optuna.exceptions.ExperimentalWarning)
+        warnings.filterwarnings("ignore", "Argument ``grace_period``", optuna.exceptions.ExperimentalWarning)
         return optuna.storages.RDBStorage(
             url,
             heartbeat_interval=HEARTBEAT_SECONDS,
             grace_period=GRACE_SECONDS,
             engine_kwargs={"pool_pre_ping": True},
         )
-    except ModuleNotFoundError as error:
+    except ImportError as error:  # Optuna re-raises the driver's ModuleNotFoundError as a bare ImportError
         raise EnvironmentProblem(
-            f"storage {shown_url(url)}: the database driver is not installed ({error.name}); "
-            'pip install -e ".[sweep]" installs psycopg2 for PostgreSQL.'
+            f"storage {shown_url(url)}: the database driver is not installed ({error}); "
+            'pip install -e ".[sweep]" installs psycopg (3) for PostgreSQL.'
         ) from None
     except Exception as error:  # sqlalchemy.exc.OperationalError and friends
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -132,7 +135,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def fail_dead_trials(study: Any) -> list[int]:
+def fail_dead_trials(study: Any, storage: Any) -> list[int]:
     """Mark failed the running trials whose worker is gone; returns their numbers."""
     import optuna
     from optuna.trial import TrialState
@@ -144,6 +147,6 @@ def fail_dead_trials(study: Any) -> list[int]:
         if worker.get("host") == host and isinstance(worker.get("pid"), int) and not _alive(worker["pid"]):
             study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
             failed.append(trial.number)
-    if isinstance(study._storage, optuna.storages.RDBStorage):  # Optuna exposes the storage only so
-        optuna.storages.fail_stale_trials(study)  # heartbeat: trials of workers on other machines
+    if isinstance(storage, optuna.storages.RDBStorage):  # heartbeat: trials of workers on other machines
+        optuna.storages.fail_stale_trials(study)
     return failed

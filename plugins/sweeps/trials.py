@@ -161,20 +161,20 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
-def _next_trial(study: Any, sweep: Sweep, url: str) -> Any | None:
+def _next_trial(study: Any, storage: Any, sweep: Sweep, url: str) -> Any | None:
     """A new trial, or ``None`` when the sweep has (or is running) all its trials."""
     from optuna.trial import TrialState
 
     while True:
-        with trial_slot(study._storage, url, sweep.name):  # Optuna exposes the storage only privately
-            fail_dead_trials(study)
+        with trial_slot(storage, url, sweep.name):
+            fail_dead_trials(study, storage)
             trials = study.get_trials(deepcopy=False)
             finished = sum(t.state.name in FINISHED_STATES for t in trials)
             running = sum(t.state == TrialState.RUNNING for t in trials)
             if finished + running < sweep.settings.trials:
                 study.sampler = sampler_for(sweep, len(trials))  # len(trials): the number ask() gives
                 trial = study.ask(distributions(sweep))  # samples every parameter now
-                study._storage.set_trial_system_attr(trial._trial_id, WORKER_ATTR, this_worker())
+                storage.set_trial_system_attr(trial._trial_id, WORKER_ATTR, this_worker())
                 return trial
         if running == 0 or finished >= sweep.settings.trials:
             return None
@@ -218,7 +218,7 @@ def _heartbeat(storage: Any, trial_id: int, stop: threading.Event) -> None:
             continue
 
 
-def run_trial(sweep: Sweep, study: Any, trial: Any, url: str, session: Session, log: Console) -> str:
+def run_trial(sweep: Sweep, study: Any, storage: Any, trial: Any, url: str, session: Session, log: Console) -> str:
     """Train one trial; returns its final state name (COMPLETE, PRUNED or FAIL)."""
     import keras
     from optuna.trial import TrialState
@@ -231,7 +231,7 @@ def run_trial(sweep: Sweep, study: Any, trial: Any, url: str, session: Session, 
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     stop = threading.Event()
     if is_database(url):
-        threading.Thread(target=_heartbeat, args=(study._storage, trial._trial_id, stop), daemon=True).start()
+        threading.Thread(target=_heartbeat, args=(storage, trial._trial_id, stop), daemon=True).start()
     pruning = Pruning(trial, sweep.settings.objective.metric)
     ACTIVE.append(pruning)
     state, value, reason = "FAIL", None, None
@@ -293,12 +293,13 @@ def work(sweep: Sweep, url: str, log: Console) -> int:
     from framework.errors import TrainingFailed
     from plugins.sweeps.storage import open_storage
 
-    study = open_study(sweep, open_storage(url), create=False)
+    storage = open_storage(url)
+    study = open_study(sweep, storage, create=False)
     session = Session()
     done, failures = 0, 0
-    while (trial := _next_trial(study, sweep, url)) is not None:
+    while (trial := _next_trial(study, storage, sweep, url)) is not None:
         log.print(f"trial {trial.number}: {trial.params}")
-        state = run_trial(sweep, study, trial, url, session, log)
+        state = run_trial(sweep, study, storage, trial, url, session, log)
         log.print(f"trial {trial.number}: {state}")
         done += 1
         failures = failures + 1 if state == "FAIL" else 0
