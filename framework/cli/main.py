@@ -78,7 +78,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 BUILTIN_COMMANDS = {"run", "validate", "schema", "plugins", "data", "preview", "predict", "evaluate", "export"}
-BUILTIN_COMMANDS |= {"completion", "bench", "runs"}
+BUILTIN_COMMANDS |= {"completion", "bench", "runs", "compare"}
 
 
 def build_parser(plugin_commands: Sequence[OfferedCommand] = ()) -> argparse.ArgumentParser:

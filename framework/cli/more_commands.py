@@ -15,7 +15,7 @@ from framework.cli.arguments import (
 
 
 def add_after_training_commands(sub: argparse._SubParsersAction) -> None:
-    """``predict``, ``evaluate``, ``export``, ``runs``, ``bench compare`` and ``completion``."""
+    """``predict``, ``evaluate``, ``export``, ``runs``, ``compare``, ``bench compare`` and ``completion``."""
     predict = sub.add_parser("predict", help="classify images with a trained model")
     predict.add_argument("model", help="a run folder, or a .keras file inside one")
     predict.add_argument("images", nargs="+", help="image files or folders of images")
@@ -83,6 +83,21 @@ def add_after_training_commands(sub: argparse._SubParsersAction) -> None:
     add_format_option(runs, ["table", "json", "csv"])
     add_common(runs)
     runs.set_defaults(handler=lazy("framework.runs.command", "runs_command"))
+
+    compare_runs = sub.add_parser(
+        "compare",
+        help="compare runs: the settings that differ, metrics side by side, learning curves in one picture",
+        epilog="Examples: hoh compare runs/quick/20261125T101010Z runs/quick/20261125T111111Z; "
+        "hoh compare runs/sweeps/sweep-lr (every trial of a sweep)",
+    )
+    compare_runs.add_argument("runs", nargs="+", help="run folders, or folders holding runs (a sweep's, say)")
+    compare_runs.add_argument(
+        "--output", metavar="PNG", help="where the picture goes (default: comparison.png in the runs' common folder)"
+    )
+    compare_runs.add_argument("--no-picture", action="store_true", help="tables only")
+    add_format_option(compare_runs)
+    add_common(compare_runs)
+    compare_runs.set_defaults(handler=lazy("framework.runs.compare", "compare_command"))
 
     bench = sub.add_parser("bench", help="compare the speed of two revisions of hoh (in a git checkout)")
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="COMMAND", required=True)

@@ -1,0 +1,172 @@
+"""``hoh compare RUN RUN...``: what differs between runs, their metrics side by side, one picture.
+
+Runs are labelled by the settings that differ between them (``learning_rate=0.0003,
+dense_units=256``), not by their timestamps; the picture overlays their learning curves, one
+panel per metric, training solid and validation dashed, one colour per run. Nothing here
+imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from framework.atomic import write_with
+from framework.errors import UserError
+from framework.rundir import EVALUATION_FILE, EXPERIMENT_FILE, read_history
+from framework.runs.listing import RunRow, differing_settings, find_runs, read_run
+
+PICTURE = "comparison.png"
+
+
+def _runs(paths: list[str]) -> list[RunRow]:
+    """Each argument is a run folder, or a folder of runs (a sweep's, an experiment's): all of them."""
+    rows: list[RunRow] = []
+    for text in paths:
+        path = Path(text)
+        if (path / EXPERIMENT_FILE).is_file():
+            rows.append(read_run(path))
+        elif path.is_dir() and (found := find_runs(path)):
+            rows.extend(found)
+        else:
+            raise UserError(
+                f"{path} is not a run folder (it has no {EXPERIMENT_FILE}) nor a folder holding runs; "
+                "give run folders, e.g. hoh compare runs/quick/20261125T101010Z runs/quick/20261125T111111Z"
+            )
+    unique = list({row.path.resolve(): row for row in rows}.values())
+    if len(unique) < 2:
+        raise UserError(f"hoh compare needs two runs or more; {len(unique)} found in {', '.join(paths)}.")
+    return unique
+
+
+def labels(rows: list[RunRow]) -> list[str]:
+    """A label per run from the settings that differ (last part of each key), else its folder name."""
+    keys = [k for k in differing_settings(rows) if not k.startswith("experiment.plugins")]
+    if not keys:
+        return [row.path.name for row in rows]
+    shortest = {k: k.rsplit(".", 1)[-1] for k in keys}
+    if len(set(shortest.values())) < len(keys):  # two keys end alike: keep them whole
+        shortest = {k: k for k in keys}
+    found = [", ".join(f"{shortest[k]}={_shown(row.settings.get(k))}" for k in keys) for row in rows]
+    if len(set(found)) < len(found):  # same settings (another seed's run, a rerun): add the folder
+        found = [f"{label} ({row.path.name})" for label, row in zip(found, rows, strict=True)]
+    return found
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if value is None:
+        return "-"
+    return str(value) if not isinstance(value, list | dict) else json.dumps(value)
+
+
+def _evaluation(row: RunRow) -> dict[str, float]:
+    try:
+        data = json.loads((row.path / EVALUATION_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, int | float)}
+
+
+def metric_rows(rows: list[RunRow]) -> list[tuple[str, list[float | None]]]:
+    """``(name, value per run)``: each metric's last and best epoch, then the final evaluation."""
+    names = sorted({k for row in rows for k in row.final}, key=lambda k: (k.removeprefix("val_"), k))
+    table: list[tuple[str, list[float | None]]] = []
+    for name in names:
+        table.append((f"{name} (last epoch)", [row.final.get(name) for row in rows]))
+        table.append((f"{name} (best epoch)", [row.best.get(name) for row in rows]))
+    evaluations = [_evaluation(row) for row in rows]
+    for name in sorted({k for e in evaluations for k in e}):
+        table.append((f"evaluation {name}", [e.get(name) for e in evaluations]))
+    table.append(("epochs", [float(row.epochs) for row in rows]))
+    table.append(("seconds", [row.seconds for row in rows]))
+    return table
+
+
+def draw_comparison(rows: list[RunRow], names: list[str], path: Path) -> Path:
+    """Overlay the runs' learning curves: a panel per metric, training solid, validation dashed."""
+    from matplotlib.figure import Figure
+
+    histories = [read_history(row.path) for row in rows]
+    metrics: list[str] = []
+    for history in histories:
+        for key in (k.removeprefix("val_") for entry in history for k in entry if k not in ("epoch", "seconds")):
+            if key not in metrics:
+                metrics.append(key)
+    if "loss" in metrics:
+        metrics.insert(0, metrics.pop(metrics.index("loss")))
+    if not metrics:
+        raise UserError("none of these runs recorded an epoch yet (metrics.jsonl is empty): nothing to draw.")
+    figure = Figure(figsize=(5.5 * len(metrics) + 3, 4.5), dpi=100, layout="constrained")
+    axes = figure.subplots(1, len(metrics), squeeze=False)[0]
+    colours = [f"C{i % 10}" for i in range(len(rows))]
+    for ax, metric in zip(axes, metrics, strict=True):
+        for history, name, colour in zip(histories, names, colours, strict=True):
+            for key, style, suffix in ((metric, "-", "training"), (f"val_{metric}", "--", "validation")):
+                points = [(row.get("epoch", i + 1), row.get(key)) for i, row in enumerate(history)]
+                points = [(x, y) for x, y in points if isinstance(y, int | float) and math.isfinite(y)]
+                if points:
+                    xs, ys = zip(*points, strict=True)
+                    ax.plot(xs, ys, style, color=colour, marker="o", markersize=3, label=f"{name} ({suffix})")
+        ax.set_title(metric.replace("_", " "))
+        ax.set_xlabel("epoch")
+        ax.grid(True, alpha=0.3)
+    handles, texts = axes[0].get_legend_handles_labels()
+    figure.legend(handles, texts, loc="outside right upper", fontsize="small")
+    figure.suptitle("training (solid) and validation (dashed) by run")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_with(path, lambda target: figure.savefig(target, format="png"))
+
+
+def compare_command(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from framework.cli.output import stdout_console
+
+    rows = _runs(args.runs)
+    names = labels(rows)
+    settings = differing_settings(rows)
+    metrics = metric_rows(rows)
+    picture = Path(args.output) if args.output else Path(os.path.commonpath([r.path.resolve() for r in rows])) / PICTURE
+    if not args.no_picture:
+        draw_comparison(rows, names, picture)
+    if args.format == "json":
+        print(json.dumps({
+            "runs": [{"path": str(r.path), "label": n} for r, n in zip(rows, names, strict=True)],
+            "settings": {k: [r.settings.get(k) for r in rows] for k in settings},
+            "metrics": dict(metrics),
+            "picture": None if args.no_picture else str(picture),
+        }, indent=2))
+        return 0
+    console = stdout_console()
+    table = Table(title="settings that differ", title_justify="left")
+    table.add_column("setting")
+    for row in rows:
+        table.add_column(row.path.name, justify="right")
+    for key in settings:
+        table.add_row(key, *(_shown(r.settings.get(key)) for r in rows))
+    if not settings:
+        table.add_row("(none: the runs have the same settings)", *("" for _ in rows))
+    console.print(table)
+    table = Table(title="metrics", title_justify="left")
+    table.add_column("metric")
+    for name in names:
+        table.add_column(name, justify="right")
+    for metric, values in metrics:
+        present = [v for v in values if v is not None]
+        best = None
+        if present and metric.startswith(("val_", "evaluation", "loss", "accuracy")):
+            lower = "loss" in metric or "error" in metric
+            best = min(present) if lower else max(present)
+        cells = ["-" if v is None else (f"[bold]{v:.4g}[/]" if v == best and len(present) > 1 else f"{v:.4g}")
+                 for v in values]
+        table.add_row(metric, *cells)
+    console.print(table)
+    if not args.no_picture:
+        console.print(f"learning curves: {picture}")
+    return 0
