@@ -1,0 +1,65 @@
+"""The MLflow plugin against a real local MLflow store (SQLite, MLflow's default kind), not a mock."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tracking_helpers import history, tiny_run
+
+pytest.importorskip("mlflow", reason='the mlflow extra is not installed: pip install -e ".[mlflow]"')
+pytestmark = pytest.mark.slow
+
+
+def _client(uri: str):  # noqa: ANN202
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=uri)
+
+
+def test_a_run_is_logged_with_settings_metrics_evaluation_artifacts_and_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    run_dir = tiny_run(tmp_path, rate="0.003")
+    client = _client(uri)
+    experiment = client.get_experiment_by_name("tracked")
+    (found,) = client.search_runs([experiment.experiment_id])
+    assert found.info.status == "FINISHED"
+    assert found.data.tags["hoh.run_dir"] == str(run_dir.resolve())
+    assert found.data.params["optimizer.learning_rate"] == "0.003"
+    assert found.data.params["model.filters"] == "[4, 4, 4, 4, 4]"
+    rows = history(run_dir)
+    for key in ("loss", "val_accuracy"):
+        logged = client.get_metric_history(found.info.run_id, key)
+        assert [(m.step, m.value) for m in sorted(logged, key=lambda m: m.step)] == [
+            (row["epoch"], pytest.approx(row[key])) for row in rows
+        ]
+    evaluation = json.loads((run_dir / "evaluation.json").read_text())
+    assert found.data.metrics["evaluation.accuracy"] == pytest.approx(evaluation["accuracy"])
+    artifacts = {a.path for a in client.list_artifacts(found.info.run_id)}
+    assert {"metrics.jsonl", "model.keras", "experiment.toml", "evaluation.json"} <= artifacts
+    assert "run.lock" not in artifacts
+
+
+def test_a_failed_run_is_marked_failed_and_the_settings_table_names_the_store(tmp_path: Path) -> None:
+    from framework.errors import TrainingFailed
+
+    uri = f"sqlite:///{tmp_path / 'other.db'}"
+    extra = f'\n[plugins.mlflow]\ntracking_uri = "{uri}"\nexperiment = "diverging"\nartifacts = false\n'
+    with pytest.raises(TrainingFailed):
+        tiny_run(tmp_path, rate="1e30", extra=extra)  # the loss becomes NaN: the divergence guard stops it
+    client = _client(uri)
+    (found,) = client.search_runs([client.get_experiment_by_name("diverging").experiment_id])
+    assert found.info.status == "FAILED"
+    assert "NaN" in found.data.tags["hoh.error"] or "nan" in found.data.tags["hoh.error"].lower()
+    assert client.list_artifacts(found.info.run_id) == []
+
+
+def test_without_a_store_nothing_is_logged_and_mlflow_is_not_needed(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
+    tiny_run(tmp_path)
+    assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / "mlruns").exists()

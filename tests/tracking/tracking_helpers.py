@@ -1,0 +1,67 @@
+"""A tiny real experiment (built-in providers, generated images) for the tracking plugins' tests."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
+
+from core_helpers import make_images  # noqa: E402
+
+EXPERIMENT = """\
+[experiment]
+name = "tracked"
+seed = 3
+output = "{output}"
+
+[dataset]
+provider = "image-folder"
+train_dir = "{data}/train"
+validation_dir = "{data}/validation"
+
+[pipeline]
+provider = "tf-data"
+image_size = [96, 96]
+batch_size = 8
+
+[model]
+provider = "five-conv-sigmoid"
+filters = [4, 4, 4, 4, 4]
+dense_units = 8
+
+[optimizer]
+provider = "rmsprop"
+learning_rate = {rate}
+
+[training]
+epochs = 2
+loss = "binary_crossentropy"
+metrics = ["accuracy"]
+progress = "none"
+{extra}
+"""
+
+
+def tiny_run(folder: Path, *, rate: str = "0.001", extra: str = "", name: str = "run") -> Path:
+    """Train the tiny experiment into ``folder/runs/<name>``; returns the run folder."""
+    from framework.config.loader import load_experiment
+    from framework.runner import run_experiment
+
+    data = folder / "data"
+    if not data.exists():
+        make_images(data / "train", count=8, size=96)
+        make_images(data / "validation", count=4, size=96)
+    path = folder / f"{name}.toml"
+    path.write_text(EXPERIMENT.format(output=folder / "runs", data=data, rate=rate, extra=extra), encoding="utf-8")
+    run_dir = folder / "runs" / name
+    run_experiment(load_experiment(path), run_dir=run_dir, console=Console(file=io.StringIO()))
+    return run_dir
+
+
+def history(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
