@@ -12,7 +12,7 @@ pytest.importorskip("mlflow", reason='the mlflow extra is not installed: pip ins
 pytestmark = pytest.mark.slow
 
 
-def _client(uri: str):  # noqa: ANN202
+def _client(uri: str):
     from mlflow.tracking import MlflowClient
 
     return MlflowClient(tracking_uri=uri)

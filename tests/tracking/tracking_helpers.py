@@ -11,7 +11,7 @@ from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
 
-from core_helpers import make_images  # noqa: E402
+from core_helpers import make_images
 
 EXPERIMENT = """\
 [experiment]
