@@ -70,7 +70,7 @@ class Experiment:
             data[kind.section] = choices if kind.many else choices[0]
         data["training"] = self.training.model_dump(mode="json", exclude_none=True)
         plugins = {name: {"enabled": False} for name in self.plugins_off}
-        plugins.update({name: s.model_dump(mode="json") for name, s in self.plugin_settings.items()})
+        plugins.update({name: s.model_dump(mode="json", exclude_none=True) for name, s in self.plugin_settings.items()})
         if plugins:
             data["plugins"] = plugins
         return data

@@ -47,8 +47,12 @@ progress = "none"
 """
 
 
-def tiny_run(folder: Path, *, rate: str = "0.001", extra: str = "", name: str = "run") -> Path:
-    """Train the tiny experiment into ``folder/runs/<name>``; returns the run folder."""
+def tiny_run(folder: Path, *, rate: str = "0.001", extra: str = "", name: str = "run", broken: bool = False) -> Path:
+    """Train the tiny experiment into ``folder/runs/<name>``; returns the run folder.
+
+    ``broken``: one validation image is not a PNG, so the run fails after it started (in its
+    build phase, when every image is opened).
+    """
     from framework.config.loader import load_experiment
     from framework.runner import run_experiment
 
@@ -56,6 +60,8 @@ def tiny_run(folder: Path, *, rate: str = "0.001", extra: str = "", name: str = 
     if not data.exists():
         make_images(data / "train", count=8, size=96)
         make_images(data / "validation", count=4, size=96)
+    if broken:
+        next((data / "validation").rglob("*.png")).write_bytes(b"not a png")
     path = folder / f"{name}.toml"
     path.write_text(EXPERIMENT.format(output=folder / "runs", data=data, rate=rate, extra=extra), encoding="utf-8")
     run_dir = folder / "runs" / name
