@@ -23,6 +23,7 @@ def test_a_run_is_logged_with_settings_metrics_evaluation_artifacts_and_its_fold
 ) -> None:
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.chdir(tmp_path)  # MLflow puts a SQLite store's artifacts in ./mlruns
     run_dir = tiny_run(tmp_path, rate="0.003")
     client = _client(uri)
     experiment = client.get_experiment_by_name("tracked")
@@ -44,18 +45,20 @@ def test_a_run_is_logged_with_settings_metrics_evaluation_artifacts_and_its_fold
     assert "run.lock" not in artifacts
 
 
-def test_a_failed_run_is_marked_failed_and_the_settings_table_names_the_store(tmp_path: Path) -> None:
+def test_a_failed_run_is_marked_failed_and_the_settings_table_names_the_store(tmp_path: Path, monkeypatch) -> None:
     from framework.errors import UserError
 
+    monkeypatch.chdir(tmp_path)
     uri = f"sqlite:///{tmp_path / 'other.db'}"
     extra = f'\n[plugins.mlflow]\ntracking_uri = "{uri}"\nexperiment = "diverging"\nartifacts = false\n'
-    with pytest.raises(UserError, match="not a png|cannot be read|unreadable"):
+    with pytest.raises(UserError, match=r"not a png|cannot be read|unreadable"):
         tiny_run(tmp_path, extra=extra, broken=True)
     client = _client(uri)
     (found,) = client.search_runs([client.get_experiment_by_name("diverging").experiment_id])
     assert found.info.status == "FAILED"
     assert found.data.tags["hoh.error"].startswith("UserError")
     assert client.list_artifacts(found.info.run_id) == []
+    assert not (tmp_path / "mlruns").exists() or not any((tmp_path / "mlruns").rglob("experiment.toml"))
 
 
 def test_without_a_store_nothing_is_logged_and_mlflow_is_not_needed(tmp_path: Path, monkeypatch) -> None:
