@@ -123,7 +123,6 @@ class Session:
             reference_images_per_s=None if reference is None else self.reference(reference),
             gate=gate,
             floor=None if gate is None else self.floors[gate],
-            gated=not self.cfg.quick,
         )
         self.figures.append(figure)
         info = figure.extra_info()
@@ -134,15 +133,71 @@ class Session:
             benchmark.extra_info.update(name=name, **info)
         return figure
 
-    def record_pairs(self, benchmark: Any, name: str, reference: str, pairs: list[tuple[float, float]]) -> Figure:
-        """A row from interleaved rounds: ``pairs`` of (reference, candidate) images/s; not gated."""
+    def interleaved(self, benchmark: Any, keys: tuple[str, ...], rounds: int) -> dict[str, list[float]]:
+        """Images/s of each measurement in ``keys``, per round, all measured in the same rounds.
+
+        Each is built and warmed up, then every round measures each of them once, in an
+        order that rotates (and reverses every other round), so that a change of load on
+        the machine hits candidate and reference alike. pytest-benchmark times the whole.
+        """
+        assert self.measurer is not None
+        functions = {key: SPECS[key].build(self.measurer) for key in keys}
+        for key in keys:
+            for _ in range(SPECS[key].warmup_rounds):
+                functions[key]()
+        speeds: dict[str, list[float]] = {key: [] for key in keys}
+
+        def all_rounds() -> None:
+            for index in range(rounds):
+                shift = index % len(keys)
+                order = keys[shift:] + keys[:shift]
+                for key in order if index % 2 == 0 else order[::-1]:
+                    images = seconds = 0.0
+                    for _ in range(SPECS[key].chunk(self.cfg)):
+                        done, spent = functions[key]()
+                        images, seconds = images + done, seconds + spent
+                    speeds[key].append(images / seconds)
+
+        if benchmark is not None and not getattr(benchmark, "disabled", False):
+            benchmark.pedantic(all_rounds, rounds=1, iterations=1)
+        else:
+            all_rounds()
+        for key in keys:
+            self.measured[key] = statistics.median(speeds[key])
+        return speeds
+
+    def record_paired(
+        self,
+        benchmark: Any,
+        name: str,
+        candidate: list[float],
+        reference_key: str,
+        reference: list[float],
+        *,
+        gate: str | None = None,
+    ) -> Figure:
+        """A row from interleaved rounds: the median of the per-round ratios candidate/reference, gated by ``gate``."""
+        return self.record_pairs(benchmark, name, reference_key, list(zip(reference, candidate, strict=True)), gate)
+
+    def record_pairs(
+        self, benchmark: Any, name: str, reference: str, pairs: list[tuple[float, float]], gate: str | None = None
+    ) -> Figure:
+        """A row from interleaved rounds: ``pairs`` of (reference, candidate) images/s; gated when ``gate`` is."""
         figure = Figure(
             name=name,
             images_per_s=statistics.median(candidate for _, candidate in pairs),
             reference=reference,
             reference_images_per_s=statistics.median(base for base, _ in pairs),
             paired_ratio=statistics.median(candidate / base for base, candidate in pairs),
+            gate=gate,
+            floor=None if gate is None else self.floors[gate],
         )
+        if "images_per_s" in benchmark.extra_info:  # a second row of the same benchmark
+            self.figures.append(figure)
+            benchmark.extra_info.setdefault("more", []).append(
+                {"name": name, "pairs": [[round(a, 3), round(b, 3)] for a, b in pairs], **figure.extra_info()}
+            )
+            return figure
         self.figures.append(figure)
         benchmark.extra_info.update(
             name=name, pairs=[[round(a, 3), round(b, 3)] for a, b in pairs], **figure.extra_info(), mode=self.cfg.mode
@@ -167,7 +222,7 @@ class Session:
     def table(self) -> Any:
         from rich.table import Table
 
-        gated = "gated" if not self.cfg.quick else "NOT gated (quick mode: recorded only)"
+        gated = "gated by floors.toml" if not self.cfg.quick else "gated by floors.toml's wider [quick] floors"
         table = Table(
             title=f"hoh benchmarks, {self.cfg.mode} mode: {self.cfg.image_size}x{self.cfg.image_size}, "
             f"batch {self.cfg.batch_size}, {self.dataset_source}; ratios {gated}",

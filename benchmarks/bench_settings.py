@@ -53,6 +53,8 @@ class BenchConfig:
         first_pass_rounds: Rounds of each first-pass (decode) measurement.
         idg_steady_rounds: Rounds of image-data-generator's steady-state measurement (after one warm-up pass).
         tfdata_steady_rounds: Rounds of tf-data's steady-state measurement (after one warm-up pass).
+        steady_rounds: Interleaved rounds of the steady-state ratio (tf-data and image-data-generator).
+        tfdata_chunk: tf-data steady passes in one interleaved round (its passes take milliseconds).
     """
 
     quick: bool
@@ -65,6 +67,8 @@ class BenchConfig:
     first_pass_rounds: int
     idg_steady_rounds: int
     tfdata_steady_rounds: int
+    steady_rounds: int
+    tfdata_chunk: int
 
     @property
     def mode(self) -> str:
@@ -82,11 +86,13 @@ FULL = BenchConfig(
     train_images=1027,
     batch_size=128,
     epochs=3,
-    fit_rounds=2,
+    fit_rounds=3,
     ceiling_steps=16,
-    first_pass_rounds=2,
+    first_pass_rounds=3,
     idg_steady_rounds=2,
     tfdata_steady_rounds=5,
+    steady_rounds=3,
+    tfdata_chunk=10,
 )
 # Quick mode (CI): about 15 s. 96x96 is close to the smallest input the five conv + pool blocks accept (94).
 QUICK = BenchConfig(
@@ -95,18 +101,20 @@ QUICK = BenchConfig(
     train_images=64,
     batch_size=16,
     epochs=3,
-    fit_rounds=1,
+    fit_rounds=3,
     ceiling_steps=8,
-    first_pass_rounds=1,
+    first_pass_rounds=3,
     idg_steady_rounds=2,
     tfdata_steady_rounds=2,
+    steady_rounds=5,
+    tfdata_chunk=20,
 )
 
 
-def load_floors(path: Path = FLOORS_FILE) -> dict[str, float]:
-    """Ratio floors by gate name, from ``floors.toml``."""
+def load_floors(path: Path = FLOORS_FILE, *, quick: bool = False) -> dict[str, float]:
+    """Ratio floors by gate name, from ``floors.toml`` (its ``[quick]`` table in quick mode)."""
     with path.open("rb") as f:
-        return {str(k): float(v) for k, v in tomllib.load(f)["floors"].items()}
+        return {str(k): float(v) for k, v in tomllib.load(f)["quick" if quick else "floors"].items()}
 
 
 def quiet_console() -> Console:

@@ -46,7 +46,8 @@ def _quick(config: pytest.Config) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     cfg = QUICK if _quick(config) else FULL
-    config.stash[_SESSION] = Session(cfg=cfg, floors=load_floors(), dataset_source="(no data yet)")
+    floors = load_floors(quick=cfg.quick)
+    config.stash[_SESSION] = Session(cfg=cfg, floors=floors, dataset_source="(no data yet)")
 
 
 @pytest.fixture(scope="session")
