@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise UserError(f"--workers {args.workers}: give 1 or more worker processes.")
+    signal.signal(signal.SIGTERM, _terminated)  # schedulers and `kill`: as Ctrl-C (the trial is failed, exit 130)
     sweep = load_sweep(args.sweep, storage=args.storage)
     url = storage_url(sweep.settings.storage, sweep.folder())
     if args.worker:
@@ -89,6 +90,10 @@ def run(args: argparse.Namespace) -> int:
         console.print("[yellow]interrupted[/]: run the same command again to continue the sweep.")
         return 130
     return _summary(study, sweep, workers, console)
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt("terminated (SIGTERM)")
 
 
 def _shown(url: str) -> str:

@@ -132,3 +132,32 @@ def test_a_worker_stops_after_three_failed_trials_in_a_row(tmp_path: Path) -> No
     log = "".join(p.read_text() for p in (folder / "workers").glob("*.log"))
     assert "3 trials in a row failed in this worker" in log
     assert "short of its trial count" in done.stdout
+
+
+def test_sigterm_stops_the_sweep_and_fails_the_running_trial(tmp_path: Path) -> None:
+    path = tiny_sweep(tmp_path, name="stopped", trials=3, epochs=8, pruner="none")
+    folder = tmp_path / "runs" / "sweeps" / "stopped"
+    coordinator = subprocess.Popen(
+        [HOH, "sweep", str(path)],
+        cwd=tmp_path,
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 180
+    running = None
+    while running is None and time.monotonic() < deadline:
+        found = [r for r in (trial_records(folder) if folder.exists() else []) if r["state"] == "RUNNING"]
+        if found and (folder / f"trial-{found[0]['number']:04d}" / "metrics.jsonl").exists():
+            running = found[0]
+        time.sleep(0.05)
+    assert running is not None, "no trial started"
+    coordinator.send_signal(signal.SIGTERM)
+    output, _ = coordinator.communicate(timeout=120)
+    assert coordinator.returncode == 130, output
+    assert "run the same command again to continue the sweep" in output
+    (record,) = trial_records(folder)
+    assert record["state"] == "FAIL" and record["reason"] == "interrupted"
+    assert json.loads((folder / "trial-0000" / "status.json").read_text())["status"] == "interrupted"
+    assert _study(folder, "stopped").get_trials()[0].state.name == "FAIL"
