@@ -74,6 +74,7 @@ def compare_command(args: argparse.Namespace) -> int:
             rounds=args.rounds,
             quick=args.quick,
             threshold=threshold,
+            threads=args.threads,
             progress=lambda text: console.print(f"[dim]{text}[/]"),
         )
     except (RuntimeError, ValueError) as error:  # a worker failed: its traceback is in the message

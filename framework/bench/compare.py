@@ -48,9 +48,13 @@ class Side:
     ready: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
 
-    def start(self, workloads: Path) -> None:
+    def start(self, workloads: Path, threads: int = 1) -> None:
         env = {**os.environ, "PYTHONPATH": str(self.root), "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
         env.pop("HOH_DISABLE_PLUGIN_AUTOLOAD", None)
+        if threads > 0:  # TensorFlow's and OpenMP's thread pools (tf.data's parallel maps run on the inter-op one)
+            env.update(
+                TF_NUM_INTRAOP_THREADS=str(threads), TF_NUM_INTEROP_THREADS=str(threads), OMP_NUM_THREADS=str(threads)
+            )
         self.process = subprocess.Popen(
             [sys.executable, str(WORKER), str(self.root), str(workloads)],
             stdin=subprocess.PIPE,
@@ -166,6 +170,7 @@ def compare(
     rounds: int = 8,
     quick: bool = False,
     threshold: float = 0.10,
+    threads: int = 1,
     progress: Any = None,
 ) -> tuple[list[Result], dict[str, str]]:
     """Run the comparison; returns the results and the workloads skipped (with why).
@@ -178,6 +183,13 @@ def compare(
         rounds: Pairs of rounds per workload.
         quick: Small data and few steps (CI).
         threshold: Smallest slowdown that counts (0.10 = 10 %).
+        threads: Threads of each side's TensorFlow (0: as many as TensorFlow likes). One by
+            default: a workload then needs the same CPU time whatever the other jobs on the
+            machine leave free, whereas a multi-threaded one spins, waits and migrates more
+            under contention (measured: intervals of the train step's CPU ratio went from
+            [0.62, 1.76] with TensorFlow's default threads to REPLACE with one, a training job
+            beside). A change that only alters parallelism is not seen; compare with
+            ``threads=0`` for that.
         progress: Called as ``progress(text)`` as the comparison goes.
     """
     workloads_file = repo / "benchmarks" / "workloads.py"
@@ -197,7 +209,7 @@ def compare(
                 Side("HEAD", "working tree" if head == WORKTREE else head, roots[1]),
             ]
             for side in sides:
-                side.start(workloads_file)
+                side.start(workloads_file, threads)
             for side in sides:
                 say(f"setting up {side.label} ({side.revision}): {len(chosen)} workloads with a warm-up round each")
                 answer = side.ask({"op": "setup", "names": chosen, "settings": settings})

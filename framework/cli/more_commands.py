@@ -121,6 +121,12 @@ def add_after_training_commands(sub: argparse._SubParsersAction) -> None:
         "sees waiting, e.g. a slower disk or a sleep)",
     )
     compare.add_argument("--threshold", type=float, default=10.0, help="slowdown that counts, in %% (default 10)")
+    compare.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="TensorFlow threads of each side (default 1: steadier on a busy machine; 0: TensorFlow's default)",
+    )
     compare.add_argument("--quick", action="store_true", help="small images and few steps (what CI uses)")
     compare.add_argument("--only", action="append", metavar="WORKLOAD", help="run only this workload; repeatable")
     compare.add_argument("--ci", action="store_true", help="CI's small set of workloads")
