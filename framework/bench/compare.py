@@ -48,7 +48,7 @@ class Side:
     ready: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
 
-    def start(self, workloads: Path, threads: int = 1) -> None:
+    def start(self, workloads: Path, threads: int = 0) -> None:
         env = {**os.environ, "PYTHONPATH": str(self.root), "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
         env.pop("HOH_DISABLE_PLUGIN_AUTOLOAD", None)
         if threads > 0:  # TensorFlow's and OpenMP's thread pools (tf.data's parallel maps run on the inter-op one)
@@ -170,7 +170,7 @@ def compare(
     rounds: int = 8,
     quick: bool = False,
     threshold: float = 0.10,
-    threads: int = 1,
+    threads: int = 0,
     progress: Any = None,
 ) -> tuple[list[Result], dict[str, str]]:
     """Run the comparison; returns the results and the workloads skipped (with why).
@@ -183,13 +183,13 @@ def compare(
         rounds: Pairs of rounds per workload.
         quick: Small data and few steps (CI).
         threshold: Smallest slowdown that counts (0.10 = 10 %).
-        threads: Threads of each side's TensorFlow (0: as many as TensorFlow likes). One by
-            default: a workload then needs the same CPU time whatever the other jobs on the
-            machine leave free, whereas a multi-threaded one spins, waits and migrates more
-            under contention (measured: intervals of the train step's CPU ratio went from
-            [0.62, 1.76] with TensorFlow's default threads to REPLACE with one, a training job
-            beside). A change that only alters parallelism is not seen; compare with
-            ``threads=0`` for that.
+        threads: Threads of each side's TensorFlow; 0 (default) leaves TensorFlow its own
+            choice, as users run it. One thread was tried to steady CPU time on a busy
+            machine; on this project's 2-vCPU machine it did not narrow the intervals (the
+            train step's CPU ratio of a revision against itself: [0.62, 2.10] with one
+            thread, [0.64, 1.86] with TensorFlow's default, a training job beside), likely
+            because the vCPUs share a core with the other job. It also hides changes of
+            parallelism.
         progress: Called as ``progress(text)`` as the comparison goes.
     """
     workloads_file = repo / "benchmarks" / "workloads.py"

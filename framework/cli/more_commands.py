@@ -124,8 +124,8 @@ def add_after_training_commands(sub: argparse._SubParsersAction) -> None:
     compare.add_argument(
         "--threads",
         type=int,
-        default=1,
-        help="TensorFlow threads of each side (default 1: steadier on a busy machine; 0: TensorFlow's default)",
+        default=0,
+        help="TensorFlow threads of each side (default 0: TensorFlow's own choice, as users run it)",
     )
     compare.add_argument("--quick", action="store_true", help="small images and few steps (what CI uses)")
     compare.add_argument("--only", action="append", metavar="WORKLOAD", help="run only this workload; repeatable")
