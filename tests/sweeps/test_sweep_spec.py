@@ -76,3 +76,15 @@ def test_hoh_validate_accepts_sweep_files_and_reports_their_problems(tmp_path: P
     assert report["valid"] is False and "dense_unitz" in report["problems"][0]
     text = run_script("hoh", "validate", str(path), cwd=tmp_path)
     assert text.returncode == 2 and "is not a valid sweep file" in text.stderr and "Traceback" not in text.stderr
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        p for p in (Path(__file__).resolve().parents[2] / "experiments").glob("*.toml") if "[sweep]" in p.read_text()
+    ),
+    ids=lambda p: p.name,
+)
+def test_the_shipped_sweep_files_are_valid(path: Path) -> None:
+    sweep = load_sweep(path)
+    assert sweep.parameters and sweep.base.is_file()
