@@ -25,7 +25,7 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _compare(clone: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
     report = clone.parent / "report.json"
-    command = [str(HOH), "bench", "compare", "HEAD", "--quick", "--rounds", "6", "--threshold", "5"]
+    command = [str(HOH), "bench", "compare", "HEAD", "--quick", "--rounds", "12", "--threshold", "5"]
     done = subprocess.run(
         [*command, "--json", str(report), *args],
         cwd=clone,

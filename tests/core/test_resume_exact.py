@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from core_helpers import SECTIONS, run_script, stub_experiment
+from core_helpers import BUILTINS, SECTIONS, run_script, stub_experiment
 
 pytestmark = pytest.mark.slow
 
@@ -78,7 +78,10 @@ def _experiment(tmp_path: Path, killer_first: bool, strategy: str = "", shuffle:
     path = tmp_path / "experiment.toml"
     text = stub_experiment(sections + "\n" + callbacks + "\n" + strategy, plugins=(plugin,))
     # the stub plugin, the built-in callbacks and strategies
-    path.write_text(text.replace('"callbacks", ', "").replace('"strategies"', ""))
+    others = [name for name in BUILTINS if name not in ("callbacks", "strategies")]
+    path.write_text(
+        text.replace(f"disable_plugins = {json.dumps(BUILTINS)}", f"disable_plugins = {json.dumps(others)}")
+    )
     return path
 
 
