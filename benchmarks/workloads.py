@@ -259,7 +259,7 @@ def prepare(folder: Path, *, quick: bool) -> dict[str, Any]:
         "data": str(folder),
         "image_size": size,
         "batch_size": batch,
-        "steps": 16 if quick else 16,  # train-step rounds of ~1 s: 4 steps (~0.25 s) gave CPU intervals of [0.48, 2.67]
+        "steps": 16,  # train-step rounds of ~1 s: 4 steps (~0.25 s) gave CPU intervals of [0.48, 2.67]
         "pass_images": 16384 if quick else 40960,  # steady-pass rounds long enough for the clock (~0.3 s and more)
         "fit_steps": 64 if quick else 32,
         "start_ups": 2 if quick else 3,
