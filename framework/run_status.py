@@ -37,12 +37,17 @@ def read_status(run_dir: Path) -> dict[str, Any]:
         data = json.loads((run_dir / STATUS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    if data.get("status") == "running" and data.get("host") == socket.gethostname() and not _alive(data.get("pid")):
+    if (
+        data.get("status") == "running"
+        and data.get("host") == socket.gethostname()
+        and not process_alive(data.get("pid"))
+    ):
         data = {**data, "status": "killed", "reason": "the process ended without recording why (killed?)"}
     return data
 
 
-def _alive(pid: Any) -> bool:
+def process_alive(pid: Any) -> bool:
+    """Whether process ``pid`` of this host still exists (``False`` for a missing or malformed pid)."""
     if not isinstance(pid, int):
         return False
     try:

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from framework.errors import EnvironmentProblem, UserError
+from framework.run_status import process_alive
 
 JOURNAL_FILE = "optuna.journal"
 STORAGE_ENV = "HOH_SWEEP_STORAGE"
@@ -125,16 +126,6 @@ def this_worker() -> dict[str, Any]:
     return {"host": socket.gethostname(), "pid": os.getpid()}
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def fail_dead_trials(study: Any, storage: Any) -> list[int]:
     """Mark failed the running trials whose worker is gone; returns their numbers."""
     import optuna
@@ -144,7 +135,7 @@ def fail_dead_trials(study: Any, storage: Any) -> list[int]:
     host = socket.gethostname()
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         worker = trial.system_attrs.get(WORKER_ATTR) or {}
-        if worker.get("host") == host and isinstance(worker.get("pid"), int) and not _alive(worker["pid"]):
+        if worker.get("host") == host and isinstance(worker.get("pid"), int) and not process_alive(worker["pid"]):
             study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
             failed.append(trial.number)
     if isinstance(storage, optuna.storages.RDBStorage):  # heartbeat: trials of workers on other machines
