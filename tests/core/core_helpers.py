@@ -52,6 +52,48 @@ def stub_experiment(sections: str = SECTIONS, *, name: str = "stub", extra: str 
     )
 
 
+TINY_FIVE_CONV = """\
+[experiment]
+name = "{name}"
+seed = {seed}
+output = "{output}"
+
+[dataset]
+provider = "image-folder"
+train_dir = "{data}/train"
+validation_dir = "{data}/validation"
+
+[pipeline]
+provider = "tf-data"
+image_size = [96, 96]
+batch_size = 8
+validation_batch_size = 8
+
+[model]
+provider = "five-conv-sigmoid"
+filters = [4, 4, 4, 4, 4]
+dense_units = 8
+
+[optimizer]
+provider = "rmsprop"
+learning_rate = {rate}
+
+[training]
+epochs = {epochs}
+loss = "binary_crossentropy"
+metrics = ["accuracy"]
+progress = "none"
+{extra}
+"""
+
+
+def tiny_five_conv(
+    *, name: str, output: str, data: str, seed: int = 1, rate: str = "0.001", epochs: int = 2, extra: str = ""
+) -> str:
+    """A real experiment with the built-in providers: a 4-filter five-conv on ``data``'s 96x96 images."""
+    return TINY_FIVE_CONV.format(name=name, seed=seed, output=output, data=data, rate=rate, epochs=epochs, extra=extra)
+
+
 def line_no(text: str, needle: str) -> int:
     """1-based number of the first line of ``text`` containing ``needle``."""
     for number, line in enumerate(text.splitlines(), start=1):

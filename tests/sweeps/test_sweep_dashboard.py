@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -11,17 +10,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from sweep_helpers import subprocess_env, tiny_sweep
+from sweep_helpers import free_port, subprocess_env, tiny_sweep
 
 pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_optuna_dashboard_serves_the_sweeps_study_on_a_loopback_port(tmp_path: Path) -> None:
@@ -37,7 +30,7 @@ def test_optuna_dashboard_serves_the_sweeps_study_on_a_loopback_port(tmp_path: P
     )
     assert done.returncode == 0, done.stdout + done.stderr
     journal = tmp_path / "runs" / "sweeps" / "looked-at" / "optuna.journal"
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [str(BIN / "optuna-dashboard"), str(journal), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,

@@ -6,11 +6,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from sweep_helpers import subprocess_env, tiny_sweep, trial_records
+from sweep_helpers import subprocess_env, tiny_sweep, trial_records, wait_for_running_trial
 
 pytestmark = pytest.mark.slow
 
@@ -35,14 +34,7 @@ def test_two_workers_over_postgresql_and_a_killed_one(tmp_path: Path, postgres_u
         stderr=subprocess.STDOUT,
         text=True,
     )
-    victim = None
-    deadline = time.monotonic() + 180
-    while victim is None and time.monotonic() < deadline:
-        running = [r for r in (trial_records(folder) if folder.exists() else []) if r["state"] == "RUNNING"]
-        if running and (folder / f"trial-{running[0]['number']:04d}" / "metrics.jsonl").exists():
-            victim = running[0]
-        time.sleep(0.05)
-    assert victim is not None, "no trial started"
+    victim = wait_for_running_trial(folder)
     os.kill(victim["worker"]["pid"], signal.SIGKILL)
     output, _ = coordinator.communicate(timeout=420)
     assert coordinator.returncode == 0, output

@@ -7,12 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from sweep_helpers import subprocess_env, tiny_sweep, trial_records
+from sweep_helpers import subprocess_env, tiny_sweep, trial_records, wait_for_running_trial
 
 pytestmark = pytest.mark.slow
 
@@ -80,15 +79,7 @@ def test_a_killed_worker_does_not_stall_the_sweep_and_running_again_continues_it
         stderr=subprocess.STDOUT,
         text=True,
     )
-    victim = None
-    deadline = time.monotonic() + 180
-    while victim is None and time.monotonic() < deadline:
-        for record in trial_records(folder) if folder.exists() else []:
-            if record["state"] == "RUNNING" and (folder / f"trial-{record['number']:04d}" / "metrics.jsonl").exists():
-                victim = record  # mid-trial: an epoch is done, more are to come
-                break
-        time.sleep(0.05)
-    assert victim is not None, "no trial started"
+    victim = wait_for_running_trial(folder)  # mid-trial: an epoch is done, more are to come
     os.kill(victim["worker"]["pid"], signal.SIGKILL)
     output, _ = coordinator.communicate(timeout=420)
     assert coordinator.returncode == 0, output
@@ -145,14 +136,7 @@ def test_sigterm_stops_the_sweep_and_fails_the_running_trial(tmp_path: Path) -> 
         stderr=subprocess.STDOUT,
         text=True,
     )
-    deadline = time.monotonic() + 180
-    running = None
-    while running is None and time.monotonic() < deadline:
-        found = [r for r in (trial_records(folder) if folder.exists() else []) if r["state"] == "RUNNING"]
-        if found and (folder / f"trial-{found[0]['number']:04d}" / "metrics.jsonl").exists():
-            running = found[0]
-        time.sleep(0.05)
-    assert running is not None, "no trial started"
+    wait_for_running_trial(folder)  # an epoch done, more to come
     coordinator.send_signal(signal.SIGTERM)
     output, _ = coordinator.communicate(timeout=120)
     assert coordinator.returncode == 130, output

@@ -11,40 +11,7 @@ from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
 
-from core_helpers import make_images
-
-EXPERIMENT = """\
-[experiment]
-name = "tracked"
-seed = 3
-output = "{output}"
-
-[dataset]
-provider = "image-folder"
-train_dir = "{data}/train"
-validation_dir = "{data}/validation"
-
-[pipeline]
-provider = "tf-data"
-image_size = [96, 96]
-batch_size = 8
-
-[model]
-provider = "five-conv-sigmoid"
-filters = [4, 4, 4, 4, 4]
-dense_units = 8
-
-[optimizer]
-provider = "rmsprop"
-learning_rate = {rate}
-
-[training]
-epochs = 2
-loss = "binary_crossentropy"
-metrics = ["accuracy"]
-progress = "none"
-{extra}
-"""
+from core_helpers import make_images, tiny_five_conv
 
 
 def tiny_run(folder: Path, *, rate: str = "0.001", extra: str = "", name: str = "run", broken: bool = False) -> Path:
@@ -63,7 +30,8 @@ def tiny_run(folder: Path, *, rate: str = "0.001", extra: str = "", name: str = 
     if broken:
         next((data / "validation").rglob("*.png")).write_bytes(b"not a png")
     path = folder / f"{name}.toml"
-    path.write_text(EXPERIMENT.format(output=folder / "runs", data=data, rate=rate, extra=extra), encoding="utf-8")
+    text = tiny_five_conv(name="tracked", seed=3, output=str(folder / "runs"), data=str(data), rate=rate, extra=extra)
+    path.write_text(text, encoding="utf-8")
     run_dir = folder / "runs" / name
     run_experiment(load_experiment(path), run_dir=run_dir, console=Console(file=io.StringIO()))
     return run_dir
