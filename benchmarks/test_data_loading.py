@@ -13,32 +13,18 @@ from __future__ import annotations
 import pytest
 from bench_figures import Session
 
+PHASES = [
+    pytest.param("first_pass", "first pass", marks=pytest.mark.benchmark(group="data-loading-first-pass"), id="first"),
+    pytest.param("steady", "steady state", marks=pytest.mark.benchmark(group="data-loading-steady"), id="steady"),
+]
 
-@pytest.mark.benchmark(group="data-loading-first-pass")
-def test_first_pass_tf_data_vs_image_data_generator(benchmark, bench: Session) -> None:
-    speeds = bench.interleaved(benchmark, ("idg_first_pass", "tfdata_first_pass"), bench.cfg.first_pass_rounds)
-    bench.record(benchmark, "first pass, image-data-generator", bench.measured["idg_first_pass"])
+
+@pytest.mark.parametrize(("phase", "label"), PHASES)
+def test_tf_data_vs_image_data_generator(benchmark, bench: Session, phase: str, label: str) -> None:
+    reference, candidate = f"idg_{phase}", f"tfdata_{phase}"
+    speeds = bench.interleaved(benchmark, (reference, candidate), getattr(bench.cfg, f"{phase}_rounds"))
+    bench.record(benchmark, f"{label}, image-data-generator", bench.measured[reference])
     figure = bench.record_paired(
-        benchmark,
-        "first pass, tf-data",
-        speeds["tfdata_first_pass"],
-        "idg_first_pass",
-        speeds["idg_first_pass"],
-        gate="tfdata_first_pass_vs_idg",
-    )
-    bench.check(figure)
-
-
-@pytest.mark.benchmark(group="data-loading-steady")
-def test_steady_tf_data_vs_image_data_generator(benchmark, bench: Session) -> None:
-    speeds = bench.interleaved(benchmark, ("idg_steady", "tfdata_steady"), bench.cfg.steady_rounds)
-    bench.record(benchmark, "steady state, image-data-generator", bench.measured["idg_steady"])
-    figure = bench.record_paired(
-        benchmark,
-        "steady state, tf-data",
-        speeds["tfdata_steady"],
-        "idg_steady",
-        speeds["idg_steady"],
-        gate="tfdata_steady_vs_idg",
+        benchmark, f"{label}, tf-data", speeds[candidate], reference, speeds[reference], gate=f"tfdata_{phase}_vs_idg"
     )
     bench.check(figure)
