@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def table(results: list[Result], base: str, head: str, threshold: float, metric:
         f"a change counts beyond {threshold:.0%} when significant",
         title_justify="left",
     )
-    for column in ("workload", "BASE ms", "HEAD ms", "wall HEAD/BASE", "CPU HEAD/BASE", "rounds", "verdict"):
+    for column in ("workload", "BASE ms", "HEAD ms", "wall HEAD/BASE", "CPU HEAD/BASE", "pairs", "verdict"):
         out.add_column(column, justify="left" if column in {"workload", "verdict"} else "right")
     for r in results:
         out.add_row(
@@ -58,6 +59,8 @@ def table(results: list[Result], base: str, head: str, threshold: float, metric:
 def compare_command(args: argparse.Namespace) -> int:
     """Exit 0 when no workload is significantly slower beyond the threshold, else 1."""
     console = stdout_console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = 132  # a CI log or a file: rich's 80 columns would wrap every cell of the report
     repo = _repo()
     names = list(args.only or [])
     if args.ci:

@@ -112,7 +112,13 @@ def add_after_training_commands(sub: argparse._SubParsersAction) -> None:
     )
     compare.add_argument("base", help="BASE revision: a branch, tag, commit or HEAD~N")
     compare.add_argument("head", nargs="?", default=".", help="HEAD revision (default: the working tree, '.')")
-    compare.add_argument("--rounds", type=at_least(5), default=8, help="paired rounds per workload (default 8)")
+    compare.add_argument(
+        "--rounds",
+        type=at_least(5),
+        default=8,
+        help="rounds through the workloads (default 8); a short workload runs several BASE/HEAD pairs a round, "
+        "at least 4 s of them",
+    )
     compare.add_argument(
         "--metric",
         choices=["cpu", "wall"],
