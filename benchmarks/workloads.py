@@ -124,10 +124,22 @@ def _first_pass(settings: dict[str, Any]) -> RoundFn:
 
 
 def _steady_pass(settings: dict[str, Any], pipeline: str) -> RoundFn:
-    """Passes after the first through one iterator, as fit sees them; ``pass_images`` images a round."""
-    flows, _, _ = _flows(_loaded(settings, pipeline))
+    """Passes after the first through one iterator, as fit sees them.
+
+    image-data-generator decodes every image again each pass (``idg_pass_images`` a round).
+    tf-data serves its cache, so its per-image work is small: it runs at the tutorial's
+    300x300 (``tfdata_size``, resized once into the cache), where converting and rescaling
+    the pixels outweighs Python's ``next()`` (~0.1 ms a batch). At 96x96 the ``next()`` was
+    most of the time, and a revision against itself read CPU 0.78 [0.64, 1.02] over 50 pairs
+    with a training job beside it.
+    """
+    if pipeline != "tf-data":
+        flows, _, _ = _flows(_loaded(settings, pipeline))
+        iterator = iter(flows.train)
+        return lambda: _take(iterator, max(flows.train_count, settings["idg_pass_images"]))
+    flows, _, _ = _flows(_loaded({**settings, "image_size": settings["tfdata_size"]}, pipeline))
     iterator = iter(flows.train)
-    return lambda: _take(iterator, max(flows.train_count, settings["pass_images"]))
+    return lambda: _take(iterator, settings["tfdata_pass_images"])
 
 
 def _train_step(settings: dict[str, Any], precision: str) -> RoundFn:
@@ -260,7 +272,9 @@ def prepare(folder: Path, *, quick: bool) -> dict[str, Any]:
         "image_size": size,
         "batch_size": batch,
         "steps": 16,  # train-step rounds of ~1 s: 4 steps (~0.25 s) gave CPU intervals of [0.48, 2.67]
-        "pass_images": 16384 if quick else 40960,  # steady-pass rounds long enough for the clock (~0.3 s and more)
+        "tfdata_size": 300,
+        "tfdata_pass_images": 2048 if quick else 4096,
+        "idg_pass_images": 1024 if quick else 2048,
         "fit_steps": 64 if quick else 32,
         "start_ups": 2 if quick else 3,
     }

@@ -25,7 +25,7 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _compare(clone: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
     report = clone.parent / "report.json"
-    command = [str(HOH), "bench", "compare", "HEAD", "--quick", "--rounds", "12", "--threshold", "5"]
+    command = [str(HOH), "bench", "compare", "HEAD", "--quick", "--threshold", "5"]
     done = subprocess.run(
         [*command, "--json", str(report), *args],
         cwd=clone,
@@ -46,6 +46,7 @@ def test_a_revision_against_itself_shows_no_change_and_an_injected_model_slowdow
     assert "no significant slowdown" in same.stdout
     assert [r["workload"] for r in report["results"]] == ["train step float32"]
     assert report["results"][0]["cpu"]["verdict"] != "slower"
+    assert report["results"][0]["cpu"]["rounds"] > 8  # a short workload: several pairs in each of the 8 rounds
 
     subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "inject_regressions.py"), "model", str(clone)], check=True
