@@ -126,7 +126,7 @@ def test_a_worker_stops_after_three_failed_trials_in_a_row(tmp_path: Path) -> No
 
 
 def test_sigterm_stops_the_sweep_and_fails_the_running_trial(tmp_path: Path) -> None:
-    path = tiny_sweep(tmp_path, name="stopped", trials=3, epochs=8, pruner="none")
+    path = tiny_sweep(tmp_path, name="stopped", trials=3, epochs=40, pruner="none")  # still running when signalled
     folder = tmp_path / "runs" / "sweeps" / "stopped"
     coordinator = subprocess.Popen(
         [HOH, "sweep", str(path)],
