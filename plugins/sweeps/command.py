@@ -64,6 +64,10 @@ def run(args: argparse.Namespace) -> int:
     sweep = load_sweep(args.sweep, storage=args.storage)
     url = storage_url(sweep.settings.storage, sweep.folder())
     if args.worker:
+        # Ctrl-C reaches a worker twice (from the terminal, then SIGTERM from the coordinator):
+        # only the first stops it, so that the second cannot cut short recording the failed trial.
+        signal.signal(signal.SIGINT, _interrupted_once)
+        signal.signal(signal.SIGTERM, _interrupted_once)
         optuna.logging.set_verbosity(optuna.logging.INFO)
         log = Console(highlight=False)
         work(sweep, url, log)
@@ -83,10 +87,14 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         for worker in workers:
             with contextlib.suppress(ProcessLookupError):
-                worker.send_signal(signal.SIGINT)
+                # SIGTERM, not SIGINT: a sweep started in the background of a script inherits
+                # SIGINT ignored, and its workers would train on; they handle SIGTERM as Ctrl-C.
+                worker.send_signal(signal.SIGTERM)
         for worker in workers:
-            with contextlib.suppress(subprocess.TimeoutExpired):
+            try:
                 worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()  # its trial reads RUNNING with a dead worker, and is failed by the next sweep
         console.print("[yellow]interrupted[/]: run the same command again to continue the sweep.")
         return 130
     return _summary(study, sweep, workers, console)
@@ -94,6 +102,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _terminated(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt("terminated (SIGTERM)")
+
+
+def _interrupted_once(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
 
 
 def _shown(url: str) -> str:

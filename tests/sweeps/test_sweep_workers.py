@@ -125,17 +125,24 @@ def test_a_worker_stops_after_three_failed_trials_in_a_row(tmp_path: Path) -> No
     assert "short of its trial count" in done.stdout
 
 
-def test_sigterm_stops_the_sweep_and_fails_the_running_trial(tmp_path: Path) -> None:
+@pytest.mark.parametrize("background", [False, True], ids=["foreground", "background-of-a-script"])
+def test_sigterm_stops_the_sweep_and_fails_the_running_trial(tmp_path: Path, background: bool) -> None:
     path = tiny_sweep(tmp_path, name="stopped", trials=3, epochs=40, pruner="none")  # still running when signalled
     folder = tmp_path / "runs" / "sweeps" / "stopped"
-    coordinator = subprocess.Popen(
-        [HOH, "sweep", str(path)],
-        cwd=tmp_path,
-        env=subprocess_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    # In the background of a script (`hoh sweep ... &`) a process starts with SIGINT ignored:
+    # an ignored signal stays ignored across exec.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN if background else signal.default_int_handler)
+    try:
+        coordinator = subprocess.Popen(
+            [HOH, "sweep", str(path)],
+            cwd=tmp_path,
+            env=subprocess_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     wait_for_running_trial(folder)  # an epoch done, more to come
     coordinator.send_signal(signal.SIGTERM)
     output, _ = coordinator.communicate(timeout=120)

@@ -1,0 +1,12 @@
+"""Settings every test shares."""
+
+from __future__ import annotations
+
+import signal
+
+# A test suite started in the background of a non-interactive shell (`pytest &`, some CI
+# runners) inherits SIGINT ignored, and so would every hoh process the tests start: Python
+# installs no Ctrl-C handler for an ignored SIGINT. Handling it here makes the children start
+# with the default (a handled signal is reset to the default on exec), as from a terminal.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
