@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from rich.table import Table
 
@@ -56,6 +58,10 @@ def table(results: list[Result], base: str, head: str, threshold: float, metric:
     return out
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt("terminated (SIGTERM)")
+
+
 def compare_command(args: argparse.Namespace) -> int:
     """Exit 0 when no workload is significantly slower beyond the threshold, else 1."""
     console = stdout_console()
@@ -68,6 +74,7 @@ def compare_command(args: argparse.Namespace) -> int:
 
         names = list(workloads_of(repo).CI_WORKLOADS)
     threshold = args.threshold / 100
+    signal.signal(signal.SIGTERM, _terminated)  # `kill`, CI timeouts: as Ctrl-C, so the worktrees are removed
     try:
         results, skipped = compare(
             repo,

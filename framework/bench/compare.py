@@ -9,9 +9,10 @@ How it works, as ``asv continuous`` and pyperf's ``compare_to`` do it, with inte
    (the working tree's: the same measuring code for both sides), with one warm-up round.
 3. Rounds alternate: BASE then HEAD, then HEAD then BASE, ... Each measurement of a workload
    is one pair, so a change of load in between hits both sides alike. A short workload runs
-   several pairs a round (at least ``round_seconds`` of measuring, calibrated on its first
-   pair), as pyperf calibrates its loops. Under load, the train step's self-compare CPU
-   interval went from [0.29, 2.11] with 8 pairs to [0.98, 1.04] with 29.
+   several pairs a round (at least ``round_seconds`` of measuring, calibrated on the
+   quicker of the first round's two pairs), as pyperf calibrates its loops. Under load,
+   the train step's self-compare CPU interval went from [0.29, 2.11] with 8 pairs to
+   [0.98, 1.04] with 29.
 4. Per workload, the paired ratios HEAD/BASE of wall time and CPU time per image give a
    median and a bootstrap interval (:mod:`framework.bench.stats`). A workload is *slower*
    when its interval is above 1 and its median beyond the threshold.
@@ -24,6 +25,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -41,6 +43,7 @@ from framework.errors import UserError
 WORKER = Path(__file__).resolve().parent / "worker.py"
 WORKTREE = "."  # HEAD given as the working tree
 MAX_PAIRS_PER_ROUND = 8
+CALIBRATION_PAIRS = 2  # pairs of the first round, whose quicker one sets the pairs of the others
 
 
 @dataclass
@@ -69,6 +72,7 @@ class Side:
             text=True,
             env=env,
             cwd=self.root,
+            process_group=0,  # its own group, so that stopping it stops the processes it started too
         )
 
     def ask(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -85,8 +89,14 @@ class Side:
                 return answer
         raise RuntimeError(f"the {self.label} worker ({self.revision}) ended without answering")
 
-    def stop(self) -> None:
+    def stop(self, *, now: bool = False) -> None:
+        """Ask the worker to exit after its current round, or kill it ``now`` (interrupted)."""
         if self.process is None:
+            return
+        if now:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
             return
         with contextlib.suppress(Exception):
             self.ask_nowait({"op": "exit"})
@@ -229,19 +239,21 @@ def compare(
             common = [n for n in chosen if all(n in side.ready for side in sides)]
             skipped = {n: why for side in sides for n, why in side.skipped.items()}
             timings: dict[str, dict[str, list[tuple[float, float]]]] = {n: {"BASE": [], "HEAD": []} for n in common}
-            pairs = dict.fromkeys(common, 1)  # the first round calibrates
+            pairs = dict.fromkeys(common, CALIBRATION_PAIRS)  # the first round calibrates
             for index in range(rounds):
                 say(f"round {index + 1}/{rounds}")
                 for position, name in enumerate(common):
-                    started = time.perf_counter()
+                    durations = []
                     for pair in range(pairs[name]):
+                        started = time.perf_counter()
                         order = sides if (index + position + pair) % 2 == 0 else sides[::-1]
                         for side in order:
                             answer = side.ask({"op": "round", "name": name})
                             images = max(1, int(answer["images"]))
                             timings[name][side.label].append((answer["wall"] / images, answer["cpu"] / images))
-                    if index == 0:
-                        needed = math.ceil(round_seconds / max(time.perf_counter() - started, 1e-3))
+                        durations.append(time.perf_counter() - started)
+                    if index == 0:  # on the quicker pair: one slowed by a burst of load would give too few
+                        needed = math.ceil(round_seconds / max(min(durations), 1e-3))
                         pairs[name] = min(MAX_PAIRS_PER_ROUND, max(1, needed))
             results = []
             for name in common:
@@ -252,6 +264,10 @@ def compare(
                 head_wall = statistics.median(t[0] for t in head_times)
                 results.append(Result(name, wall, cpu, base_wall, head_wall))
             return results, skipped
+    except BaseException:  # Ctrl-C, SIGTERM or a failed worker: no round is worth waiting for
+        for side in sides:
+            side.stop(now=True)
+        raise
     finally:
         for side in sides:
             side.stop()
