@@ -132,14 +132,20 @@ def _steady_pass(settings: dict[str, Any], pipeline: str) -> RoundFn:
     the pixels outweighs Python's ``next()`` (~0.1 ms a batch). At 96x96 the ``next()`` was
     most of the time, and a revision against itself read CPU 0.78 [0.64, 1.02] over 50 pairs
     with a training job beside it.
+
+    Each tf-data round pulls a fresh iterator (the cache is the dataset's, so it stays). One
+    iterator kept for the whole comparison settled differently in each process (autotuned
+    parallelism and buffers, kept alive while other workloads ran): a revision against itself
+    read CPU medians of 0.86-0.99 in 5 compares under load. With a fresh iterator a round, 3
+    such compares read 1.00 [0.97, 1.02], 0.98 [0.95, 1.02] and 0.98 [0.95, 0.99].
     """
     if pipeline != "tf-data":
         flows, _, _ = _flows(_loaded(settings, pipeline))
         iterator = iter(flows.train)
         return lambda: _take(iterator, max(flows.train_count, settings["idg_pass_images"]))
     flows, _, _ = _flows(_loaded({**settings, "image_size": settings["tfdata_size"]}, pipeline))
-    iterator = iter(flows.train)
-    return lambda: _take(iterator, settings["tfdata_pass_images"])
+    _take(iter(flows.train), flows.train_count)  # fills the cache, which later iterators share
+    return lambda: _take(iter(flows.train), settings["tfdata_pass_images"])  # a fresh iterator a round
 
 
 def _train_step(settings: dict[str, Any], precision: str) -> RoundFn:
