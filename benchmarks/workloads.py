@@ -124,7 +124,7 @@ def _first_pass(settings: dict[str, Any]) -> RoundFn:
 
 
 def _steady_pass(settings: dict[str, Any], pipeline: str) -> RoundFn:
-    """Passes after the first through one iterator, as fit sees them.
+    """Passes after the first, as fit sees them (tf-data: with the first pass that fills the cache).
 
     image-data-generator decodes every image again each pass (``idg_pass_images`` a round).
     tf-data serves its cache, so its per-image work is small: it runs at the tutorial's
@@ -133,19 +133,27 @@ def _steady_pass(settings: dict[str, Any], pipeline: str) -> RoundFn:
     most of the time, and a revision against itself read CPU 0.78 [0.64, 1.02] over 50 pairs
     with a training job beside it.
 
-    Each tf-data round pulls a fresh iterator (the cache is the dataset's, so it stays). One
-    iterator kept for the whole comparison settled differently in each process (autotuned
-    parallelism and buffers, kept alive while other workloads ran): a revision against itself
-    read CPU medians of 0.86-0.99 in 5 compares under load. With a fresh iterator a round, 3
-    such compares read 1.00 [0.97, 1.02], 0.98 [0.95, 1.02] and 0.98 [0.95, 0.99].
+    Each tf-data round builds the pipeline afresh: a first pass decodes the 48 (quick) images
+    into a new cache, then ~40 passes come from it (the first pass took the round from 0.13 to
+    about 0.2 ms an image under load). Kept for the whole
+    comparison, one pipeline ran at a speed of its own in each process, steady within it and
+    up to 13 % apart between processes (likely where its memory landed), so that a revision
+    against itself read CPU medians of 0.86-0.99 (one iterator) and 0.87-1.08 with narrow
+    intervals (a fresh iterator a round, same cache) in 5 compares under load each. A fresh
+    pipeline a round makes that a per-round effect, which the pairs average: 0.97, 1.01 and
+    0.98 (intervals [0.92, 1.03] at the widest) in 3 compares under load.
     """
     if pipeline != "tf-data":
         flows, _, _ = _flows(_loaded(settings, pipeline))
         iterator = iter(flows.train)
         return lambda: _take(iterator, max(flows.train_count, settings["idg_pass_images"]))
-    flows, _, _ = _flows(_loaded({**settings, "image_size": settings["tfdata_size"]}, pipeline))
-    _take(iter(flows.train), flows.train_count)  # fills the cache, which later iterators share
-    return lambda: _take(iter(flows.train), settings["tfdata_pass_images"])  # a fresh iterator a round
+    loaded = _loaded({**settings, "image_size": settings["tfdata_size"]}, pipeline)
+
+    def one_round() -> int:
+        flows, _, _ = _flows(loaded)
+        return _take(iter(flows.train), settings["tfdata_pass_images"])
+
+    return one_round
 
 
 def _train_step(settings: dict[str, Any], precision: str) -> RoundFn:
