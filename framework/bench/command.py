@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 from pathlib import Path
-from typing import Any
 
 from rich.table import Table
 
@@ -15,6 +13,7 @@ from framework.atomic import write_json
 from framework.bench.compare import WORKTREE, Result, compare
 from framework.bench.stats import Comparison
 from framework.cli.output import stdout_console
+from framework.cli.signals import interrupt_on_sigterm
 from framework.errors import EnvironmentProblem, UserError
 
 VERDICT_STYLE = {"slower": "bold red", "faster": "green", "no significant change": "dim"}
@@ -58,10 +57,6 @@ def table(results: list[Result], base: str, head: str, threshold: float, metric:
     return out
 
 
-def _terminated(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt("terminated (SIGTERM)")
-
-
 def compare_command(args: argparse.Namespace) -> int:
     """Exit 0 when no workload is significantly slower beyond the threshold, else 1."""
     console = stdout_console()
@@ -74,7 +69,7 @@ def compare_command(args: argparse.Namespace) -> int:
 
         names = list(workloads_of(repo).CI_WORKLOADS)
     threshold = args.threshold / 100
-    signal.signal(signal.SIGTERM, _terminated)  # `kill`, CI timeouts: as Ctrl-C, so the worktrees are removed
+    interrupt_on_sigterm()  # `kill`, CI timeouts: as Ctrl-C, so the worktrees are removed
     try:
         results, skipped = compare(
             repo,

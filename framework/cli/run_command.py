@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import functools
 import os
-import signal
 import sys
 from pathlib import Path
 from typing import NoReturn
 
 from framework.cli.loading import load_from_args
 from framework.cli.output import print_error, stdout_console
+from framework.cli.signals import Terminated, interrupt_on_sigterm
 from framework.errors import TrainingFailed, UserError
 
 
@@ -26,14 +26,6 @@ def _exit_now(code: int) -> NoReturn:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (schedulers, ``docker stop``, ``kill``): handled exactly as Ctrl-C."""
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise Terminated("terminated (SIGTERM)")
 
 
 def crash_message(error: BaseException, run_dir: Path) -> str:
@@ -90,7 +82,7 @@ def run_command(args: argparse.Namespace) -> int:
         console.print(f"Run folder: [bold]{run_dir}[/]", soft_wrap=True)
         train = functools.partial(run_experiment, loaded, run_dir=run_dir, console=console, offline=args.offline)
         resumable = can_resume(loaded)
-    signal.signal(signal.SIGTERM, _terminate)
+    interrupt_on_sigterm()
     try:
         result = train()
     except KeyboardInterrupt as error:

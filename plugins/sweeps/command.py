@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from framework.cli.signals import interrupt_on_sigterm
 from framework.errors import EnvironmentProblem, UserError
 
 POLL_SECONDS = 2.0
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise UserError(f"--workers {args.workers}: give 1 or more worker processes.")
-    signal.signal(signal.SIGTERM, _terminated)  # schedulers and `kill`: as Ctrl-C (the trial is failed, exit 130)
+    interrupt_on_sigterm()  # schedulers and `kill`: as Ctrl-C (the trial is failed, exit 130)
     sweep = load_sweep(args.sweep, storage=args.storage)
     url = storage_url(sweep.settings.storage, sweep.folder())
     if args.worker:
@@ -98,10 +99,6 @@ def run(args: argparse.Namespace) -> int:
         console.print("[yellow]interrupted[/]: run the same command again to continue the sweep.")
         return 130
     return _summary(study, sweep, workers, console)
-
-
-def _terminated(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt("terminated (SIGTERM)")
 
 
 def _interrupted_once(signum: int, frame: Any) -> None:
