@@ -6,7 +6,6 @@ import contextlib
 import json
 import math
 import os
-import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -81,20 +80,3 @@ def write_with(path: Path, writer: Callable[[Path], None]) -> Path:
     with atomic_path(path) as tmp:
         writer(tmp)
     return path
-
-
-def replace_folder(new: Path, target: Path) -> None:
-    """Put ``new`` at ``target``: the old folder moves aside first and is removed only after the rename."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{new.name}")
-        target.rename(old)
-    try:
-        new.rename(target)
-    except BaseException:
-        if old is not None:
-            old.rename(target)
-        raise
-    if old is not None:
-        with contextlib.suppress(OSError):
-            shutil.rmtree(old)

@@ -84,7 +84,7 @@ def evaluate_run(
     import numpy as np
 
     from framework.evaluation import figures, metrics
-    from framework.evaluation.report import write_report
+    from framework.evaluation.report import check_report_folder, write_report
 
     console = console or Console()
     data = folder or run.validation_dir
@@ -94,6 +94,8 @@ def evaluate_run(
             "inference.json): give a labelled FOLDER, with one sub-folder per class."
         )
     paths, labels = labelled_files(data, run.class_names)
+    out_dir = output or default_output(run, folder, checkpoint)
+    check_report_folder(out_dir)  # before the model runs: a folder of someone else's files is never replaced
     with console.status(f"Evaluating {run.model_path.name} on {len(paths)} images of {data}"):
         scores = run.predict(paths)
     if not scores.paths:
@@ -103,7 +105,6 @@ def evaluate_run(
     result = metrics.evaluate(y_true, scores.probabilities, run.labels, scores.threshold)
     predicted = scores.predicted()
     wrong = metrics.worst_mistakes(scores.paths, y_true, scores.probabilities, predicted, run.labels)
-    out_dir = output or default_output(run, folder, checkpoint)
     facts = {
         "run": str(run.run_dir),
         "model": str(run.model_path),

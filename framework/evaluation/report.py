@@ -11,20 +11,23 @@ import base64
 import html
 import io
 import json
-import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from framework.atomic import replace_folder
 from framework.evaluation.figures import probability
+from framework.output_folders import check_replaceable, staged_folder
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 METRICS_FILE = "metrics.json"
 REPORT_FILE = "report.html"
+REPORT_KIND = "evaluation report"
+LEGACY_FILES = frozenset(
+    {METRICS_FILE, REPORT_FILE, "confusion_matrix.png", "roc_pr.png", "calibration.png", "mistakes.png"}
+)
+"""What reports of hoh versions before manifests held: a folder of only these files counts as a report."""
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1150px; color: #222; }
@@ -41,14 +44,16 @@ def write_report(out_dir: Path, context: Mapping[str, Any], figures: Mapping[str
     """Write the report folder ``out_dir`` (replacing an older report there) and return ``report.html``.
 
     Args:
-        out_dir: The folder to (re)write.
+        out_dir: The folder to (re)write: absent, empty, or a report hoh wrote (see
+            :mod:`framework.output_folders`); anything else is refused before a file is written.
         context: ``title``, ``facts`` (label -> value), ``metrics`` (from :func:`metrics.evaluate`),
             ``labels``, ``mistakes`` (from :func:`metrics.worst_mistakes`), ``errors``.
         figures: PNG name (without suffix) -> figure, in page order.
+
+    Raises:
+        ForeignFolder: when ``out_dir`` holds anything but a report hoh wrote.
     """
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-    try:
+    with staged_folder(out_dir, REPORT_KIND, legacy_names=LEGACY_FILES) as staging:
         pngs: dict[str, bytes] = {}
         for name, figure in figures.items():
             buffer = io.BytesIO()
@@ -59,11 +64,12 @@ def write_report(out_dir: Path, context: Mapping[str, Any], figures: Mapping[str
             json.dumps(context["document"], indent=2, allow_nan=False) + "\n", encoding="utf-8"
         )
         (staging / REPORT_FILE).write_text(render_html(context, pngs), encoding="utf-8")
-        staging.chmod(0o755)
-        replace_folder(staging, out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return out_dir / REPORT_FILE
+
+
+def check_report_folder(out_dir: Path) -> None:
+    """Refuse early (before the model runs) when ``out_dir`` may not be replaced by a report."""
+    check_replaceable(out_dir, REPORT_KIND, legacy_names=LEGACY_FILES)
 
 
 def render_html(context: Mapping[str, Any], pngs: Mapping[str, bytes]) -> str:

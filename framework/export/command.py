@@ -17,23 +17,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
-from framework.atomic import replace_folder
 from framework.errors import EnvironmentProblem, UserError
 from framework.export.formats import FORMATS, Format
 from framework.images import is_image_file, list_images
 from framework.inference import TrainedRun
 from framework.inference.preprocessing import load_pixels
+from framework.output_folders import check_replaceable, staged_folder
 
 VERIFY_IMAGES = 32
 PROBES = 16
+EXPORT_KIND = "export"
 TOLERANCE = 1e-4
 """Largest absolute difference allowed between exported and Keras outputs (probabilities).
 
@@ -171,13 +170,12 @@ def export_run(
     out_dir = output or run.run_dir / "export" / (fmt.name if checkpoint is None else f"{fmt.name}-{checkpoint}")
     if out_dir.exists() and not force:
         raise UserError(f"{out_dir} exists already; give another --output, or --force to replace it.")
+    check_replaceable(out_dir, EXPORT_KIND)  # --force replaces an export hoh wrote, never a run or other files
     files = sorted(p for p in images.rglob("*") if is_image_file(p)) if images else verification_files(run)
     if images and not files:
         raise UserError(f"--images {images} holds no image files (.png, .jpg, .jpeg, .bmp, .gif).")
     fmt.check_available()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-    try:
+    with staged_folder(out_dir, EXPORT_KIND) as staging:
         with console.status(f"Exporting {run.model_path.name} as {fmt.name}"):
             model = with_preprocessing(run)
             artifact = staging / fmt.artifact
@@ -190,10 +188,6 @@ def export_run(
                 ) from error
             checks = verify(fmt, artifact, model, files[:VERIFY_IMAGES], run)
         (staging / "signature.json").write_text(json.dumps(signature(run, fmt, checks), indent=2) + "\n")
-        staging.chmod(0o755)
-        replace_folder(staging, out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     size = sum(p.stat().st_size for p in out_dir.rglob("*") if p.is_file())
     console.print(
         f"Exported {fmt.name} to [bold]{out_dir / fmt.artifact}[/] ({size / 1e6:.1f} MB); verified on "
