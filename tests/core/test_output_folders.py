@@ -80,7 +80,7 @@ def test_a_file_at_the_target_and_legacy_folders(tmp_path: Path) -> None:
     (legacy / "report.html").write_text("old")
     check_replaceable(legacy, "report", legacy_names={"report.html"})  # an older hoh's own output
     (legacy / "notes.txt").write_text("mine")
-    with pytest.raises(ForeignFolder, match="notes.txt"):
+    with pytest.raises(ForeignFolder, match=r"notes\.txt"):
         check_replaceable(legacy, "report", legacy_names={"report.html"})
 
 
