@@ -9,6 +9,7 @@ leftover from an interrupted attempt and is never used.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ from typing import Any
 
 import platformdirs
 
+from framework import UserError
 from framework.atomic import write_json
 
 DATA_DIR_ENV = "HOH_DATA_DIR"
@@ -114,6 +116,39 @@ def remove_leftovers(folder: Path, names: tuple[str, ...] = ()) -> None:
     for entry in folder.iterdir():
         if entry.name.startswith(TEMP_PREFIX) or entry.name in names:
             remove(entry)
+
+
+def check_ours(folder: Path, dataset: str) -> None:
+    """Refuse a dataset folder that holds files but was never a hoh cache (no :data:`MARKER`, no :data:`LOCK`).
+
+    A rebuild deletes the split folders of an incomplete cache; a folder of someone else's
+    (``data_dir`` pointed at a photo collection) must never be one.
+
+    Raises:
+        UserError: naming the folder and what to do instead.
+    """
+    if not folder.is_dir() or (folder / MARKER).exists() or (folder / LOCK).exists():
+        return
+    entries = sorted(p.name for p in folder.iterdir())
+    if entries:
+        shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
+        raise UserError(
+            f"{folder} holds files that hoh did not put there ({shown}), so the {dataset} dataset is not "
+            "downloaded into it: hoh never removes or replaces a folder it did not create. Point the dataset's "
+            f"data_dir (or ${DATA_DIR_ENV}) at another folder; for your own images use the image-folder provider."
+        )
+
+
+def set_aside(path: Path) -> Path:
+    """Rename ``path`` to ``<path>.changed-<UTC time>`` beside it (kept, never deleted) and return the new path."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    kept = path.with_name(f"{path.name}.changed-{stamp}")
+    for number in range(1, 1000):
+        if not kept.exists():
+            break
+        kept = path.with_name(f"{path.name}.changed-{stamp}-{number}")
+    path.rename(kept)
+    return kept
 
 
 def remove(path: Path) -> None:

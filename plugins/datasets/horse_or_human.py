@@ -143,14 +143,22 @@ def build_horse_or_human(
     def waiting() -> None:
         context.console.print(f"{spec.name}: another process is preparing {folder}; waiting for it")
 
+    cache.check_ours(folder, spec.name)  # before the lock file is made: a folder of someone else's is left alone
     with cache.locked(folder, on_wait=waiting):
         # Another process may have built the folder while this one waited for the lock.
         marker = cache.read_marker(folder)
         if marker is not None and _usable(marker, folder, spec, params.check_counts):
             return _folders(folder, spec)
-        if marker is not None:
+        if marker is not None and marker.get("contents"):
+            splits = [s.split for s in spec.splits if marker["contents"].get(s.split) != _contents(folder / s.split)]
+            kept = [str(cache.set_aside(folder / name)) for name in splits if (folder / name).exists()]
             context.console.print(
                 f"{spec.name}: the files in {folder} changed since they were verified; fetching again"
+                + (
+                    f" (the changed folders are kept as {', '.join(kept)}: delete them when you no longer need them)"
+                    if kept
+                    else ""
+                )
             )
         _build(folder, spec, params, context)
     return _folders(folder, spec)

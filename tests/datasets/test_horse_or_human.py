@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import png_bytes
 from rich.console import Console
 
 from framework import DatasetContext, Provider, UserError
@@ -123,6 +124,7 @@ def test_half_extracted_leftovers_are_never_used(server, tiny, tmp_path: Path, c
     (folder / "train" / "horses").mkdir(parents=True)  # extracted earlier, but no marker
     (folder / "train" / "horses" / "stale.png").write_bytes(b"x")
     (folder / ".tmp-validation-abc" / "humans").mkdir(parents=True)  # temp folder of a killed run
+    (folder / ".lock").touch()  # the killed build made it first: the folder is hoh's
     _serve(server, tiny)
     images = build_horse_or_human(HorseOrHumanParams(data_dir=tmp_path, **FAST), context, spec=tiny.spec(server.url))
     assert _counts(images.train_dir) == {"horses": 3, "humans": 4}
@@ -239,10 +241,25 @@ def test_a_cache_whose_files_changed_is_fetched_again(server, tiny, tmp_path: Pa
     marker = json.loads((tmp_path / "horse-or-human" / ".complete.json").read_text())
     assert marker["contents"]["train"]["files"] == 7 and marker["contents"]["validation"]["files"] == 4
     next((images.train_dir / "humans").iterdir()).unlink()  # deleted after the marker vouched for it
+    (images.train_dir / "humans" / "my-own-photo.png").write_bytes(png_bytes(99) * 2)  # a person's file added
     server.state.log.clear()
     again = build_horse_or_human(params, context, spec=tiny.spec(server.url))
     assert _counts(again.train_dir) == {"horses": 3, "humans": 4}
     assert len(server.state.log) == 2 and "changed since they were verified" in output.getvalue()
+    [kept] = (tmp_path / "horse-or-human").glob("train.changed-*")  # the changed folder is kept, not deleted
+    assert (kept / "humans" / "my-own-photo.png").read_bytes() == png_bytes(99) * 2
+    assert "kept as" in output.getvalue() and not list((tmp_path / "horse-or-human").glob("validation.changed-*"))
+
+
+def test_a_folder_of_someone_elses_files_is_never_a_cache(server, tiny, tmp_path: Path, context) -> None:
+    _serve(server, tiny)
+    theirs = tmp_path / "horse-or-human"
+    (theirs / "train").mkdir(parents=True)
+    (theirs / "train" / "holiday.png").write_bytes(png_bytes(1))
+    with pytest.raises(UserError, match="did not put there"):
+        build_horse_or_human(HorseOrHumanParams(data_dir=tmp_path, **FAST), context, spec=tiny.spec(server.url))
+    assert (theirs / "train" / "holiday.png").read_bytes() == png_bytes(1)
+    assert sorted(p.name for p in theirs.iterdir()) == ["train"] and server.state.log == []
 
 
 def test_a_partial_download_left_by_a_kill_is_removed_once_the_dataset_is_ready(
@@ -251,6 +268,7 @@ def test_a_partial_download_left_by_a_kill_is_removed_once_the_dataset_is_ready(
     _serve(server, tiny)
     downloads = tmp_path / "horse-or-human" / "downloads"
     downloads.mkdir(parents=True)
+    (downloads.parent / ".lock").touch()  # made before the download began: the folder is hoh's
     (downloads / "stale-mirror-file.zip.part").write_bytes(b"half")
     build_horse_or_human(HorseOrHumanParams(data_dir=tmp_path, **FAST), context, spec=tiny.spec(server.url))
     assert not downloads.exists()
