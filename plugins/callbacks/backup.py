@@ -6,12 +6,15 @@ at all. Here one epoch's commit is:
 
 1. the weights (model and optimizer) to ``backup/epoch-000K.weights.h5``, written under a
    temporary name, flushed to disk and renamed;
-2. ``backup/state.json`` (the epoch, the weights file, its SHA-256, and the metrics of every
-   finished epoch), written the same way. Its rename is the commit.
+2. ``backup/state.json`` (the epoch, the weights file, its SHA-256, the metrics of every
+   finished epoch, and a SHA-256 ``digest`` of all of these), written the same way. Its
+   rename is the commit.
 
 A kill at any instant leaves the previous commit or the new one, never a mix. On resume the
-commit is the truth: the run's history is cut back to it, training starts at the epoch after
-it, and the runner skips the batches of the epochs it holds. Imports Keras: imported only
+commit is checked whole (the digest covers the history, so an edited or cut-short history is
+refused like altered weights) and is the truth: the run's ``metrics.jsonl`` must agree with it
+for the epochs it holds, is cut back to it, training starts at the epoch after it, and the
+runner skips the batches of the epochs it holds. Imports Keras: imported only
 during a run.
 """
 
@@ -26,10 +29,25 @@ from typing import Any
 import keras
 
 from framework import RunContext, UserError
-from framework.atomic import write_json, write_with
+from framework.atomic import strict_json_value, write_json, write_with
 
 STATE_FILE = "state.json"
-FORMAT = 1
+FORMAT = 2  # 2: the state carries a digest of itself, history included
+
+
+def state_digest(state: dict[str, Any]) -> str:
+    """SHA-256 of the state without its ``digest`` field, as canonical JSON (sorted keys, no spaces)."""
+    body = {key: value for key, value in state.items() if key != "digest"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _history_problem(state: dict[str, Any]) -> str | None:
+    history, epoch = state.get("history"), state.get("epoch")
+    if not isinstance(epoch, int) or not isinstance(history, list) or not all(isinstance(r, dict) for r in history):
+        return "its epoch or history is not of the recorded form"
+    if [row.get("epoch") for row in history] != list(range(1, epoch + 1)):
+        return f"its history does not hold one row for each of the {epoch} committed epochs"
+    return None
 
 
 def _sha256(path: Path) -> str:
@@ -55,11 +73,15 @@ def read_backup(directory: Path) -> dict[str, Any] | None:
         weights = directory / state["weights"]
         if state.get("format") != FORMAT:
             problem = f"it was written by another hoh version (format {state.get('format')!r})"
+        elif state.get("digest") != state_digest(state):
+            problem = f"{STATE_FILE} was changed after it was written (its digest does not match its content)"
+        elif history_problem := _history_problem(state):
+            problem = history_problem
         elif not weights.is_file():
             problem = f"its weights file {weights.name} is missing"
         elif _sha256(weights) != state["sha256"]:
             problem = f"its weights file {weights.name} does not match the checksum recorded with it"
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         problem = f"{STATE_FILE} cannot be read ({type(error).__name__}: {error})"
     if problem:
         raise UserError(
@@ -103,8 +125,9 @@ class EpochBackup(keras.callbacks.Callback):
             "epoch": epoch + 1,
             "weights": name,
             "sha256": _sha256(self.directory / name),
-            "history": [row for row in self.run.history if row["epoch"] <= epoch + 1],
+            "history": strict_json_value([row for row in self.run.history if row["epoch"] <= epoch + 1]),
         }
+        state["digest"] = state_digest(state)
         write_json(self.directory / STATE_FILE, state)  # the commit
         for old in self.directory.glob("epoch-*.weights.h5"):
             if old.name != name:

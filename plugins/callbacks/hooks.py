@@ -13,7 +13,7 @@ from typing import Any, Literal, Self
 from pydantic import Field, PositiveInt, model_validator
 
 from framework import NoParams, Params, Provider, RunContext, UserError, hookimpl
-from framework.rundir import CHECKPOINTS_DIR, write_history
+from framework.rundir import CHECKPOINTS_DIR, METRICS_FILE, write_history
 
 BACKUP_DIR = "backup"
 
@@ -101,21 +101,51 @@ def build_checkpoint(params: CheckpointParams, run: RunContext) -> Any:
 
 
 def build_backup_and_restore(params: BackupAndRestoreParams, run: RunContext) -> Any:
-    """The epoch commit of :mod:`plugins.callbacks.backup`; on resume, cuts ``run.history`` back to the commit."""
-    from plugins.callbacks.backup import EpochBackup, read_backup
+    """The epoch commit of :mod:`plugins.callbacks.backup`; on resume, cuts ``run.history`` back to the commit.
+
+    A run stopped before its first commit (in epoch 1, or between epoch 1's metrics row and
+    its commit) has nothing to continue from: it starts again from epoch 1, which is exact.
+    """
+    from plugins.callbacks.backup import STATE_FILE, EpochBackup, read_backup
 
     directory = run.run_dir / BACKUP_DIR
     state = read_backup(directory) if run.resumed else None
     if run.resumed:
-        if state is None and run.history:
+        if state is None and len(run.history) > 1:
             raise UserError(
-                f"run {run.run_dir} recorded {len(run.history)} epochs but holds no training state in {directory} "
-                "(deleted, or written by an older hoh), so it cannot continue exactly where it stopped; "
-                "start a new run."
+                f"run {run.run_dir} recorded {len(run.history)} epochs in {METRICS_FILE}, but {directory} holds no "
+                f"committed training state ({STATE_FILE} is missing: deleted, or the run was started by an older "
+                "hoh), so it cannot continue exactly where it stopped; start a new run."
             )
+        if state is None and run.history:
+            run.console.print(
+                "No epoch was committed before the run stopped (it stopped in epoch 1's commit window): "
+                "training starts again from epoch 1, as the uninterrupted run did."
+            )
+        if state is not None:
+            _check_history_agrees(run, state["history"])
         run.history[:] = state["history"] if state else []  # the commit is the truth; later rows are redone
         write_history(run.run_dir, run.history)
     return EpochBackup(directory, run, restore=state)
+
+
+def _check_history_agrees(run: RunContext, committed: list[dict[str, Any]]) -> None:
+    """Refuse when ``metrics.jsonl`` disagrees with the commit on an epoch both hold (an edit or damage)."""
+    recorded = {row.get("epoch"): row for row in run.history}
+    for row in committed:
+        other = recorded.get(row["epoch"])
+        if other is None:
+            continue  # rows cut from metrics.jsonl are restored from the commit
+        keys = sorted(key for key in {*row, *other} if row.get(key) != other.get(key))
+        if keys:
+            key = keys[0]
+            raise UserError(
+                f"{run.run_dir / METRICS_FILE} disagrees with the run's committed training state at epoch "
+                f"{row['epoch']}: {key} is {other.get(key)!r} there and {row.get(key)!r} in the commit "
+                f"({BACKUP_DIR}/state.json, checked by its digest). The file was edited or damaged, so the run is "
+                f"not resumed. To continue from the commit, move {METRICS_FILE} away: it is then written again "
+                "from the commit."
+            )
 
 
 @hookimpl

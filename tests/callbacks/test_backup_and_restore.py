@@ -101,7 +101,75 @@ def test_a_damaged_commit_is_refused_with_a_message(make_run, make_model, data, 
 
 
 def test_recorded_epochs_without_a_commit_are_refused(make_run):
-    run = make_run(resumed=True, history=[{"epoch": 1, "loss": 0.5}])
-    with pytest.raises(UserError, match="recorded 1 epochs but holds no training state"):
+    run = make_run(resumed=True, history=[{"epoch": 1, "loss": 0.5}, {"epoch": 2, "loss": 0.4}])
+    with pytest.raises(UserError, match=r"recorded 2 epochs in metrics.jsonl, but .* holds no committed training"):
         build_backup_and_restore(BackupAndRestoreParams(), run)
     assert read_backup(run.run_dir / "backup") is None
+
+
+def test_epoch_one_recorded_but_not_committed_starts_again_from_epoch_one(make_run):
+    """The first epoch's window: its metrics row is written, the run stops before the first commit."""
+    run = make_run(resumed=True, history=[{"epoch": 1, "loss": 0.5}])
+    callback = build_backup_and_restore(BackupAndRestoreParams(), run)
+    assert run.history == [] and callback.restore is None
+    assert (run.run_dir / "metrics.jsonl").read_text() == ""
+
+
+def _one_commit(make_run, make_model, data, keras, epochs=2):
+    run = make_run()
+    x, y = data
+    make_model().fit(
+        x,
+        y,
+        epochs=epochs,
+        verbose=0,
+        callbacks=[_recorder(keras, run), build_backup_and_restore(BackupAndRestoreParams(), run)],
+    )
+    return run
+
+
+def _edit_state(backup, edit):
+    state = json.loads((backup / STATE_FILE).read_text())
+    edit(state)
+    (backup / STATE_FILE).write_text(json.dumps(state))
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        (lambda s: s["history"][0].update(loss=0.001), "changed after it was written"),
+        (lambda s: s.update(history=s["history"][:1]), "changed after it was written"),
+        (lambda s: s.pop("digest"), "changed after it was written"),
+        (lambda s: s.update(format=1), "another hoh version"),
+    ],
+)
+def test_an_edited_history_in_the_commit_is_refused(make_run, make_model, data, keras, edit, said):
+    run = _one_commit(make_run, make_model, data, keras)
+    _edit_state(run.run_dir / "backup", edit)
+    with pytest.raises(UserError, match=said):
+        build_backup_and_restore(BackupAndRestoreParams(), make_run(resumed=True, history=list(run.history)))
+
+
+def test_a_history_of_the_wrong_length_is_refused_even_with_a_matching_digest(make_run, make_model, data, keras):
+    from plugins.callbacks.backup import state_digest
+
+    run = _one_commit(make_run, make_model, data, keras)
+
+    def cut(state):
+        state["history"] = state["history"][:1]
+        state["digest"] = state_digest(state)
+
+    _edit_state(run.run_dir / "backup", cut)
+    with pytest.raises(UserError, match="one row for each of the 2 committed epochs"):
+        build_backup_and_restore(BackupAndRestoreParams(), make_run(resumed=True, history=list(run.history)))
+
+
+def test_metrics_file_that_disagrees_with_the_commit_is_refused(make_run, make_model, data, keras):
+    run = _one_commit(make_run, make_model, data, keras)
+    forged = [dict(row) for row in run.history]
+    forged[1]["loss"] = 0.001
+    with pytest.raises(UserError, match=r"disagrees .* at epoch 2: loss is 0.001 there"):
+        build_backup_and_restore(BackupAndRestoreParams(), make_run(resumed=True, history=forged))
+    cut = make_run(resumed=True, history=run.history[:1])  # rows missing: restored from the commit
+    build_backup_and_restore(BackupAndRestoreParams(), cut)
+    assert cut.history == run.history

@@ -27,7 +27,7 @@ from framework import NoParams, Provider, hookimpl
 
 def _kill(stage):
     if os.environ.get("HOH_TEST_KILL") == stage and not os.environ.get("HOH_TEST_RESUMING"):
-        os.kill(os.getpid(), signal.SIGKILL)
+        os.kill(os.getpid(), getattr(signal, os.environ.get("HOH_TEST_SIGNAL", "SIGKILL")))
 
 
 def build_killer(params, run):
@@ -42,7 +42,7 @@ def build_killer(params, run):
             self._epoch = epoch
 
         def on_epoch_end(self, epoch, logs=None):
-            if epoch == 1:
+            if epoch == int(os.environ.get("HOH_TEST_KILL_EPOCH", "1")):
                 _kill("epoch-end-" + os.environ.get("HOH_TEST_KILLER_PLACE", ""))
 
         def on_train_end(self, logs=None):
@@ -131,6 +131,54 @@ def test_a_killed_run_resumes_to_the_same_numbers(tmp_path: Path, uninterrupted,
     assert evaluation == expected_evaluation
     assert json.loads((run_dir / "status.json").read_text())["status"] == "finished"
     assert not (run_dir / "backup").exists()
+
+
+@pytest.mark.parametrize(("signal_name", "code"), [("SIGKILL", -9), ("SIGTERM", 130), ("SIGINT", 130)])
+def test_a_run_stopped_before_its_first_commit_starts_again_exactly(
+    tmp_path: Path, uninterrupted, signal_name: str, code: int
+) -> None:
+    """Epoch 1's metrics row written, its commit not: nothing to continue from, so epoch 1 is trained again."""
+    path = _experiment(tmp_path, True)
+    killed = run_script(
+        "hoh-run",
+        str(path),
+        "--run-dir",
+        "run",
+        cwd=tmp_path,
+        HOH_TEST_KILL="epoch-end-first",
+        HOH_TEST_KILLER_PLACE="first",
+        HOH_TEST_KILL_EPOCH="0",
+        HOH_TEST_SIGNAL=signal_name,
+    )
+    assert killed.returncode == code, killed.stdout[-2000:] + killed.stderr[-2000:]
+    run_dir = tmp_path / "run"
+    assert (
+        len((run_dir / "metrics.jsonl").read_text().splitlines()) == 1 and not (run_dir / "backup/state.json").exists()
+    )
+    if code == 130:
+        assert "continue with: hoh-run --resume run" in killed.stdout
+    resumed = run_script("hoh-run", "--resume", "run", cwd=tmp_path, HOH_TEST_RESUMING="1")
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-3000:]
+    assert "training starts again from epoch 1" in resumed.stdout
+    rows, weights, evaluation = _outcome(run_dir)
+    expected_rows, expected_weights, expected_evaluation = uninterrupted
+    assert rows == expected_rows and evaluation == expected_evaluation
+    assert all(np.array_equal(a, b) for a, b in zip(weights, expected_weights, strict=True))
+
+
+def test_a_forged_history_is_refused_not_resumed(tmp_path: Path) -> None:
+    path = _experiment(tmp_path, True)
+    killed = run_script("hoh-run", str(path), "--run-dir", "run", cwd=tmp_path, HOH_TEST_KILL="inside-batch")
+    assert killed.returncode == -9
+    state_path = tmp_path / "run" / "backup" / "state.json"
+    state = json.loads(state_path.read_text())
+    state["history"][0]["loss"] = 0.0001  # a better number than the run had
+    state_path.write_text(json.dumps(state))
+    before = (tmp_path / "run" / "metrics.jsonl").read_text()
+    resumed = run_script("hoh-run", "--resume", "run", cwd=tmp_path, HOH_TEST_RESUMING="1")
+    assert resumed.returncode == 2, resumed.stderr
+    assert "changed after it was written" in resumed.stderr and "Traceback" not in resumed.stderr
+    assert (tmp_path / "run" / "metrics.jsonl").read_text() == before  # nothing of the forgery reached it
 
 
 def test_a_damaged_training_state_is_refused(tmp_path: Path) -> None:
