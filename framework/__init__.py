@@ -5,7 +5,7 @@ Public API for plugin authors: the :data:`hookimpl` marker, :class:`Provider`,
 TensorFlow is never imported here.
 """
 
-from framework.errors import UserError
+from framework.errors import EnvironmentProblem, UserError
 from framework.markers import hookimpl, hookspec
 from framework.providers import (
     DatasetContext,
@@ -22,6 +22,7 @@ from framework.providers import (
 
 __all__ = [
     "DatasetContext",
+    "EnvironmentProblem",
     "Flows",
     "ImageFolders",
     "InputPipeline",

@@ -174,9 +174,16 @@ def _quiet_stdout() -> None:
 
 
 def _dispatch(args: argparse.Namespace, handler: Handler) -> int:
+    """Run a command's handler; turn what it raises into a message and an exit code.
+
+    Every command handles SIGTERM as Ctrl-C (exit 130, a message): what it staged is removed
+    by the ``finally`` blocks and context managers the interrupt unwinds through.
+    """
+    from framework.cli.signals import Terminated, interrupt_on_sigterm
     from framework.errors import UserError
 
     debug = getattr(args, "debug", False)
+    interrupt_on_sigterm()
     try:
         return handler(args)
     except UserError as error:
@@ -186,10 +193,11 @@ def _dispatch(args: argparse.Namespace, handler: Handler) -> int:
 
         print_error(str(error))
         return error.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as error:
         if debug:
             raise
-        print("interrupted", file=sys.stderr)
+        what = "terminated (SIGTERM)" if isinstance(error, Terminated) else "interrupted (Ctrl-C)"
+        print(f"stopped: {what}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (hoh runs | head): not an error of ours
         _quiet_stdout()

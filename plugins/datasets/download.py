@@ -9,6 +9,7 @@ by an interrupted download is resumed on the next attempt.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
 import http.client
@@ -32,7 +33,8 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from framework import UserError
+from framework import EnvironmentProblem, UserError
+from plugins.datasets.cache import DATA_DIR_ENV
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -145,7 +147,7 @@ def fetch(
         problem = f"expected {wanted}, got sha256 {actual} ({actual_size:,} bytes)"
         if attempt == 1:
             console.print(f"[yellow]{source} did not verify ({problem}); fetching it again.[/]")
-    raise UserError(
+    raise EnvironmentProblem(
         f"{source} did not verify twice and was deleted: {problem}. The file may be damaged or changed at the "
         f"source. {MIRROR_HINT}"
     )
@@ -191,8 +193,8 @@ def _with_retries(url: str, policy: RetryPolicy, console: Console, attempt: Call
             failure: BaseException = error
         except RETRYABLE as error:
             failure = error
-        if tries >= policy.retries:
-            raise UserError(
+        if tries >= policy.retries:  # the network or the server, not the user's input: exit 1
+            raise EnvironmentProblem(
                 f"Could not download {url} after {tries + 1} attempts; last error: {_describe(failure)}. "
                 f"Check the network connection and try again (a partial download is resumed). {MIRROR_HINT}"
             ) from failure
@@ -242,11 +244,16 @@ def _http_attempt(
         total = size if size is not None else (have + expected if expected is not None else None)
         progress.update(task, total=total, completed=have)
         received = 0
-        with open(part, mode) as out:
-            while chunk := response.read(CHUNK):
-                out.write(chunk)
-                received += len(chunk)
-                progress.advance(task, len(chunk))
+        try:
+            with open(part, mode) as out:
+                while chunk := response.read(CHUNK):
+                    out.write(chunk)
+                    received += len(chunk)
+                    progress.advance(task, len(chunk))
+        except RETRYABLE:
+            raise  # the network: retried
+        except OSError as error:  # the local disk refused the write (full, read-only): exit 1, naming it
+            raise EnvironmentProblem(write_failure(part, error)) from None
     if expected is not None and received < expected:
         raise http.client.IncompleteRead(b"", expected - received)
 
@@ -264,11 +271,29 @@ def _copy_local(source: Path, part: Path, progress: Progress, task: TaskID) -> N
     """Stream a local file into ``part`` (always from the start)."""
     try:
         total = source.stat().st_size
-        progress.update(task, total=total, completed=0)
-        with open(source, "rb") as src, open(part, "wb") as out:
-            while chunk := src.read(CHUNK):
-                out.write(chunk)
-                progress.advance(task, len(chunk))
+        src = open(source, "rb")  # noqa: SIM115 - closed below; opened apart to tell the mirror's errors from the disk's
     except OSError as error:
-        part.unlink(missing_ok=True)
-        raise UserError(f"Could not copy {source}: {error.strerror or error}. {MIRROR_HINT}") from None
+        raise UserError(f"Could not read {source}: {error.strerror or error}. {MIRROR_HINT}") from None
+    progress.update(task, total=total, completed=0)
+    with src:
+        try:
+            with open(part, "wb") as out:
+                while chunk := src.read(CHUNK):
+                    out.write(chunk)
+                    progress.advance(task, len(chunk))
+        except OSError as error:
+            part.unlink(missing_ok=True)
+            if error.filename is None and error.errno not in _WRITE_ERRNOS:
+                raise EnvironmentProblem(f"Could not read {source}: {error.strerror or error}.") from None
+            raise EnvironmentProblem(write_failure(part, error)) from None
+
+
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EFBIG}
+
+
+def write_failure(path: Path, error: OSError) -> str:
+    """The message for a write that the local disk refused (full, read-only, no permission): exit 1."""
+    return (
+        f"cannot write {path}: {error.strerror or error}. The disk holding {path.parent} is full or not writable; "
+        f"free some space there, or set ${DATA_DIR_ENV} (or the dataset's data_dir) to a folder on another disk."
+    )

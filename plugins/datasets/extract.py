@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from framework import UserError
+from framework import EnvironmentProblem, UserError
 from plugins.datasets.cache import TEMP_PREFIX, remove
+from plugins.datasets.download import write_failure
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -128,6 +129,9 @@ def extract_zip(archive: Path, dest: Path, *, console: Console, max_bytes: int =
     except (zipfile.BadZipFile, zlib.error, EOFError) as error:
         remove(temp)
         raise UserError(f"{archive} is not a valid zip archive ({error}); delete it to download it again.") from None
+    except OSError as error:  # the disk refused a write (full, read-only): exit 1, naming the folder
+        remove(temp)
+        raise EnvironmentProblem(write_failure(Path(error.filename or temp), error)) from None
     except BaseException:
         remove(temp)
         raise

@@ -101,6 +101,7 @@ class ServerState:
     files: dict[str, bytes] = field(default_factory=dict)
     ranges: bool = True
     cut_once: set[str] = field(default_factory=set)
+    cut_always: set[str] = field(default_factory=set)
     fail_once: dict[str, int] = field(default_factory=dict)
     always: dict[str, int] = field(default_factory=dict)
     stall_once: dict[str, float] = field(default_factory=dict)
@@ -143,7 +144,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Accept-Ranges", "bytes")
         self.end_headers()
-        if name in state.cut_once:
+        if name in state.cut_once or name in state.cut_always:
             state.cut_once.discard(name)
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()

@@ -154,11 +154,13 @@ def test_local_copy_mismatch_is_an_error_and_leaves_nothing(tmp_path: Path, cont
     source = tmp_path / "src.zip"
     source.write_bytes(b"not the file")
     out = tmp_path / "out"
-    with pytest.raises(UserError, match=r"src\.zip did not verify twice"):
+    with pytest.raises(UserError, match=r"src\.zip did not verify twice") as info:
         fetch(str(source), out / "f.zip", sha256=sha256(DATA), size=None, console=context.console, offline=True)
     assert list(out.iterdir()) == []
+    assert info.value.exit_code == 1  # the source is damaged or changed: the environment
 
 
 def test_local_copy_missing_file(tmp_path: Path, context) -> None:
-    with pytest.raises(UserError, match=r"Could not copy .*missing\.zip"):
+    with pytest.raises(UserError, match=r"Could not read .*missing\.zip") as info:
         fetch(str(tmp_path / "missing.zip"), tmp_path / "f.zip", sha256="0" * 64, size=None, console=context.console)
+    assert info.value.exit_code == 2  # a mirror file the user named that is not there: the user's input

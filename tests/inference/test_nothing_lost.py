@@ -8,11 +8,15 @@ making ``check_replaceable`` return at once) turns every refusal here red.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
-from inference_helpers import hoh
+from inference_helpers import BIN, hoh
 
 from framework.output_folders import MANIFEST_FILE
 
@@ -111,3 +115,30 @@ def test_export_force_replaces_its_own_export(own_run: Path, tmp_path: Path) -> 
     forced = hoh("hoh", "export", str(own_run), "-f", "tflite", "-o", str(out), "--force", cwd=tmp_path)
     assert forced.returncode == 0, forced.stderr
     assert (out / "model.tflite").stat().st_size > 1000
+
+
+def _terminate_while_staging(args: list[str], parent: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Start ``hoh ARGS``, send SIGTERM as soon as its staging folder appears in ``parent``, wait for it."""
+    env = {k: v for k, v in os.environ.items() if k != "HOH_DISABLE_PLUGIN_AUTOLOAD"}
+    env.update(TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="", PYTHONWARNINGS="ignore")
+    process = subprocess.Popen(
+        [str(BIN / "hoh"), *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 240
+    while process.poll() is None and time.monotonic() < deadline:
+        if _no_leftovers(parent):
+            process.send_signal(signal.SIGTERM)
+            break
+        time.sleep(0.002)
+    out, err = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+@pytest.mark.parametrize("command", ["evaluate", "export"])
+def test_sigterm_mid_write_exits_130_and_leaves_nothing_staged(own_run: Path, tmp_path: Path, command: str) -> None:
+    out = tmp_path / "out"
+    args = [command, str(own_run), "--output", str(out)] + (["-f", "saved_model"] if command == "export" else [])
+    done = _terminate_while_staging(args, tmp_path, tmp_path)
+    assert done.returncode == 130, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "terminated (SIGTERM)" in done.stderr and "Traceback" not in done.stderr
+    assert _no_leftovers(tmp_path) == [] and not out.exists()
