@@ -37,6 +37,8 @@ def read_status(run_dir: Path) -> dict[str, Any]:
         data = json.loads((run_dir / STATUS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    if not isinstance(data, dict):
+        return {}
     if (
         data.get("status") == "running"
         and data.get("host") == socket.gethostname()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from pathlib import Path
+from typing import Any
 
 from framework.atomic import strict_json_value, write_text
 from framework.errors import EnvironmentProblem, UserError
@@ -70,12 +72,62 @@ def _make_run_dir(output: Path, name: str, explicit: Path | None) -> Path:
     raise UserError(f"could not create a new run folder under {parent}")  # pragma: no cover
 
 
+def read_text(path: Path, problems: list[str]) -> str | None:
+    """A record's text; ``None`` when the file is missing or unreadable (then a sentence goes to ``problems``)."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError:
+        problems.append(f"{path.name} is not text (binary or damaged bytes)")
+    except OSError as error:
+        problems.append(f"{path.name} cannot be read ({error.strerror or error})")
+    return None
+
+
+def number_or_null(value: Any) -> bool:
+    """Whether ``value`` is what a metric may hold in a record: a finite number or ``null``."""
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value))
+
+
+def read_history_rows(path: Path, problems: list[str]) -> list[dict[str, Any]]:
+    """The rows of a ``metrics.jsonl`` up to the first damaged line; that line is named in ``problems``."""
+    text = read_text(path, problems)
+    rows: list[dict[str, Any]] = []
+    if text is None:
+        return rows
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError:
+            cut = number == len(lines) and not text.endswith("\n")
+            problems.append(f"{path.name} line {number} is {'cut short' if cut else 'not JSON'}")
+            break
+        if not isinstance(row, dict):
+            problems.append(f"{path.name} line {number} is not a JSON object")
+            break
+        rows.append(row)
+    return rows
+
+
 def read_history(run_dir: Path) -> list[dict[str, float]]:
-    """Per-epoch metrics recorded in ``metrics.jsonl`` (empty when there is none)."""
-    path = run_dir / METRICS_FILE
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """Per-epoch metrics recorded in ``metrics.jsonl`` (empty when there is none).
+
+    Raises:
+        UserError: naming the file and the line, when it is damaged.
+    """
+    problems: list[str] = []
+    rows = read_history_rows(run_dir / METRICS_FILE, problems)
+    if problems:
+        raise UserError(
+            f"the metrics of run {run_dir} are damaged: {'; '.join(problems)}. hoh wrote that file whole, so it "
+            "was changed or damaged afterwards; restore it from a copy (or move it away to resume from the "
+            "training state alone)."
+        )
+    return rows
 
 
 def write_history(run_dir: Path, history: list[dict[str, float]]) -> None:

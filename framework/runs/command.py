@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from framework.cli.output import stdout_console
@@ -48,6 +49,7 @@ def _record(row: RunRow, folder: Path, settings: list[str], metrics: list[str]) 
         "started": row.started,
         "seconds": None if row.seconds is None else round(row.seconds, 1),
         "epochs": row.epochs,
+        "damaged": row.problems or None,
     }
     record.update({key: row.settings.get(key) for key in settings})
     record.update({f"final.{m}": row.final.get(m) for m in metrics})
@@ -103,15 +105,19 @@ def runs_command(args: argparse.Namespace) -> int:
         table.add_column(f"{metric} last / best", justify="right")
     for row, record in zip(rows, records, strict=True):
         style = {"failed": "red", "interrupted": "yellow", "killed": "red", "running": "cyan"}.get(row.status, "")
+        status = f"[{style}]{row.status}[/]" if style else row.status
         table.add_row(
             record["run"],
-            f"[{style}]{row.status}[/]" if style else row.status,
+            status + (" [red]damaged[/]" if row.problems else ""),
             _duration(row.seconds),
             str(row.epochs),
             *(_shown(row.settings.get(key)) for key in settings),
             *(f"{_shown(row.final.get(m))} / {_shown(row.best.get(m))}" for m in shown_metrics),
         )
     console.print(table)
+    for row, record in zip(rows, records, strict=True):
+        if row.problems:
+            console.print(f"[red]damaged[/] {escape(record['run'])}: {escape('; '.join(row.problems))}", soft_wrap=True)
     if not settings and len(rows) > 1:
         console.print("[dim]the runs' settings are all the same[/]")
     if hidden:

@@ -17,7 +17,7 @@ from typing import Any
 
 from framework.atomic import write_with
 from framework.errors import UserError
-from framework.rundir import EVALUATION_FILE, EXPERIMENT_FILE, read_history
+from framework.rundir import EXPERIMENT_FILE
 from framework.runs.listing import RunRow, differing_settings, find_runs, read_run
 
 PICTURE = "comparison.png"
@@ -65,14 +65,6 @@ def _shown(value: Any) -> str:
     return str(value) if not isinstance(value, list | dict) else json.dumps(value)
 
 
-def _evaluation(row: RunRow) -> dict[str, float]:
-    try:
-        data = json.loads((row.path / EVALUATION_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {k: v for k, v in data.items() if isinstance(v, int | float)}
-
-
 def metric_rows(rows: list[RunRow]) -> list[tuple[str, list[float | None]]]:
     """``(name, value per run)``: each metric's last and best epoch, then the final evaluation."""
     names = sorted({k for row in rows for k in row.final}, key=lambda k: (k.removeprefix("val_"), k))
@@ -80,7 +72,7 @@ def metric_rows(rows: list[RunRow]) -> list[tuple[str, list[float | None]]]:
     for name in names:
         table.append((f"{name} (last epoch)", [row.final.get(name) for row in rows]))
         table.append((f"{name} (best epoch)", [row.best.get(name) for row in rows]))
-    evaluations = [_evaluation(row) for row in rows]
+    evaluations = [row.evaluation for row in rows]
     for name in sorted({k for e in evaluations for k in e}):
         table.append((f"evaluation {name}", [e.get(name) for e in evaluations]))
     table.append(("epochs", [float(row.epochs) for row in rows]))
@@ -92,7 +84,7 @@ def draw_comparison(rows: list[RunRow], names: list[str], path: Path) -> Path:
     """Overlay the runs' learning curves: a panel per metric, training solid, validation dashed."""
     from matplotlib.figure import Figure
 
-    histories = [read_history(row.path) for row in rows]
+    histories = [row.history for row in rows]
     metrics: list[str] = []
     for history in histories:
         for key in (k.removeprefix("val_") for entry in history for k in entry if k not in ("epoch", "seconds")):
@@ -124,6 +116,7 @@ def draw_comparison(rows: list[RunRow], names: list[str], path: Path) -> Path:
 
 
 def compare_command(args: argparse.Namespace) -> int:
+    from rich.markup import escape
     from rich.table import Table
 
     from framework.cli.output import stdout_console
@@ -141,6 +134,7 @@ def compare_command(args: argparse.Namespace) -> int:
             "settings": {k: [r.settings.get(k) for r in rows] for k in settings},
             "metrics": dict(metrics),
             "picture": None if args.no_picture else str(picture),
+            "damaged": {str(r.path): r.problems for r in rows if r.problems},
         }, indent=2))
         return 0
     console = stdout_console()
@@ -169,4 +163,7 @@ def compare_command(args: argparse.Namespace) -> int:
     console.print(table)
     if not args.no_picture:
         console.print(f"learning curves: {picture}")
+    for row in rows:
+        if row.problems:
+            console.print(f"[red]damaged[/] {escape(str(row.path))}: {escape('; '.join(row.problems))}", soft_wrap=True)
     return 0

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from framework.errors import UserError
-from framework.run_status import read_status
-from framework.rundir import EXPERIMENT_FILE, read_history
+from framework.rundir import EXPERIMENT_FILE
+from framework.runs.records import read_records
 
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "<=": operator.le,
@@ -48,6 +48,10 @@ class RunRow:
     epochs: int
     final: dict[str, float] = field(default_factory=dict)
     best: dict[str, float] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    evaluation: dict[str, float] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    """What could not be read (see :mod:`framework.runs.records`): the run is shown as damaged."""
 
     def value(self, key: str) -> Any:
         """A setting (``optimizer.learning_rate``), a metric (``val_accuracy`` is the last epoch's;
@@ -77,13 +81,6 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _seconds(started: str | None, ended: str | None) -> float | None:
-    if not started:
-        return None
-    end = dt.datetime.fromisoformat(ended) if ended else dt.datetime.now(dt.UTC)
-    return max(0.0, (end - dt.datetime.fromisoformat(started)).total_seconds())
-
-
 def _best(history: list[dict[str, float]]) -> dict[str, float]:
     """Best value of every metric over the epochs: lowest for losses and errors, highest for the rest.
 
@@ -100,25 +97,22 @@ def _best(history: list[dict[str, float]]) -> dict[str, float]:
 
 
 def read_run(path: Path) -> RunRow:
-    """The row of the run folder ``path``; a damaged file leaves its part empty rather than failing the list."""
-    try:
-        settings = flatten(tomllib.loads((path / EXPERIMENT_FILE).read_text(encoding="utf-8")))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        settings = {}
-    status = read_status(path)
-    try:
-        history = read_history(path)
-    except (OSError, ValueError):
-        history = []
+    """The row of the run folder ``path``; a damaged record leaves its part empty and is named in ``problems``."""
+    records = read_records(path)
+    history = records.history
+    numbers = [{k: v for k, v in row.items() if isinstance(v, int | float) or v is None} for row in history]
     return RunRow(
         path=path,
-        settings=settings,
-        status=status.get("status") or ("finished" if (path / "model.keras").exists() else "unknown"),
-        started=status.get("started"),
-        seconds=_seconds(status.get("started"), status.get("ended")),
+        settings=flatten(records.experiment) if records.experiment else {},
+        status=records.state,
+        started=records.started.isoformat() if records.started else None,
+        seconds=records.seconds,
         epochs=len(history),
-        final={k: v for k, v in (history[-1] if history else {}).items() if k not in {"epoch", "seconds"}},
-        best=_best(history),
+        final={k: v for k, v in (numbers[-1] if numbers else {}).items() if k not in {"epoch", "seconds"}},
+        best=_best(numbers),
+        history=history,
+        evaluation=records.evaluation,
+        problems=records.problems,
     )
 
 
