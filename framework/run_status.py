@@ -73,7 +73,7 @@ def mark_started(run_dir: Path) -> None:
             "ended": None,
             "host": socket.gethostname(),
             "pid": os.getpid(),
-            "attempts": int(previous.get("attempts", 0)) + 1,
+            "attempts": (previous["attempts"] if isinstance(previous.get("attempts"), int) else 0) + 1,
         },
     )
 

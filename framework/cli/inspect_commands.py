@@ -44,12 +44,12 @@ def validate_command(args: argparse.Namespace) -> int:
 
 def _validate_other_file(args: argparse.Namespace) -> int | None:
     """A file without ``[experiment]`` that a plugin knows (``hoh_validate_file``); ``None``: not such a file."""
-    import tomllib
+    from framework.config.loader import read_toml
 
     path = Path(args.experiment)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        _, data = read_toml(path)  # the one reader of TOML files: a file nested too deeply is an error, not a crash
+    except ExperimentError:
         return None  # the experiment loader reports it, with line and column
     if "experiment" in data:
         return None

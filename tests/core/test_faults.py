@@ -36,6 +36,10 @@ def test_a_toml_nested_thousands_deep_is_an_error_not_a_crash(tmp_path: Path) ->
     path.write_text("a = " + "[" * 3000 + "]" * 3000 + "\n")
     with pytest.raises(ExperimentError, match="nested too deeply"):
         load_experiment(path)
+    for extra in ([], ["--format", "json"]):
+        done = run_script("hoh", "validate", str(path), *extra, cwd=tmp_path)
+        assert done.returncode == 2 and "nested too deeply" in done.stdout + done.stderr, done.stderr[-500:]
+        assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) < 5
 
 
 def test_a_huge_value_is_clipped_in_the_message(tmp_path: Path) -> None:
