@@ -5,6 +5,10 @@ Each raises a :class:`~framework.errors.UserError` that names the setting to cha
 
 from __future__ import annotations
 
+import contextlib
+import os
+from pathlib import Path
+
 from framework.config.loader import Loaded
 from framework.errors import UserError
 from framework.plugin_manager import build
@@ -23,6 +27,69 @@ def check_model_input(loaded: Loaded, pipeline: InputPipeline | None = None) -> 
         provider.check_input(loaded.experiment.model.params, tuple(pipeline.input_shape))
     except ValueError as error:
         raise UserError(f"model {provider.name!r} cannot take the pipeline's images: {error}.") from None
+
+
+def check_before_work(loaded: Loaded) -> None:
+    """Every check that needs neither data nor TensorFlow: ``hoh validate`` and ``hoh-run`` make them alike."""
+    pipeline = build(loaded.registry, Kind.PIPELINE, loaded.experiment.pipeline)
+    check_model_input(loaded, pipeline)
+    check_batch_memory(loaded, pipeline)
+
+
+def available_memory() -> int | None:
+    """Bytes this process can still allocate: the lower of MemAvailable and the cgroup's limit left; ``None``: unknown.
+
+    Read from ``/proc/meminfo`` and cgroup v2's ``memory.max`` / ``memory.current`` rather than
+    psutil, which knows nothing of cgroup limits (a container's 4 GB is not the host's 64 GB).
+    """
+    found: list[int] = []
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                found.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    cgroup = Path("/sys/fs/cgroup")
+    try:
+        limit = (cgroup / "memory.max").read_text().strip()
+        if limit != "max":
+            found.append(max(0, int(limit) - int((cgroup / "memory.current").read_text().strip())))
+    except (OSError, ValueError):
+        pass
+    if not found and hasattr(os, "sysconf"):
+        with contextlib.suppress(ValueError, OSError):
+            found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    return min(found) if found else None
+
+
+def _size(count: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if count < 1000 or unit == "PB":
+            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1000
+    return f"{count:.1f} PB"  # pragma: no cover
+
+
+def check_batch_memory(loaded: Loaded, pipeline: InputPipeline, available: int | None = None) -> None:
+    """Refuse a batch whose pixels alone, as float32, do not fit in the memory left (a lower bound of training's).
+
+    Training holds at least one batch of input pixels, the first layer's activations and their
+    gradients; so a batch whose float32 pixels alone exceed the memory left cannot train, and
+    would fail deep inside TensorFlow with an out-of-memory message. The model's own needs come
+    on top: this refuses the impossible, not everything that will not fit.
+    """
+    params = loaded.experiment.pipeline.params
+    batch = max(getattr(params, "batch_size", 1) or 1, getattr(params, "validation_batch_size", 1) or 1)
+    height, width, channels = (int(n) for n in pipeline.input_shape)
+    needed = batch * height * width * channels * 4
+    available = available_memory() if available is None else available
+    if available is None or needed <= available:
+        return
+    raise UserError(
+        f"pipeline.image_size = [{height}, {width}] with batches of {batch} images needs {_size(needed)} for the "
+        f"pixels of one batch alone (float32), more than the {_size(available)} of memory available here; "
+        "training could not start. Use a smaller pipeline.image_size or pipeline.batch_size."
+    )
 
 
 ONE_LABEL_LOSSES = frozenset({"binary_crossentropy", "bce", "binary_focal_crossentropy"})

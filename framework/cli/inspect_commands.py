@@ -15,9 +15,10 @@ from framework.cli.loading import load_from_args, plugin_args
 from framework.cli.output import stdout_console
 from framework.cli.type_text import field_text
 from framework.config.schema import json_schema
-from framework.errors import ExperimentError
+from framework.errors import ExperimentError, UserError
 from framework.plugin_manager import Registry
 from framework.providers import Kind, Params
+from framework.run_checks import check_before_work
 from framework.session import Session
 
 
@@ -28,6 +29,7 @@ def validate_command(args: argparse.Namespace) -> int:
     if getattr(args, "format", "table") == "json":
         return _validate_json(args)
     loaded = load_from_args(args)
+    check_before_work(loaded)  # what hoh-run checks before any work: the model's input, one batch's memory
     experiment = loaded.experiment
     console = stdout_console()
     console.print(f"[green]ok[/] {args.experiment}: experiment [bold]{experiment.experiment.name}[/]")
@@ -78,8 +80,12 @@ def _validate_json(args: argparse.Namespace) -> int:
     """``{"valid": true, "experiment": {...resolved...}}``, or ``{"valid": false, "problems": [...]}`` and exit 2."""
     try:
         loaded = load_from_args(args)
+        check_before_work(loaded)
     except ExperimentError as error:
         print(json.dumps({"valid": False, "file": args.experiment, "problems": error.problems}, indent=2))
+        return error.exit_code
+    except UserError as error:
+        print(json.dumps({"valid": False, "file": args.experiment, "problems": [str(error)]}, indent=2))
         return error.exit_code
     print(json.dumps({"valid": True, "file": args.experiment, "experiment": loaded.experiment.to_dict()}, indent=2))
     return 0

@@ -50,7 +50,7 @@ def crash_message(error: BaseException, run_dir: Path) -> str:
 
 def run_command(args: argparse.Namespace) -> int:
     from framework.cli.quiet_tensorflow import import_tensorflow_quietly
-    from framework.run_checks import check_model_input
+    from framework.run_checks import check_before_work
     from framework.runner import can_resume, new_run_dir_for, resume_experiment, run_experiment
 
     console = stdout_console()
@@ -76,8 +76,8 @@ def run_command(args: argparse.Namespace) -> int:
         if not args.experiment:
             raise UserError("give an experiment file, e.g. hoh-run experiments/baseline.toml, or --resume RUN_DIR.")
         loaded = load_from_args(args)  # validate before the slow TensorFlow import
+        check_before_work(loaded)  # as hoh validate does; before a run folder is made
         import_tensorflow_quietly(verbose=getattr(args, "debug", False))
-        check_model_input(loaded)  # before a run folder is made
         run_dir = new_run_dir_for(loaded, Path(args.run_dir) if args.run_dir else None)
         console.print(f"Run folder: [bold]{run_dir}[/]", soft_wrap=True)
         train = functools.partial(run_experiment, loaded, run_dir=run_dir, console=console, offline=args.offline)

@@ -29,3 +29,48 @@ def test_categorical_crossentropy_on_one_label_per_image_is_refused() -> None:
         check_loss_fits_labels("categorical_crossentropy", binary)
     check_loss_fits_labels("binary_crossentropy", binary)
     check_loss_fits_labels("mse", binary)  # other losses are not judged
+
+
+def _loaded(*overrides: str):
+    from pathlib import Path
+
+    from framework.config.loader import load_experiment
+
+    quick = Path(__file__).resolve().parents[2] / "experiments" / "quick.toml"
+    return load_experiment(quick, list(overrides))
+
+
+def test_a_batch_larger_than_memory_is_refused_before_any_work() -> None:
+    from framework.plugin_manager import build
+    from framework.providers import Kind
+    from framework.run_checks import check_batch_memory
+
+    loaded = _loaded("pipeline.image_size=[1000, 1000]", "pipeline.batch_size=64")
+    pipeline = build(loaded.registry, Kind.PIPELINE, loaded.experiment.pipeline)
+    needed = 64 * 1000 * 1000 * 3 * 4
+    check_batch_memory(loaded, pipeline, available=needed)  # fits exactly
+    with pytest.raises(UserError, match=r"image_size = \[1000, 1000\] with batches of 64 images needs 768\.0 MB"):
+        check_batch_memory(loaded, pipeline, available=needed - 1)
+
+
+@pytest.mark.parametrize(
+    ("override", "said"),
+    [
+        ("pipeline.image_size=[1000000,1000000]", "needs 1.5 PB for the pixels of one batch"),
+        ("pipeline.image_size=[32,32]", "need images of at least 94x94"),
+    ],
+)
+def test_validate_and_run_refuse_alike_before_a_run_folder_is_made(tmp_path, override: str, said: str) -> None:
+    from pathlib import Path
+
+    from core_helpers import run_script
+
+    quick = Path(__file__).resolve().parents[2] / "experiments" / "quick.toml"
+    for command in (["hoh", "validate"], ["hoh", "validate", "--format", "json"], ["hoh-run"]):
+        args = [*command[1:], str(quick), override]
+        if command[0] == "hoh-run":
+            args += ["--run-dir", str(tmp_path / "run")]
+        done = run_script(command[0], *args, cwd=tmp_path)
+        assert done.returncode == 2, (command, done.stdout[-1000:], done.stderr[-1000:])
+        assert said in (done.stdout + done.stderr).replace("\n", " "), command
+    assert not (tmp_path / "run").exists()  # refused before a run folder was made
