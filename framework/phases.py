@@ -152,6 +152,11 @@ def fit(loaded: Loaded, run: RunContext) -> None:
         if isinstance(error, TrainingFailed):
             raise
         raise TrainingFailed(str(error), exit_code=error.exit_code) from error
+    except Exception as error:  # a pipeline may know which input caused it (an image that cannot be decoded)
+        explanation = flows.explain_failure(error) if flows.explain_failure is not None else None
+        if explanation:
+            raise TrainingFailed(explanation, exit_code=2) from error
+        raise
     if best is not None:
         model.load_weights(best.path)
     write_with(run.run_dir / MODEL_FILE, model.save)

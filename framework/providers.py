@@ -188,6 +188,10 @@ class Flows:
         validation_steps: Batches per validation, or ``None`` when there is no validation.
         train_count: Number of training images.
         validation_count: Number of validation images.
+        explain_failure: Optional. Called by the runner when training raises an error that is
+            not the user's (such as TensorFlow's ``InvalidArgumentError`` from a decoder); returns
+            a message that names the input files at fault, or ``None``. Lets a pipeline check
+            cheaply before training and explain a failure only when one happens.
     """
 
     train: Any
@@ -196,6 +200,7 @@ class Flows:
     validation_steps: int | None = None
     train_count: int = 0
     validation_count: int = 0
+    explain_failure: Callable[[BaseException], str | None] | None = None
 
 
 class InputPipeline(abc.ABC):

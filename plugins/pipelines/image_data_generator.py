@@ -42,6 +42,7 @@ from plugins.pipelines.common import (
     PipelineParams,
     SizedPipeline,
     check_class_mode,
+    failure_explainer,
     list_images,
     partial_validation_order,
     readable_files,
@@ -225,6 +226,10 @@ class ImageDataGeneratorPipeline(SizedPipeline):
             validation_steps=val_steps,
             train_count=train.samples,
             validation_count=val_count,
+            explain_failure=failure_explainer(
+                list_images(images.train_dir, images.class_names),
+                *([list_images(images.validation_dir, images.class_names)] if images.validation_dir else []),
+            ),
         )
 
     def load_images(self, paths: Sequence[Path]) -> np.ndarray:

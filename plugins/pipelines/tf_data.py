@@ -34,6 +34,7 @@ from plugins.pipelines.common import (
     PipelineParams,
     SizedPipeline,
     check_class_mode,
+    failure_explainer,
     list_images,
     partial_validation_order,
     readable_files,
@@ -242,6 +243,7 @@ class TfDataPipeline(SizedPipeline):
             validation_steps=val_steps,
             train_count=count,
             validation_count=val_count,
+            explain_failure=failure_explainer(files, *([val_files] if images.validation_dir is not None else [])),
         )
 
     def load_images(self, paths: Sequence[Path]) -> np.ndarray:

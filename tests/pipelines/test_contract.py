@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from image_faults import corrupt_pixels
 
 from framework import UserError
 from plugins.pipelines.image_data_generator import ImageDataGeneratorParams, build_image_data_generator
@@ -95,3 +96,33 @@ def test_an_image_too_large_to_decode_safely_is_named(pipeline, tiny_folders, mo
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 32 * 32 // 4)
     with pytest.raises(UserError, match="DecompressionBombError"):
         pipeline().flows(tiny_folders, seed=1, steps_per_epoch=None, validation_steps=None)
+
+
+@pytest.fixture
+def folders_with_corrupt_pixels(tmp_path, write_split):
+    from framework import ImageFolders
+
+    write_split(tmp_path / "train", {"horses": 4, "humans": 4}, (32, 32), seed=5)
+    bad = sorted((tmp_path / "train" / "humans").iterdir())[1]
+    corrupt_pixels(bad)
+    return ImageFolders(tmp_path / "train", None, ("horses", "humans")), bad
+
+
+def test_corrupt_pixel_data_is_named_when_training_fails_on_it(pipeline, folders_with_corrupt_pixels) -> None:
+    folders, bad = folders_with_corrupt_pixels
+    flows = pipeline(batch_size=8).flows(folders, seed=1, steps_per_epoch=1, validation_steps=None)
+    assert flows.explain_failure is not None
+    message = flows.explain_failure(RuntimeError("InvalidArgumentError: Invalid PNG data"))
+    assert message is not None and str(bad) in message and "1 that cannot" in message
+    assert "pipeline.skip_unreadable = true" in message
+
+
+def test_skip_unreadable_decodes_fully_and_skips_corrupt_pixels(pipeline, folders_with_corrupt_pixels, capsys):
+    folders, _ = folders_with_corrupt_pixels
+    flows = pipeline(skip_unreadable=True, batch_size=7).flows(
+        folders, seed=1, steps_per_epoch=1, validation_steps=None
+    )
+    assert flows.train_count == 7
+    assert "skipping 1 unreadable image files" in capsys.readouterr().err
+    images, _ = next(iter(flows.train))
+    assert images.shape[0] == 7
