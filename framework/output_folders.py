@@ -47,7 +47,7 @@ _FORMAT = 1
 _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<what>staging|aside)-(?P<host>.+)-(?P<pid>\d+)-[0-9a-f]{8}$")
 
 
-class ForeignFolder(UserError):
+class ForeignOutput(UserError):
     """The target folder holds something this command did not write; nothing was changed."""
 
 
@@ -114,14 +114,14 @@ def foreign_entries(folder: Path, kind: str, legacy_names: Iterable[str] = ()) -
 
 
 def check_replaceable(target: Path, kind: str, *, legacy_names: Iterable[str] = ()) -> None:
-    """Refuse (``ForeignFolder``) unless ``target`` is absent, empty, or wholly this command's own output.
+    """Refuse (``ForeignOutput``) unless ``target`` is absent, empty, or wholly this command's own output.
 
     Call it before the work starts; :func:`staged_folder` checks again at the rename.
     """
     if not target.exists() and not target.is_symlink():
         return
     if target.is_symlink() or not target.is_dir():
-        raise ForeignFolder(
+        raise ForeignOutput(
             f"{target} exists and is not a folder; the {kind} is written as a folder there. "
             "Give another --output (a new or empty folder)."
         )
@@ -129,7 +129,7 @@ def check_replaceable(target: Path, kind: str, *, legacy_names: Iterable[str] = 
     if foreign:
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
         what = " (it is a run folder)" if "experiment.toml" in foreign else ""
-        raise ForeignFolder(
+        raise ForeignOutput(
             f"{target} holds files that hoh did not write there ({shown}){what}, so it is not replaced: hoh "
             f"replaces a folder only when it holds nothing but its own unchanged {kind}. Nothing was written "
             "or removed. Give another --output (a new or empty folder), or move those files away."
@@ -163,7 +163,7 @@ def staged_folder(target: Path, kind: str, *, legacy_names: Iterable[str] = ()) 
 
     The manifest is written last, then the old ``target`` (if any) is moved aside, checked with
     :func:`foreign_entries` (nobody else writes under the set-aside name) and removed only when
-    it is this command's own output; otherwise it is moved back and :class:`ForeignFolder` is
+    it is this command's own output; otherwise it is moved back and :class:`ForeignOutput` is
     raised. On any failure, interrupts included, the staging folder is removed and ``target``
     is as it was.
     """
@@ -189,9 +189,9 @@ def _publish(staging: Path, target: Path, kind: str, legacy_names: Iterable[str]
         target.rename(aside)
         try:
             check_replaceable(aside, kind, legacy_names=legacy_names)  # changed between the check and the move?
-        except ForeignFolder as error:
+        except ForeignOutput as error:
             aside.rename(target)
-            raise ForeignFolder(str(error).replace(str(aside), str(target))) from None
+            raise ForeignOutput(str(error).replace(str(aside), str(target))) from None
     try:
         staging.rename(target)
     except BaseException:

@@ -9,6 +9,7 @@ from pathlib import Path
 from framework.atomic import write_with
 from framework.errors import UserError
 from framework.images import IMAGE_SUFFIXES, list_images
+from framework.output_files import check_file_replaceable, png_metadata, png_written_by_hoh
 from framework.providers import ImageFolders
 
 THUMBNAIL_SIZE = 256
@@ -76,7 +77,8 @@ def write_preview(
         ax.imshow(tile)
         ax.set_title(f"{name}\n{_short(file.name)}", fontsize=8)
     path = Path(path)
-    write_with(path, lambda tmp: figure.savefig(tmp, format="png"))
+    check_file_replaceable(path, "preview", png_written_by_hoh)
+    write_with(path, lambda tmp: figure.savefig(tmp, format="png", metadata=png_metadata("preview")))
     return path
 
 

@@ -72,3 +72,27 @@ def test_preview_draws_the_images_of_each_class(folder: Path) -> None:
     assert reds > 1000 and blues > 1000  # two red cats and two blue dogs were drawn
     done = _hoh("preview", "look.toml", "-o", "grid.png", "--per-class", "0", cwd=folder)
     assert done.returncode == 2 and "'0' is not a whole number >= 1" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_preview_never_writes_over_a_file_it_did_not_write(folder: Path) -> None:
+    mine = folder / "grid.png"
+    Image.new("RGB", (10, 10), (1, 2, 3)).save(mine)  # a person's picture of the same name
+    before = mine.read_bytes()
+    done = _hoh("preview", "look.toml", "-o", "grid.png", cwd=folder)
+    assert done.returncode == 2 and "hoh did not write it" in done.stderr, done.stderr
+    assert mine.read_bytes() == before
+    mine.unlink()
+    assert _hoh("preview", "look.toml", "-o", "grid.png", cwd=folder).returncode == 0
+    again = _hoh("preview", "look.toml", "-o", "grid.png", "--seed", "3", cwd=folder)  # its own: replaced
+    assert again.returncode == 0, again.stderr
+
+
+def test_schema_never_writes_over_a_file_it_did_not_write(folder: Path) -> None:
+    mine = folder / "schema.json"
+    mine.write_text('{"my": "settings"}')
+    done = _hoh("schema", "-o", "schema.json", cwd=folder)
+    assert done.returncode == 2 and "hoh did not write it" in done.stderr, done.stderr
+    assert mine.read_text() == '{"my": "settings"}'
+    mine.unlink()
+    assert _hoh("schema", "-o", "schema.json", cwd=folder).returncode == 0
+    assert _hoh("schema", "-o", "schema.json", cwd=folder).returncode == 0  # its own: replaced

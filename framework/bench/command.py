@@ -15,6 +15,7 @@ from framework.bench.stats import Comparison
 from framework.cli.output import stdout_console
 from framework.cli.signals import interrupt_on_sigterm
 from framework.errors import EnvironmentProblem, UserError
+from framework.output_files import check_file_replaceable, json_mark, json_written_by_hoh
 
 VERDICT_STYLE = {"slower": "bold red", "faster": "green", "no significant change": "dim"}
 
@@ -69,6 +70,8 @@ def compare_command(args: argparse.Namespace) -> int:
 
         names = list(workloads_of(repo).CI_WORKLOADS)
     threshold = args.threshold / 100
+    if args.json:  # before ten minutes of measuring: a file of someone else's is never written over
+        check_file_replaceable(Path(args.json), "bench report", json_written_by_hoh)
     interrupt_on_sigterm()  # `kill`, CI timeouts: as Ctrl-C, so the worktrees are removed
     try:
         results, skipped = compare(
@@ -93,6 +96,7 @@ def compare_command(args: argparse.Namespace) -> int:
         write_json(
             Path(args.json),
             {
+                "$comment": json_mark("bench compare"),
                 "base": args.base,
                 "head": head,
                 "threshold": threshold,

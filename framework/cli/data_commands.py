@@ -45,8 +45,10 @@ def info_command(args: argparse.Namespace) -> int:
 
 
 def preview_command(args: argparse.Namespace) -> int:
+    from framework.output_files import check_file_replaceable, png_written_by_hoh
     from framework.preview import write_preview
 
+    check_file_replaceable(Path(args.output), "preview", png_written_by_hoh)  # before a dataset is fetched
     images = resolve_images(args)
     path = write_preview(images, Path(args.output), per_class=args.per_class, seed=args.seed)
     stdout_console().print(f"wrote {path}")

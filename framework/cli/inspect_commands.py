@@ -16,6 +16,7 @@ from framework.cli.output import stdout_console
 from framework.cli.type_text import field_text
 from framework.config.schema import json_schema
 from framework.errors import ExperimentError, UserError
+from framework.output_files import check_file_replaceable, json_written_by_hoh
 from framework.plugin_manager import Registry
 from framework.providers import Kind, Params
 from framework.run_checks import check_before_work
@@ -101,6 +102,7 @@ def _registry(args: argparse.Namespace) -> Registry:
 def schema_command(args: argparse.Namespace) -> int:
     text = json.dumps(json_schema(_registry(args)), indent=2) + "\n"
     if args.output:
+        check_file_replaceable(Path(args.output), "schema", json_written_by_hoh)
         write_text(Path(args.output), text)
     else:
         print(text, end="")

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from framework.config.sections import ExperimentSection, TrainingSection
 from framework.default_hooks import PLUGIN_NAME as CORE_PLUGIN
+from framework.output_files import json_mark
 from framework.plugin_manager import Registry
 from framework.providers import Kind, Params
 
@@ -124,4 +125,5 @@ def json_schema(registry: Registry) -> dict[str, Any]:
     """JSON Schema of experiment files, one branch per provider in each section."""
     schema = experiment_model(registry).model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$comment"] = json_mark("schema")  # hoh schema -o replaces only a file it wrote
     return schema

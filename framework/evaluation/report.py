@@ -51,7 +51,7 @@ def write_report(out_dir: Path, context: Mapping[str, Any], figures: Mapping[str
         figures: PNG name (without suffix) -> figure, in page order.
 
     Raises:
-        ForeignFolder: when ``out_dir`` holds anything but a report hoh wrote.
+        ForeignOutput: when ``out_dir`` holds anything but a report hoh wrote.
     """
     with staged_folder(out_dir, REPORT_KIND, legacy_names=LEGACY_FILES) as staging:
         pngs: dict[str, bytes] = {}

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from framework.atomic import write_with
+from framework.output_files import check_file_replaceable, png_metadata, png_written_by_hoh
 from framework.errors import UserError
 from framework.rundir import EXPERIMENT_FILE
 from framework.runs.listing import RunRow, differing_settings, find_runs, read_run
@@ -112,7 +113,8 @@ def draw_comparison(rows: list[RunRow], names: list[str], path: Path) -> Path:
     figure.legend(handles, texts, loc="outside right upper", fontsize="small")
     figure.suptitle("training (solid) and validation (dashed) by run")
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_with(path, lambda target: figure.savefig(target, format="png"))
+    check_file_replaceable(path, "comparison", png_written_by_hoh)
+    return write_with(path, lambda target: figure.savefig(target, format="png", metadata=png_metadata("compare")))
 
 
 def compare_command(args: argparse.Namespace) -> int:
@@ -127,6 +129,7 @@ def compare_command(args: argparse.Namespace) -> int:
     metrics = metric_rows(rows)
     picture = Path(args.output) if args.output else Path(os.path.commonpath([r.path.resolve() for r in rows])) / PICTURE
     if not args.no_picture:
+        check_file_replaceable(picture, "comparison", png_written_by_hoh)
         draw_comparison(rows, names, picture)
     if args.format == "json":
         print(json.dumps({

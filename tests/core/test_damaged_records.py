@@ -117,6 +117,19 @@ def test_a_damaged_record_is_named_and_the_other_runs_listed(tmp_path: Path, cas
     assert drawn.returncode == 0 and (tmp_path / "c.png").stat().st_size > 1000, drawn.stderr
 
 
+def test_compare_never_draws_over_a_picture_it_did_not_write(tmp_path: Path) -> None:
+    good = _run_folder(tmp_path / "runs", "20261125T101010Z", 0.001)
+    other = _run_folder(tmp_path / "runs", "20261125T111111Z", 0.01)
+    (tmp_path / "c.png").write_bytes(b"my holiday picture")
+    refused = _hoh("compare", str(good), str(other), "--output", "c.png", cwd=tmp_path)
+    assert refused.returncode == 2 and "hoh did not write it" in refused.stderr
+    assert (tmp_path / "c.png").read_bytes() == b"my holiday picture"
+    (tmp_path / "c.png").unlink()
+    for _ in range(2):  # then its own picture is replaced
+        drawn = _hoh("compare", str(good), str(other), "--output", "c.png", cwd=tmp_path)
+        assert drawn.returncode == 0, drawn.stderr
+
+
 def test_resuming_over_damaged_metrics_is_a_message(tmp_path: Path) -> None:
     from framework.errors import UserError
 

@@ -12,7 +12,7 @@ import pytest
 
 from framework.output_folders import (
     MANIFEST_FILE,
-    ForeignFolder,
+    ForeignOutput,
     check_replaceable,
     remove_leftovers,
     staged_folder,
@@ -49,7 +49,7 @@ def test_a_changed_folder_is_refused_and_kept(tmp_path: Path, change) -> None:
     _write(out, "first")
     change(out)
     before = sorted((p.relative_to(out), p.is_file() and p.read_bytes()) for p in out.rglob("*"))
-    with pytest.raises(ForeignFolder, match="did not write"):
+    with pytest.raises(ForeignOutput, match="did not write"):
         _write(out, "second")
     assert sorted((p.relative_to(out), p.is_file() and p.read_bytes()) for p in out.rglob("*")) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
@@ -58,7 +58,7 @@ def test_a_changed_folder_is_refused_and_kept(tmp_path: Path, change) -> None:
 def test_another_kind_of_output_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "out"
     _write(out, "first")
-    with pytest.raises(ForeignFolder):
+    with pytest.raises(ForeignOutput):
         check_replaceable(out, "export")
 
 
@@ -73,14 +73,14 @@ def test_a_deleted_file_of_its_own_does_not_block(tmp_path: Path) -> None:
 def test_a_file_at_the_target_and_legacy_folders(tmp_path: Path) -> None:
     target = tmp_path / "file"
     target.write_text("mine")
-    with pytest.raises(ForeignFolder, match="not a folder"):
+    with pytest.raises(ForeignOutput, match="not a folder"):
         check_replaceable(target, "report")
     legacy = tmp_path / "legacy"
     legacy.mkdir()
     (legacy / "report.html").write_text("old")
     check_replaceable(legacy, "report", legacy_names={"report.html"})  # an older hoh's own output
     (legacy / "notes.txt").write_text("mine")
-    with pytest.raises(ForeignFolder, match=r"notes\.txt"):
+    with pytest.raises(ForeignOutput, match=r"notes\.txt"):
         check_replaceable(legacy, "report", legacy_names={"report.html"})
 
 
