@@ -14,8 +14,8 @@ from typing import Any
 from bench_settings import IDG, MODEL, SEED, TF_DATA, TIMING_PLUGIN, BenchConfig, RoundFn, quiet_console
 
 from framework.images import list_images
-from framework.plugin_manager import Registry
 from framework.providers import ImageFolders, Kind, ModelSpec
+from framework.registry import Registry
 
 
 def _take(iterator: Any, images: int) -> int:
@@ -169,7 +169,7 @@ class Measurer:
 
         from timing_plugin import TIMING_FILE
 
-        from framework.config.loader import validate_data
+        from framework.loading import validate_data
         from framework.runner import run_experiment
 
         output = self.work_dir / "runs"

@@ -19,8 +19,8 @@ from typing import Any
 
 from rich.console import Console
 
-from framework.plugin_manager import Registry
 from framework.providers import DatasetContext, ImageFolders, Kind
+from framework.registry import Registry
 from framework.session import Session
 
 HERE = Path(__file__).resolve().parent

@@ -89,7 +89,10 @@ def _experiment_file(settings: dict[str, Any], pipeline: str, epochs: int = 1, s
 
 
 def _loaded(settings: dict[str, Any], pipeline: str, epochs: int = 1, steps: int | None = None) -> Any:
-    from framework.config.loader import load_experiment
+    try:
+        from framework.loading import load_experiment
+    except ImportError:  # a BASE revision from before framework/loading.py (the workloads measure old revisions too)
+        from framework.config.loader import load_experiment
 
     return load_experiment(_experiment_file(settings, pipeline, epochs, steps), autoload=False)
 

@@ -17,8 +17,8 @@ from framework.providers import (
     NoParams,
     Params,
     Provider,
-    RunContext,
 )
+from framework.run_context import RunContext
 
 __all__ = [
     "DatasetContext",

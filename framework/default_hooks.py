@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from framework.markers import hookimpl
-from framework.plugin_manager import build
-from framework.providers import Kind, ModelSpec, NoParams, Provider, RunContext
+from framework.markers import CORE_PLUGIN, hookimpl
+from framework.providers import Kind, ModelSpec, NoParams, Provider
+from framework.registry import build
+from framework.run_context import RunContext
 
-PLUGIN_NAME = "hoh-core"
+PLUGIN_NAME = CORE_PLUGIN
 
 
 @hookimpl(trylast=True)

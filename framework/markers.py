@@ -10,3 +10,6 @@ PROJECT_NAME = "hoh"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+CORE_PLUGIN = "hoh-core"
+"""The name the core's own hook implementations (:mod:`framework.default_hooks`) are registered under."""

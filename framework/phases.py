@@ -13,14 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from framework.atomic import write_json, write_text, write_with
-from framework.config.loader import Choice, Loaded
+from framework.config.loader import Choice
 from framework.distribution import is_chief
 from framework.environment import describe_environment
 from framework.errors import TrainingFailed, UserError
-from framework.plugin_manager import LOCAL_MODULE_PREFIX, build
+from framework.loading import Loaded
+from framework.plugin_manager import LOCAL_MODULE_PREFIX
 from framework.precision import check_output_dtype, cpu_description
-from framework.providers import DatasetContext, Flows, ImageFolders, InputPipeline, Kind, ModelSpec, RunContext
+from framework.providers import DatasetContext, Flows, ImageFolders, InputPipeline, Kind, ModelSpec
+from framework.registry import build
 from framework.run_checks import check_loss_fits_labels, check_model_input
+from framework.run_context import RunContext
 from framework.rundir import (
     CLASSES_FILE,
     ENVIRONMENT_FILE,
@@ -164,15 +167,13 @@ def fit(loaded: Loaded, run: RunContext) -> None:
 
 
 def finish(loaded: Loaded, run: RunContext) -> dict[str, float]:
-    """Phase ``finish``: final evaluation (``evaluation.json``), report, then ``hoh_after_run``."""
+    """Phase ``finish``: final evaluation (``evaluation.json``), then ``hoh_after_run`` (the report plugin's too)."""
     run.phase = "finish"
     evaluation: dict[str, float] = {}
     if run.flows is not None and run.flows.validation is not None:
         scores = run.model.evaluate(run.flows.validation, verbose=0, return_dict=True)
         evaluation = {key: float(value) for key, value in scores.items()}
         write_json(run.run_dir / EVALUATION_FILE, evaluation)
-    if loaded.experiment.training.report:
-        _write_report(run)
     loaded.hook.hoh_after_run(run=run, history=list(run.history))
     return evaluation
 
@@ -203,14 +204,6 @@ def _inference_record(loaded: Loaded, pipeline: InputPipeline, images: ImageFold
         "train_dir": str(Path(images.train_dir).resolve()),
         "validation_dir": str(Path(images.validation_dir).resolve()) if images.validation_dir else None,
     }
-
-
-def _write_report(run: RunContext) -> None:
-    """The evaluation report of ``hoh evaluate RUN`` (``[training] report = true``)."""
-    from framework.evaluation.command import evaluate_run
-    from framework.inference import TrainedRun
-
-    evaluate_run(TrainedRun.open(run.run_dir), console=run.console)
 
 
 def _environment_path(run: RunContext) -> Path:

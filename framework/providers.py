@@ -32,9 +32,9 @@ import abc
 import enum
 import inspect
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -42,9 +42,7 @@ if TYPE_CHECKING:
     import numpy as np
     from rich.console import Console
 
-    from framework.config.loader import Experiment
-    from framework.inference.preprocessing import Preprocessing
-    from framework.plugin_manager import Registry
+    from framework.preprocessing import Preprocessing
 
 
 class Kind(enum.Enum):
@@ -260,65 +258,3 @@ class ModelSpec:
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
-
-
-Phase = Literal["configure", "build", "fit", "finish"]
-
-
-@dataclass
-class RunContext:
-    """Everything about one run that hooks and callback factories may use.
-
-    Which fields are set depends on the run's phase (see :mod:`framework.hooks.lifecycle`):
-
-    ======================  =====================================================
-    from phase ``configure``  ``experiment``, ``seed``, ``run_dir``, ``console``, ``resumed``,
-                            ``history``, ``providers``, ``strategy``, ``settings()``
-    from phase ``build``      ``flows`` (before the model is built), then ``model``
-    ======================  =====================================================
-
-    Attributes:
-        experiment: The validated experiment (:class:`framework.config.loader.Experiment`).
-        run_dir: The run's folder.
-        console: The rich console runs report to.
-        providers: The providers this run's experiment was validated against.
-        resumed: True when this run continues an interrupted one.
-        history: Metrics of every finished epoch, filled in as the run goes.
-        seed: ``[experiment] seed``: seeds Python, NumPy, TensorFlow and the pipeline.
-        phase: The phase the run is in.
-        strategy: The ``tf.distribute.Strategy`` (``None`` before ``configure``).
-        flows: The training and validation batches (``None`` before ``build``).
-        model: The compiled ``keras.Model`` (``None`` until built).
-        is_chief: Whether this process writes the run folder (always true on one machine;
-            a multi-worker strategy makes only its chief write).
-        extras: Free space for plugins to share state during a run.
-    """
-
-    experiment: Experiment
-    run_dir: Path
-    console: Console
-    providers: Registry | None = None
-    resumed: bool = False
-    history: list[dict[str, float]] = field(default_factory=list)
-    seed: int = field(init=False)
-    phase: Phase = "configure"
-    strategy: Any = None
-    flows: Flows | None = None
-    model: Any = None
-    is_chief: bool = True
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.seed = self.experiment.experiment.seed
-
-    def settings(self, plugin: str) -> Params:
-        """The validated ``[plugins.<plugin>]`` settings (defaults when the table is left out).
-
-        Raises:
-            KeyError: naming the plugins that take settings, when ``plugin`` takes none.
-        """
-        found = self.experiment.plugin_settings.get(plugin)
-        if found is None:
-            names = ", ".join(sorted(self.experiment.plugin_settings)) or "none"
-            raise KeyError(f"plugin {plugin!r} takes no settings in this run (plugins with settings: {names})")
-        return found

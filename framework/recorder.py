@@ -14,7 +14,7 @@ import keras
 
 from framework.atomic import write_with
 from framework.errors import TrainingFailed, UserError
-from framework.providers import RunContext
+from framework.run_context import RunContext
 from framework.rundir import write_history
 
 

@@ -9,10 +9,10 @@ import contextlib
 import os
 from pathlib import Path
 
-from framework.config.loader import Loaded
 from framework.errors import UserError
-from framework.plugin_manager import build
+from framework.loading import Loaded
 from framework.providers import Flows, InputPipeline, Kind
+from framework.registry import build
 
 
 def check_model_input(loaded: Loaded, pipeline: InputPipeline | None = None) -> None:

@@ -11,10 +11,11 @@ from rich.console import Console
 
 from framework import phases
 from framework.atomic import write_text
-from framework.config.loader import Loaded, load_experiment
 from framework.errors import UserError
+from framework.loading import Loaded, load_experiment
 from framework.precision import precision_policy
-from framework.providers import Kind, RunContext
+from framework.providers import Kind
+from framework.run_context import RunContext
 from framework.run_status import mark_ended, mark_started, read_status
 from framework.rundir import EXPERIMENT_FILE, MODEL_FILE, new_run_dir, read_history
 from framework.session import Session

@@ -26,12 +26,11 @@ from typing import Any
 
 import pluggy
 
-from framework.default_hooks import PLUGIN_NAME as CORE_PLUGIN
 from framework.errors import PluginError
+from framework.markers import CORE_PLUGIN
 from framework.plugin_manager import (
     BUILTIN_GROUP,
     ENTRY_POINT_GROUP,
-    Registry,
     autoload_disabled_by_env,
     import_module_plugin,
     load_entry_point,
@@ -39,6 +38,7 @@ from framework.plugin_manager import (
     new_plugin_manager,
     register_plugin,
 )
+from framework.registry import Registry
 
 
 class HookRelay:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from framework import RunContext, hookimpl
-from framework.atomic import write_with
+from framework.api import write_with
 
 CURVES_FILE = Path("plots") / "curves.png"
 """Where the curves go, relative to the run folder."""

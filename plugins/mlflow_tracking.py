@@ -30,8 +30,7 @@ from typing import Any
 from pydantic import Field
 
 from framework import Params, RunContext, hookimpl
-from framework.errors import EnvironmentProblem
-from framework.rundir import EVALUATION_FILE
+from framework.api import EVALUATION_FILE, EnvironmentProblem
 
 NAME = "mlflow"
 RUN_DIR_TAG = "hoh.run_dir"
@@ -70,7 +69,7 @@ def _client(uri: str) -> Any:
 def _params(run: RunContext) -> list[Any]:
     from mlflow.entities import Param
 
-    from framework.runs.listing import flatten
+    from framework.api import flatten
 
     params = []
     for key, value in sorted(flatten(run.experiment.to_dict()).items()):

@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import Field
 
 from framework import Params, RunContext, hookimpl
-from framework.rundir import EVALUATION_FILE
+from framework.api import EVALUATION_FILE
 
 NAME = "tensorboard_log"
 _WRITER = "tensorboard_log.writer"  # key in RunContext.extras
@@ -45,7 +45,7 @@ def hoh_settings() -> type[Params]:
 
 def hparams_of(settings: dict[str, Any]) -> dict[str, bool | int | float | str]:
     """The experiment's settings as HParams values: scalars as they are, lists as JSON text."""
-    from framework.runs.listing import flatten
+    from framework.api import flatten
 
     found: dict[str, bool | int | float | str] = {}
     for key, value in flatten(settings).items():

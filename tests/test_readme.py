@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from framework.config.loader import load_experiment
+from framework.loading import load_experiment
 from framework.providers import Kind, ModelSpec
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,8 +10,8 @@ from rich.table import Table
 from framework.cli.loading import load_from_args
 from framework.cli.output import stdout_console
 from framework.images import list_images
-from framework.plugin_manager import build
 from framework.providers import DatasetContext, ImageFolders, Kind
+from framework.registry import build
 
 
 def resolve_images(args: argparse.Namespace) -> ImageFolders:

@@ -17,8 +17,8 @@ from framework.cli.type_text import field_text
 from framework.config.schema import json_schema
 from framework.errors import ExperimentError, UserError
 from framework.output_files import check_file_replaceable, json_written_by_hoh
-from framework.plugin_manager import Registry
 from framework.providers import Kind, Params
+from framework.registry import Registry
 from framework.run_checks import check_before_work
 from framework.session import Session
 

@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from framework.config.loader import Loaded, load_experiment
 from framework.errors import PluginError
+from framework.loading import Loaded, load_experiment
 
 if TYPE_CHECKING:
     from framework.inference import TrainedRun

@@ -1,4 +1,7 @@
-"""Load, override and validate an experiment file, reporting every problem at once."""
+"""Read and validate an experiment file against a registry it is given, reporting every problem at once.
+
+Loading the plugins an experiment names is a layer above: :func:`framework.loading.load_experiment`.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pluggy
 from pydantic import BaseModel, ValidationError
 
-from framework.config.overrides import apply_overrides
 from framework.config.problems import Problems, report_error
 from framework.config.schema import experiment_model, switched_off_plugins
 from framework.config.sections import ExperimentSection, TrainingSection
 from framework.errors import ExperimentError
-from framework.plugin_manager import Registry, unknown_provider_message
 from framework.providers import Kind, Params
-from framework.session import HookRelay, Session
+from framework.registry import Registry, unknown_provider_message
 
 
 @dataclass(frozen=True)
@@ -81,25 +81,6 @@ class Experiment:
         return tomli_w.dumps(self.to_dict())
 
 
-@dataclass
-class Loaded:
-    """An experiment with the plugins it was validated against.
-
-    Attributes:
-        experiment: The validated experiment.
-        pm: The session's plugin manager (it may hold plugins this experiment does not use).
-        registry: The providers of the experiment's active plugins.
-        hook: Hook callers that call the experiment's active plugins only.
-        session: The session it was loaded in.
-    """
-
-    experiment: Experiment
-    pm: pluggy.PluginManager
-    registry: Registry
-    hook: HookRelay
-    session: Session
-
-
 def read_toml(path: Path) -> tuple[str, dict[str, Any]]:
     """Read an experiment file; a syntax error becomes an ExperimentError with line and column."""
     try:
@@ -119,59 +100,33 @@ def read_toml(path: Path) -> tuple[str, dict[str, Any]]:
         raise ExperimentError(str(path), [f"{where}: TOML syntax error: {reason}"]) from None
 
 
-def load_experiment(
-    path: Path,
-    overrides: list[str] = (),  # type: ignore[assignment]
-    *,
-    session: Session | None = None,
-    plugins: list[str] = (),  # type: ignore[assignment]
-    autoload: bool = True,
-) -> Loaded:
-    """Read, override and validate ``path``, loading the plugins it names into ``session``.
+def plugins_named(data: dict[str, Any], extra: list[str]) -> tuple[list[str], list[str]]:
+    """The plugin modules an experiment names (``extra``: ``--plugin``, recorded with it) and the ones it disables.
 
-    Args:
-        path: The experiment file.
-        overrides: ``dotted.key=value`` strings from the command line.
-        session: Where plugins are loaded, once; by default a new session.
-        plugins: Extra plugin modules (``--plugin``), as in ``[experiment] plugins``.
-        autoload: For a new session: whether third-party entry-point plugins are loaded.
-
-    Raises:
-        ExperimentError: listing every problem, each with its line (or override) and key.
-        PluginError: when a named plugin cannot be loaded.
+    ``extra`` modules are added to ``data``'s ``[experiment] plugins`` (so the run records them).
     """
-    text, data = read_toml(path)
-    applied = apply_overrides(data, list(overrides))
-    return validate_data(
-        data, text=text, source=path, overrides=applied, session=session, plugins=plugins, autoload=autoload
-    )
-
-
-def validate_data(
-    data: dict[str, Any],
-    *,
-    text: str,
-    source: Path,
-    overrides: dict[tuple[str, ...], str],
-    session: Session | None = None,
-    plugins: list[str] = (),  # type: ignore[assignment]
-    autoload: bool = True,
-) -> Loaded:
-    """Validate already-parsed experiment data (see :func:`load_experiment`)."""
-    problems = Problems(str(source), text, data, overrides)
     section = data.get("experiment")
-    plugin_specs: list[str] = list(plugins)
+    specs: list[str] = list(extra)
     disabled: list[str] = []
     if isinstance(section, dict):
         named = section.get("plugins", [])
-        if plugins and isinstance(named, list):  # --plugin modules are recorded with the experiment
-            section["plugins"] = [*named, *(p for p in plugins if p not in named)]
-        plugin_specs = _strings(section.get("plugins"))
+        if extra and isinstance(named, list):
+            section["plugins"] = [*named, *(p for p in extra if p not in named)]
+        specs = _strings(section.get("plugins"))
         disabled = _strings(section.get("disable_plugins"))
+    return specs, [*disabled, *switched_off_plugins(data)]
+
+
+def validate_experiment(
+    data: dict[str, Any], registry: Registry, *, text: str, source: Path, overrides: dict[tuple[str, ...], str]
+) -> Experiment:
+    """Validate parsed experiment data against the providers of ``registry``.
+
+    Raises:
+        ExperimentError: listing every problem, each with its line (or override) and key.
+    """
+    problems = Problems(str(source), text, data, overrides)
     switched_off = switched_off_plugins(data)
-    session = session or Session(autoload=autoload)
-    view = session.activate(plugin_specs, base_dir=source.parent, disabled=[*disabled, *switched_off])
-    registry = view.registry
     model = experiment_model(registry, switched_off=switched_off)
     validated = None
     try:
@@ -183,10 +138,9 @@ def validate_data(
     problems.raise_if_any()
     assert validated is not None
     experiment = _to_experiment(validated, source, registry, tuple(switched_off))
-    experiment = dataclasses.replace(
+    return dataclasses.replace(
         experiment, training=experiment.training.model_copy(update={"progress": progress or "none"})
     )
-    return Loaded(experiment, view.pm, registry, view.hook, session)
 
 
 def _progress_provider(validated: BaseModel | None, registry: Registry, problems: Problems) -> str | None:

@@ -7,10 +7,10 @@ from typing import Any
 
 from framework.config.sections import ExperimentSection, TrainingSection
 from framework.config.toml_lines import key_lines, line_of
-from framework.default_hooks import PLUGIN_NAME as CORE_PLUGIN
 from framework.errors import ExperimentError
-from framework.plugin_manager import Registry, unknown_provider_message
+from framework.markers import CORE_PLUGIN
 from framework.providers import Kind
+from framework.registry import Registry, unknown_provider_message
 
 _KIND_BY_SECTION = {kind.section: kind for kind in Kind}
 

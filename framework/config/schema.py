@@ -13,10 +13,10 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from framework.config.sections import ExperimentSection, TrainingSection
-from framework.default_hooks import PLUGIN_NAME as CORE_PLUGIN
+from framework.markers import CORE_PLUGIN
 from framework.output_files import json_mark
-from framework.plugin_manager import Registry
 from framework.providers import Kind, Params
+from framework.registry import Registry
 
 
 class _Switch(Params):

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 from framework.markers import hookspec
 
 if TYPE_CHECKING:
-    from framework.providers import ModelSpec, RunContext
+    from framework.providers import ModelSpec
+    from framework.run_context import RunContext
 
 
 @hookspec

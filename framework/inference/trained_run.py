@@ -283,9 +283,9 @@ def _read_classes(run_dir: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 def _pipeline_loader(run_dir: Path, plugins: Sequence[str], autoload: bool) -> Callable[[Sequence[Path]], np.ndarray]:
     """The run's pipeline, built from its plugins (for runs without a recorded preprocessing)."""
-    from framework.config.loader import load_experiment
-    from framework.plugin_manager import build
+    from framework.loading import load_experiment
     from framework.providers import Kind
+    from framework.registry import build
 
     try:
         loaded = load_experiment(run_dir / EXPERIMENT_FILE, plugins=list(plugins), autoload=autoload)

@@ -29,7 +29,7 @@ from typing import Any
 import keras
 
 from framework import RunContext, UserError
-from framework.atomic import strict_json_value, write_json, write_with
+from framework.api import strict_json_value, write_json, write_with
 
 STATE_FILE = "state.json"
 FORMAT = 2  # 2: the state carries a digest of itself, history included

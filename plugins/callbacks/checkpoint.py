@@ -10,7 +10,7 @@ from typing import Any
 
 import keras
 
-from framework.atomic import write_json
+from framework.api import write_json
 
 
 class BestAndLastCheckpoint(keras.callbacks.Callback):

@@ -13,7 +13,7 @@ from typing import Any, Literal, Self
 from pydantic import Field, PositiveInt, model_validator
 
 from framework import NoParams, Params, Provider, RunContext, UserError, hookimpl
-from framework.rundir import CHECKPOINTS_DIR, METRICS_FILE, write_history
+from framework.api import CHECKPOINTS_DIR, METRICS_FILE, write_history
 
 BACKUP_DIR = "backup"
 

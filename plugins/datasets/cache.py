@@ -20,7 +20,7 @@ from typing import Any
 import platformdirs
 
 from framework import UserError
-from framework.atomic import write_json
+from framework.api import write_json
 
 DATA_DIR_ENV = "HOH_DATA_DIR"
 """Environment variable naming the folder that holds every downloaded dataset."""

@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from framework import DatasetContext, ImageFolders, Params, UserError
-from framework.images import list_images
+from framework.api import list_images
 from plugins.datasets import cache
 from plugins.datasets.download import RetryPolicy, fetch
 from plugins.datasets.extract import DEFAULT_MAX_BYTES, extract_zip

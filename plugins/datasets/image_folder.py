@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import Field
 
 from framework import DatasetContext, ImageFolders, Params, UserError
-from framework.images import IMAGE_SUFFIXES, list_images
+from framework.api import IMAGE_SUFFIXES, list_images
 
 
 class ImageFolderParams(Params):

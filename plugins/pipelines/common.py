@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, PositiveInt, field_validator
 
 from framework import InputPipeline, Params, UserError
-from framework import images as framework_images
+from framework import api as framework_api
 
 if TYPE_CHECKING:
-    from framework.inference.preprocessing import Preprocessing
+    from framework.api import Preprocessing
 
 FillMode = Literal["nearest", "constant", "reflect", "wrap"]
 
@@ -108,12 +108,12 @@ def list_images(root: Path, class_names: tuple[str, ...]) -> LabelledFiles:
     """
     paths: list[Path] = []
     labels: list[int] = []
-    kinds = ", ".join(sorted(framework_images.IMAGE_SUFFIXES))
+    kinds = ", ".join(sorted(framework_api.IMAGE_SUFFIXES))
     for label, name in enumerate(class_names):
         folder = Path(root) / name
         if not folder.is_dir():
             raise UserError(f"Class folder {folder} does not exist; expected one folder per class {list(class_names)}.")
-        files = framework_images.list_images(folder)
+        files = framework_api.list_images(folder)
         if not files:
             raise UserError(
                 f"Class {name!r} has no image files in {folder} (looked for {kinds}, sub-folders included); "
@@ -270,7 +270,7 @@ class SizedPipeline(InputPipeline):
 
     def preprocessing(self) -> Preprocessing:
         """Nearest-neighbour resize to ``image_size``, RGB (alpha dropped), times ``rescale``."""
-        from framework.inference.preprocessing import Preprocessing
+        from framework.api import Preprocessing
 
         height, width = self.params.image_size
         return Preprocessing(image_size=(height, width), rescale=self.params.rescale)

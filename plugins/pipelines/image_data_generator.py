@@ -36,8 +36,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, field_validator
 
 from framework import Flows, ImageFolders
-from framework.images import IMAGE_FORMATS
-from framework.inference.preprocessing import load_images
+from framework.api import IMAGE_FORMATS, load_images
 from plugins.pipelines.common import (
     PipelineParams,
     SizedPipeline,

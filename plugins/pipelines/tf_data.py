@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, PositiveInt, model_validator
 
 from framework import Flows, ImageFolders, UserError
-from framework.inference.preprocessing import unreadable
+from framework.api import unreadable
 from plugins.pipelines.augment import augment_batch
 from plugins.pipelines.common import (
     LabelledFiles,

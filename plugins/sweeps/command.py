@@ -23,8 +23,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from framework.cli.signals import interrupt_on_sigterm
-from framework.errors import EnvironmentProblem, UserError
+from framework.api import EnvironmentProblem, UserError, interrupt_on_sigterm
 
 POLL_SECONDS = 2.0
 STATE_STYLE = {"COMPLETE": "green", "PRUNED": "yellow", "FAIL": "red", "RUNNING": "cyan", "WAITING": "dim"}

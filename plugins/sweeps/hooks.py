@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from framework import RunContext, hookimpl
-from framework.commands import Command
+from framework.api import Command
 
 
 @hookimpl

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from framework.atomic import write_with
+from framework.api import write_with
 
 PICTURES = ("history.png", "curves.png", "slices.png", "importances.png")
 

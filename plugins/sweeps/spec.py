@@ -37,8 +37,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from framework.config.loader import Loaded, load_experiment, read_toml
-from framework.errors import ExperimentError, UserError
+from framework.api import ExperimentError, Loaded, UserError, load_experiment, read_toml
 
 METHODS = ("grid", "random", "tpe")
 PRUNERS = ("median", "hyperband", "none")
@@ -269,7 +268,7 @@ def _check_against_experiment(path, text, base, parameters, fixed, problem, sess
             f"{base} is not a file; give the base experiment's path, relative to the sweep file",
         )
         return None
-    from framework.session import Session
+    from framework.api import Session
 
     session = session or Session()
     first: Loaded | None = None

@@ -27,8 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from framework.errors import EnvironmentProblem, UserError
-from framework.run_status import process_alive
+from framework.api import EnvironmentProblem, UserError, process_alive
 
 JOURNAL_FILE = "optuna.journal"
 STORAGE_ENV = "HOH_SWEEP_STORAGE"

@@ -19,9 +19,7 @@ from typing import Any
 
 from rich.console import Console
 
-from framework.atomic import write_json
-from framework.run_status import mark_ended
-from framework.session import Session
+from framework.api import Session, mark_ended, write_json
 from plugins.sweeps.spec import Sweep
 from plugins.sweeps.storage import (
     HEARTBEAT_SECONDS,
@@ -131,7 +129,7 @@ def open_study(sweep: Sweep, storage: Any, *, create: bool) -> Any:
     """The sweep's study; ``create`` makes it (the coordinator does, before any worker starts)."""
     import optuna
 
-    from framework.errors import UserError
+    from framework.api import UserError
 
     direction = sweep.settings.objective.direction
     kwargs = {"study_name": sweep.name, "storage": storage, "sampler": sampler_for(sweep), "pruner": pruner_for(sweep)}
@@ -223,8 +221,7 @@ def run_trial(sweep: Sweep, study: Any, storage: Any, trial: Any, url: str, sess
     import keras
     from optuna.trial import TrialState
 
-    from framework.config.loader import load_experiment
-    from framework.runner import new_run_dir_for, run_experiment
+    from framework.api import load_experiment, new_run_dir_for, run_experiment
 
     folder = trial_folder(sweep.folder(), trial.number)
     started = time.monotonic()
@@ -290,7 +287,7 @@ def work(sweep: Sweep, url: str, log: Console) -> int:
         TrainingFailed: after ``MAX_FAILURES_IN_A_ROW`` failed trials in a row (a broken base
             experiment or machine would otherwise fail trial after trial, forever).
     """
-    from framework.errors import TrainingFailed
+    from framework.api import TrainingFailed
     from plugins.sweeps.storage import open_storage
 
     storage = open_storage(url)

@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 from framework import RunContext
-from framework.config.loader import load_experiment
+from framework.loading import load_experiment
 from framework.session import Session
 
 QUICK = Path(__file__).resolve().parents[2] / "experiments" / "quick.toml"

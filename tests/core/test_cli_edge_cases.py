@@ -9,8 +9,8 @@ import pytest
 from core_helpers import ROOT, stub_experiment
 
 from framework.cli.main import main, run_main
-from framework.config.loader import load_experiment
 from framework.errors import ExperimentError, UserError
+from framework.loading import load_experiment
 from framework.providers import Kind
 
 WIDE_PLUGIN = ROOT / "experiments" / "wide_cnn.py"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from core_helpers import stub_experiment
 
-from framework.config.loader import load_experiment
 from framework.errors import ExperimentError
+from framework.loading import load_experiment
 
 BASE = stub_experiment()
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from core_helpers import run_script, stub_experiment
 
-from framework.config.loader import load_experiment
 from framework.errors import ExperimentError, PluginError
+from framework.loading import load_experiment
 from framework.providers import Kind
 
 

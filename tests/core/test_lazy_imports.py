@@ -23,14 +23,14 @@ def _heavy_modules(body: str, cwd=ROOT) -> list[str]:
 
 def test_load_experiment_with_stub_plugins_does_not_import_tensorflow(write_file) -> None:
     path = write_file(stub_experiment())
-    body = "from pathlib import Path\nfrom framework.config.loader import load_experiment\n"
+    body = "from pathlib import Path\nfrom framework.loading import load_experiment\n"
     body += f"load_experiment(Path({str(path)!r}))"
     assert _heavy_modules(body) == []
 
 
 def test_load_baseline_does_not_import_tensorflow() -> None:
     """Needs the built-in plugins."""
-    body = "from pathlib import Path\nfrom framework.config.loader import load_experiment\n"
+    body = "from pathlib import Path\nfrom framework.loading import load_experiment\n"
     body += "load_experiment(Path('experiments/baseline.toml'))"
     assert _heavy_modules(body) == []
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from core_helpers import stub_experiment
 
-from framework.config.loader import load_experiment
 from framework.config.overrides import apply_overrides, parse_value
 from framework.errors import ExperimentError, UserError
+from framework.loading import load_experiment
 
 BASE = stub_experiment()
 

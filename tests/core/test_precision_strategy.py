@@ -10,8 +10,8 @@ import pytest
 from core_helpers import SECTIONS, run_script, stub_experiment
 from rich.console import Console
 
-from framework.config.loader import load_experiment
 from framework.errors import UserError
+from framework.loading import load_experiment
 from framework.runner import run_experiment
 
 pytestmark = pytest.mark.slow

@@ -34,15 +34,15 @@ def test_categorical_crossentropy_on_one_label_per_image_is_refused() -> None:
 def _loaded(*overrides: str):
     from pathlib import Path
 
-    from framework.config.loader import load_experiment
+    from framework.loading import load_experiment
 
     quick = Path(__file__).resolve().parents[2] / "experiments" / "quick.toml"
     return load_experiment(quick, list(overrides))
 
 
 def test_a_batch_larger_than_memory_is_refused_before_any_work() -> None:
-    from framework.plugin_manager import build
     from framework.providers import Kind
+    from framework.registry import build
     from framework.run_checks import check_batch_memory
 
     loaded = _loaded("pipeline.image_size=[1000, 1000]", "pipeline.batch_size=64")

@@ -12,7 +12,7 @@ from PIL import Image
 from rich.console import Console
 
 from framework.cli.main import main
-from framework.config.loader import load_experiment
+from framework.loading import load_experiment
 from framework.runner import run_experiment
 
 pytestmark = pytest.mark.slow

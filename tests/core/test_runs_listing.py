@@ -12,8 +12,8 @@ from core_helpers import SECTIONS, stub_experiment
 from rich.console import Console
 
 from framework.cli.main import main
-from framework.config.loader import load_experiment
 from framework.errors import TrainingFailed
+from framework.loading import load_experiment
 from framework.runner import run_experiment
 
 pytestmark = pytest.mark.slow

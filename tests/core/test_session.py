@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from core_helpers import SECTIONS, stub_experiment
 
-from framework.config.loader import load_experiment
 from framework.errors import ExperimentError
+from framework.loading import load_experiment
 from framework.providers import Kind
 from framework.session import Session
 

@@ -20,7 +20,7 @@ def tiny_run(folder: Path, *, rate: str = "0.001", extra: str = "", name: str = 
     ``broken``: one validation image is not a PNG, so the run fails after it started (in its
     build phase, when every image is opened).
     """
-    from framework.config.loader import load_experiment
+    from framework.loading import load_experiment
     from framework.runner import run_experiment
 
     data = folder / "data"

@@ -1,0 +1,77 @@
+"""The run's handle: what hooks and callback factories may use about one run (:class:`RunContext`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from framework.providers import Flows, Params
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from framework.config.loader import Experiment
+    from framework.registry import Registry
+
+
+Phase = Literal["configure", "build", "fit", "finish"]
+
+
+@dataclass
+class RunContext:
+    """Everything about one run that hooks and callback factories may use.
+
+    Which fields are set depends on the run's phase (see :mod:`framework.hooks.lifecycle`):
+
+    ======================  =====================================================
+    from phase ``configure``  ``experiment``, ``seed``, ``run_dir``, ``console``, ``resumed``,
+                            ``history``, ``providers``, ``strategy``, ``settings()``
+    from phase ``build``      ``flows`` (before the model is built), then ``model``
+    ======================  =====================================================
+
+    Attributes:
+        experiment: The validated experiment (:class:`framework.config.loader.Experiment`).
+        run_dir: The run's folder.
+        console: The rich console runs report to.
+        providers: The providers this run's experiment was validated against.
+        resumed: True when this run continues an interrupted one.
+        history: Metrics of every finished epoch, filled in as the run goes.
+        seed: ``[experiment] seed``: seeds Python, NumPy, TensorFlow and the pipeline.
+        phase: The phase the run is in.
+        strategy: The ``tf.distribute.Strategy`` (``None`` before ``configure``).
+        flows: The training and validation batches (``None`` before ``build``).
+        model: The compiled ``keras.Model`` (``None`` until built).
+        is_chief: Whether this process writes the run folder (always true on one machine;
+            a multi-worker strategy makes only its chief write).
+        extras: Free space for plugins to share state during a run.
+    """
+
+    experiment: Experiment
+    run_dir: Path
+    console: Console
+    providers: Registry | None = None
+    resumed: bool = False
+    history: list[dict[str, float]] = field(default_factory=list)
+    seed: int = field(init=False)
+    phase: Phase = "configure"
+    strategy: Any = None
+    flows: Flows | None = None
+    model: Any = None
+    is_chief: bool = True
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.seed = self.experiment.experiment.seed
+
+    def settings(self, plugin: str) -> Params:
+        """The validated ``[plugins.<plugin>]`` settings (defaults when the table is left out).
+
+        Raises:
+            KeyError: naming the plugins that take settings, when ``plugin`` takes none.
+        """
+        found = self.experiment.plugin_settings.get(plugin)
+        if found is None:
+            names = ", ".join(sorted(self.experiment.plugin_settings)) or "none"
+            raise KeyError(f"plugin {plugin!r} takes no settings in this run (plugins with settings: {names})")
+        return found
