@@ -48,16 +48,26 @@ def new_run_dir(output: Path, name: str, explicit: Path | None = None) -> Path:
         ) from None
 
 
+def check_new_run_dir(explicit: Path) -> None:
+    """Refuse a ``--run-dir`` that exists already (call it before slow work; creating the folder checks again).
+
+    Raises:
+        UserError: saying how to continue the run it holds, when it holds an unfinished one.
+    """
+    if not explicit.exists() and not explicit.is_symlink():
+        return
+    finished = (explicit / MODEL_FILE).exists() or not (explicit / EXPERIMENT_FILE).exists()
+    hint = "" if finished else f", or continue it with --resume {explicit}"
+    raise UserError(f"run folder {explicit} exists already; hoh never overwrites a run. Pick a new --run-dir{hint}.")
+
+
 def _make_run_dir(output: Path, name: str, explicit: Path | None) -> Path:
     if explicit is not None:
         try:
             explicit.mkdir(parents=True, exist_ok=False)
         except FileExistsError:
-            finished = (explicit / MODEL_FILE).exists() or not (explicit / EXPERIMENT_FILE).exists()
-            hint = "" if finished else f", or continue it with --resume {explicit}"
-            raise UserError(
-                f"run folder {explicit} exists already; hoh never overwrites a run. Pick a new --run-dir{hint}."
-            ) from None
+            check_new_run_dir(explicit)
+            raise
         return explicit
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     parent = output / name

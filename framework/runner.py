@@ -93,6 +93,19 @@ def run_experiment(
     return _train(loaded, run, offline=offline)
 
 
+def check_resumable(run_dir: Path) -> None:
+    """Refuse, before anything is imported or loaded, a folder that is no run or a run that is finished.
+
+    Raises:
+        UserError: naming the folder and what to give instead.
+    """
+    if not (run_dir / EXPERIMENT_FILE).is_file():
+        raise UserError(f"{run_dir} is not a run folder: it has no {EXPERIMENT_FILE}. Give the folder of a run.")
+    status = read_status(run_dir).get("status")
+    if status == "finished" or (status is None and (run_dir / MODEL_FILE).exists()):
+        raise UserError(f"run {run_dir} is finished already; start a new run instead.")
+
+
 def resume_experiment(
     run_dir: Path,
     *,
@@ -107,13 +120,8 @@ def resume_experiment(
     Raises:
         UserError: when ``run_dir`` is not a run folder, is finished, or saved no training state.
     """
-    source = run_dir / EXPERIMENT_FILE
-    if not source.is_file():
-        raise UserError(f"{run_dir} is not a run folder: it has no {EXPERIMENT_FILE}. Give the folder of a run.")
-    status = read_status(run_dir).get("status")
-    if status == "finished" or (status is None and (run_dir / MODEL_FILE).exists()):
-        raise UserError(f"run {run_dir} is finished already; start a new run instead.")
-    loaded = load_experiment(source, session=session, autoload=autoload)
+    check_resumable(run_dir)
+    loaded = load_experiment(run_dir / EXPERIMENT_FILE, session=session, autoload=autoload)
     if not can_resume(loaded):
         offered = " or ".join(repr(name) for name in resume_providers(loaded)) or "(none is installed)"
         raise UserError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,10 +44,13 @@ def load_from_args(args: argparse.Namespace, overrides: list[str] | None = None)
     )
 
 
-def open_run_from_args(args: argparse.Namespace, target: str) -> TrainedRun:
+def open_run_from_args(
+    args: argparse.Namespace, target: str, *, before_tensorflow: Callable[[TrainedRun], None] | None = None
+) -> TrainedRun:
     """Open the run ``target`` with ``--checkpoint`` and the plugin options, then import TensorFlow quietly.
 
-    The run's files are checked first, so a wrong folder is reported without waiting for TensorFlow.
+    The run's files are checked first, then ``before_tensorflow(run)`` (a command's own checks),
+    so a wrong folder or option is reported without waiting for TensorFlow.
     """
     from framework.cli.quiet_tensorflow import import_tensorflow_quietly
     from framework.inference import TrainedRun
@@ -57,5 +61,7 @@ def open_run_from_args(args: argparse.Namespace, target: str) -> TrainedRun:
         plugins=plugin_args(args),
         autoload=not args.no_plugin_autoload,
     )
+    if before_tensorflow is not None:
+        before_tensorflow(run)
     import_tensorflow_quietly(verbose=getattr(args, "debug", False))
     return run

@@ -106,7 +106,7 @@ def add_after_training_commands(sub: argparse._SubParsersAction) -> None:
         help="run both revisions' workloads interleaved on this machine and compare them",
         description="Check BASE out into a git worktree, run its workloads and HEAD's in two processes, in "
         "alternating rounds, and report per workload the ratio HEAD/BASE of wall and CPU time per image with a "
-        "95%% bootstrap interval of the median of paired ratios. Exit 1 when a workload is significantly slower "
+        "95% bootstrap interval of the median of paired ratios. Exit 1 when a workload is significantly slower "
         "by more than the threshold.",
         epilog="Example: hoh bench compare HEAD~1 (the last commit against the working tree)",
     )

@@ -51,7 +51,8 @@ def crash_message(error: BaseException, run_dir: Path) -> str:
 def run_command(args: argparse.Namespace) -> int:
     from framework.cli.quiet_tensorflow import import_tensorflow_quietly
     from framework.run_checks import check_before_work
-    from framework.runner import can_resume, new_run_dir_for, resume_experiment, run_experiment
+    from framework.rundir import check_new_run_dir
+    from framework.runner import can_resume, check_resumable, new_run_dir_for, resume_experiment, run_experiment
 
     console = stdout_console()
     if args.resume:
@@ -61,6 +62,7 @@ def run_command(args: argparse.Namespace) -> int:
                 "experiment.toml holds them."
             )
         run_dir = Path(args.resume)
+        check_resumable(run_dir)  # before TensorFlow is imported, and before saying "Resuming"
         console.print(f"Resuming run [bold]{run_dir}[/]", soft_wrap=True)
         import_tensorflow_quietly(verbose=getattr(args, "debug", False))
         train = functools.partial(
@@ -77,6 +79,8 @@ def run_command(args: argparse.Namespace) -> int:
             raise UserError("give an experiment file, e.g. hoh-run experiments/baseline.toml, or --resume RUN_DIR.")
         loaded = load_from_args(args)  # validate before the slow TensorFlow import
         check_before_work(loaded)  # as hoh validate does; before a run folder is made
+        if args.run_dir:
+            check_new_run_dir(Path(args.run_dir))
         import_tensorflow_quietly(verbose=getattr(args, "debug", False))
         run_dir = new_run_dir_for(loaded, Path(args.run_dir) if args.run_dir else None)
         console.print(f"Run folder: [bold]{run_dir}[/]", soft_wrap=True)
@@ -102,6 +106,7 @@ def run_command(args: argparse.Namespace) -> int:
         _exit_now(1)
     final = result.history[-1] if result.history else {}
     shown = ", ".join(f"{k} {v:.4f}" for k, v in final.items() if k not in {"epoch", "seconds"})
-    console.print(f"Finished {len(result.history)} epochs. {shown}", soft_wrap=True)
+    epochs = len(result.history)
+    console.print(f"Finished {epochs} epoch{'' if epochs == 1 else 's'}. {shown}", soft_wrap=True)
     console.print(f"Run folder: [bold]{result.run_dir}[/]", soft_wrap=True)
     return 0

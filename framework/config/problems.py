@@ -27,11 +27,13 @@ class Problems:
 
     def add(self, path: tuple[str | int, ...], message: str) -> None:
         dotted = _dotted(path)
+        line = line_of(self.lines, path)
+        parts = tuple(str(p) for p in path)
         for opath, text in self.overrides.items():
-            if tuple(str(p) for p in path[: len(opath)]) == opath:
+            made_by_override = line is None and opath[: len(parts)] == parts  # a key only the override names
+            if parts[: len(opath)] == opath or made_by_override:
                 self.items.append((0, f"override {text!r}: {dotted}: {message}"))
                 return
-        line = line_of(self.lines, path)
         where = f"{self.source}, line {line}" if line else self.source
         self.items.append((line or float("inf"), f"{where}: {dotted}: {message}" if dotted else f"{where}: {message}"))
 

@@ -149,6 +149,25 @@ def verify(fmt: Format, artifact: Path, keras_model: Any, images: Sequence[Path]
     return checks
 
 
+def check_export_target(
+    run: TrainedRun, format_name: str, *, output: Path | None, checkpoint: str | None, force: bool
+) -> Path:
+    """The export folder, checked before anything slow (TensorFlow is not imported): returns it.
+
+    Raises:
+        UserError: when it exists and ``force`` is not given, or holds something hoh did not
+            export there (``--force`` never reaches a run or other files).
+        EnvironmentProblem: when the format's optional packages are missing.
+    """
+    fmt = FORMATS[format_name]
+    out_dir = output or run.run_dir / "export" / (fmt.name if checkpoint is None else f"{fmt.name}-{checkpoint}")
+    if out_dir.exists() and not force:
+        raise UserError(f"{out_dir} exists already; give another --output, or --force to replace it.")
+    check_replaceable(out_dir, EXPORT_KIND)
+    fmt.check_available()
+    return out_dir
+
+
 def export_run(
     run: TrainedRun,
     format_name: str,
@@ -167,14 +186,10 @@ def export_run(
             f"run {run.run_dir} records no preprocessing (inference.json), so the exported model's input cannot "
             "be described; train it again with this hoh version."
         )
-    out_dir = output or run.run_dir / "export" / (fmt.name if checkpoint is None else f"{fmt.name}-{checkpoint}")
-    if out_dir.exists() and not force:
-        raise UserError(f"{out_dir} exists already; give another --output, or --force to replace it.")
-    check_replaceable(out_dir, EXPORT_KIND)  # --force replaces an export hoh wrote, never a run or other files
+    out_dir = check_export_target(run, format_name, output=output, checkpoint=checkpoint, force=force)
     files = sorted(p for p in images.rglob("*") if is_image_file(p)) if images else verification_files(run)
     if images and not files:
         raise UserError(f"--images {images} holds no image files (.png, .jpg, .jpeg, .bmp, .gif).")
-    fmt.check_available()
     with staged_folder(out_dir, EXPORT_KIND) as staging:
         with console.status(f"Exporting {run.model_path.name} as {fmt.name}"):
             model = with_preprocessing(run)
@@ -205,8 +220,12 @@ def export_command(args: argparse.Namespace) -> int:
     from framework.cli.loading import open_run_from_args
     from framework.cli.output import stdout_console
 
+    def before_tensorflow(run: TrainedRun) -> None:
+        output = Path(args.output) if args.output else None
+        check_export_target(run, args.format, output=output, checkpoint=args.checkpoint, force=args.force)
+
     export_run(
-        open_run_from_args(args, args.run),
+        open_run_from_args(args, args.run, before_tensorflow=before_tensorflow),
         args.format,
         output=Path(args.output) if args.output else None,
         checkpoint=args.checkpoint,

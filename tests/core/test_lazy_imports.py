@@ -63,3 +63,40 @@ def test_help_does_not_import_tensorflow(entry: str, argv: list[str]) -> None:
         "assert 'usage:' in out.getvalue()"
     )
     assert _heavy_modules(body) == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "argv", "said"),
+    [
+        ("run_main", ["--resume", "runs/nope"], "is not a run folder"),
+        ("run_main", ["experiments/quick.toml", "--run-dir", "experiments"], "exists already"),
+        ("main", ["validate", "experiments/quick.toml", "trainig.epochs=3"], "override 'trainig.epochs=3'"),
+    ],
+)
+def test_refusals_that_need_no_tensorflow_do_not_import_it(entry: str, argv: list[str], said: str) -> None:
+    body = (
+        "import contextlib, io\nfrom framework.cli import main as cli\nerr = io.StringIO()\n"
+        f"with contextlib.redirect_stderr(err), contextlib.redirect_stdout(err):\n    rc = cli.{entry}({argv!r})\n"
+        f"assert rc == 2, rc\nassert {said!r} in err.getvalue(), err.getvalue()\n"
+        "assert 'Resuming' not in err.getvalue()\n"
+    )
+    assert _heavy_modules(body) == []
+
+
+def test_export_refusals_do_not_import_tensorflow(tmp_path) -> None:
+    """An existing export folder (and a missing optional package) is refused before TensorFlow loads."""
+    run = tmp_path / "run"
+    (run / "export" / "tflite").mkdir(parents=True)
+    (run / "model.keras").write_bytes(b"")
+    (run / "experiment.toml").write_text('[experiment]\nname = "x"\n')
+    (run / "classes.json").write_text('{"class_names": ["a", "b"], "labels": ["a", "b"]}')
+    (run / "inference.json").write_text(
+        '{"preprocessing": {"image_size": [8, 8], "rescale": 0.5}, "model": {}, "train_dir": null, '
+        '"validation_dir": null}'
+    )
+    body = (
+        "import contextlib, io\nfrom framework.cli import main as cli\nerr = io.StringIO()\n"
+        f"with contextlib.redirect_stderr(err):\n    rc = cli.main(['export', {str(run)!r}, '-f', 'tflite'])\n"
+        "assert rc == 2, (rc, err.getvalue())\nassert 'exists already' in err.getvalue(), err.getvalue()\n"
+    )
+    assert _heavy_modules(body) == []
