@@ -22,7 +22,7 @@ from framework.plugin_manager import LOCAL_MODULE_PREFIX
 from framework.precision import check_output_dtype, cpu_description
 from framework.providers import DatasetContext, Flows, ImageFolders, InputPipeline, Kind, ModelSpec
 from framework.registry import build
-from framework.run_checks import check_loss_fits_labels, check_model_input
+from framework.run_checks import check_loss_fits_labels, check_model_fits_labels, check_model_input
 from framework.run_context import RunContext
 from framework.rundir import (
     CLASSES_FILE,
@@ -110,6 +110,7 @@ def build_model(loaded: Loaded, run: RunContext, pipeline: InputPipeline, images
         if model is None:
             raise UserError("no model was built: every hoh_build_model implementation returned None.")
         check_output_dtype(model, experiment.training.precision, experiment.model.provider)
+        check_model_fits_labels(model, run.flows, experiment.model.provider)
         model.compile(
             optimizer=build(loaded.registry, Kind.OPTIMIZER, experiment.optimizer),
             loss=experiment.training.loss,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
+from typing import Any
 
 from framework.errors import UserError
 from framework.loading import Loaded
@@ -90,6 +91,30 @@ def check_batch_memory(loaded: Loaded, pipeline: InputPipeline, available: int |
         f"pixels of one batch alone (float32), more than the {_size(available)} of memory available here; "
         "training could not start. Use a smaller pipeline.image_size or pipeline.batch_size."
     )
+
+
+def check_model_fits_labels(model: Any, flows: Flows, provider: str) -> None:
+    """Refuse a model whose output does not fit the labels' form, before training (Keras fails mid-fit).
+
+    One label per image (binary) needs one output unit; one-hot labels of N classes need N.
+    """
+    spec = getattr(flows.train, "element_spec", None)
+    shape = getattr(spec[1], "shape", None) if isinstance(spec, tuple) and len(spec) >= 2 else None
+    output = getattr(model, "output_shape", None)
+    if shape is None or not isinstance(output, tuple) or not output:
+        return  # not a tf.data flow, or a model with several outputs: nothing to compare before training
+    units = output[-1]
+    one_hot = shape.rank == 2 and (shape[-1] or 0) > 1
+    wanted = int(shape[-1]) if one_hot else 1
+    if units is None or units == wanted:
+        return
+    labels = f"one-hot labels of {wanted} classes" if one_hot else 'one 0/1 label per image (class_mode = "binary")'
+    fix = (
+        f"make the model end in {wanted} units (softmax)"
+        if one_hot
+        else "make the model end in 1 unit with a sigmoid (two classes are one 0/1 label per image)"
+    )
+    raise UserError(f"model {provider!r} outputs {units} values per image, but the pipeline gives {labels}; {fix}.")
 
 
 ONE_LABEL_LOSSES = frozenset({"binary_crossentropy", "bce", "binary_focal_crossentropy"})
