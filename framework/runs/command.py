@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import difflib
 import io
 import json
 import sys
@@ -14,7 +15,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from framework.cli.output import stdout_console
-from framework.runs.listing import RunRow, differing_settings, find_runs, parse_condition
+from framework.errors import UserError
+from framework.runs.listing import (
+    RunRow,
+    condition_key,
+    differing_settings,
+    find_runs,
+    known_keys,
+    parse_condition,
+)
 
 METRICS = ("val_accuracy", "val_loss", "accuracy", "loss")
 MAX_SETTING_COLUMNS = 6
@@ -65,14 +74,31 @@ def _sort_key(key: str):  # noqa: ANN202
     return by
 
 
+def _check_key(key: str, rows: list[RunRow], option: str) -> None:
+    """Refuse a key that no run has (a typo would silently match nothing), with the closest known ones."""
+    known = known_keys(rows)
+    if not rows or key in known:
+        return
+    close = difflib.get_close_matches(key, sorted(known), n=3)
+    hint = f" Did you mean {', '.join(repr(k) for k in close)}?" if close else ""
+    metrics = sorted(k for k in known if k.startswith("best."))
+    raise UserError(
+        f"{option}: no run has {key!r}.{hint} Keys are settings (e.g. optimizer.learning_rate), metrics "
+        f"({', '.join(m.removeprefix('best.') for m in metrics[:6]) or 'none recorded'}; best.X and final.X), "
+        "status, seconds, epochs, started and path."
+    )
+
+
 def runs_command(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     rows = find_runs(folder)
     for condition in args.where or []:
         test = parse_condition(condition)
+        _check_key(condition_key(condition), rows, "--where")
         rows = [row for row in rows if test(row)]
     if args.sort:
         key = args.sort.removeprefix("-")
+        _check_key(key, rows, "--sort")
         rows.sort(key=_sort_key(key), reverse=args.sort.startswith("-"))
     settings = differing_settings(rows)
     metrics = _metric_keys(rows)

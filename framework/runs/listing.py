@@ -163,6 +163,22 @@ def parse_condition(text: str) -> Callable[[RunRow], bool]:
     return test
 
 
+def condition_key(text: str) -> str:
+    """The key of a ``--where`` condition (``optimizer.learning_rate<1e-3`` -> ``optimizer.learning_rate``)."""
+    found = _CONDITION.match(text)
+    return found.group(1) if found else text
+
+
+def known_keys(rows: list[RunRow]) -> set[str]:
+    """Every key :meth:`RunRow.value` answers for some row: settings, metrics (bare, ``best.``, ``final.``), facts."""
+    keys = {"status", "seconds", "epochs", "started", "path"}
+    for row in rows:
+        keys.update(row.settings)
+        for metric in {*row.final, *row.best}:
+            keys.update({metric, f"best.{metric}", f"final.{metric}"})
+    return keys
+
+
 def differing_settings(rows: list[RunRow]) -> list[str]:
     """Dotted keys whose values are not the same in every row (the columns worth showing)."""
     keys = sorted({k for row in rows for k in row.settings} - NOT_SETTINGS)

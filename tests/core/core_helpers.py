@@ -145,3 +145,34 @@ def run_python(code: str, *, cwd: Path = ROOT, timeout: float = 120) -> subproce
         timeout=timeout,
         check=False,
     )
+
+
+def hand_written_run(root: Path, name: str, learning_rate: float) -> Path:
+    """A finished run folder written as hoh writes one (3 epochs, an evaluation), for readers of run records."""
+    run = root / "quick" / name
+    run.mkdir(parents=True)
+    (run / "experiment.toml").write_text(
+        '[experiment]\nname = "quick"\nseed = 1\n\n'
+        f'[optimizer]\nprovider = "rmsprop"\nlearning_rate = {learning_rate}\n'
+    )
+    (run / "status.json").write_text(
+        json.dumps(
+            {
+                "status": "finished",
+                "reason": None,
+                "started": "2026-11-25T10:10:10+00:00",
+                "ended": "2026-11-25T10:12:10+00:00",
+                "host": "elsewhere",
+                "pid": 1,
+                "attempts": 1,
+            }
+        )
+    )
+    rows = [
+        {"epoch": e, "loss": 1.0 / e, "accuracy": 0.5 + e / 10, "val_loss": 1.1 / e, "val_accuracy": 0.5}
+        for e in (1, 2, 3)
+    ]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (run / "evaluation.json").write_text(json.dumps({"loss": 0.4, "accuracy": 0.8}))
+    (run / "model.keras").write_bytes(b"not needed here")
+    return run

@@ -13,41 +13,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from core_helpers import hand_written_run
 
 from framework.rundir import read_history
 from framework.runs.records import read_records
 
 BIN = Path(sys.executable).parent
-
-
-def _run_folder(root: Path, name: str, learning_rate: float) -> Path:
-    run = root / "quick" / name
-    run.mkdir(parents=True)
-    (run / "experiment.toml").write_text(
-        '[experiment]\nname = "quick"\nseed = 1\n\n'
-        f'[optimizer]\nprovider = "rmsprop"\nlearning_rate = {learning_rate}\n'
-    )
-    (run / "status.json").write_text(
-        json.dumps(
-            {
-                "status": "finished",
-                "reason": None,
-                "started": "2026-11-25T10:10:10+00:00",
-                "ended": "2026-11-25T10:12:10+00:00",
-                "host": "elsewhere",
-                "pid": 1,
-                "attempts": 1,
-            }
-        )
-    )
-    rows = [
-        {"epoch": e, "loss": 1.0 / e, "accuracy": 0.5 + e / 10, "val_loss": 1.1 / e, "val_accuracy": 0.5}
-        for e in (1, 2, 3)
-    ]
-    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    (run / "evaluation.json").write_text(json.dumps({"loss": 0.4, "accuracy": 0.8}))
-    (run / "model.keras").write_bytes(b"not needed here")
-    return run
 
 
 DAMAGE = {
@@ -93,8 +64,8 @@ def _hoh(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("case", list(DAMAGE))
 def test_a_damaged_record_is_named_and_the_other_runs_listed(tmp_path: Path, case: str) -> None:
     damage, said = DAMAGE[case]
-    good = _run_folder(tmp_path / "runs", "20261125T101010Z", 0.001)
-    bad = _run_folder(tmp_path / "runs", "20261125T111111Z", 0.01)
+    good = hand_written_run(tmp_path / "runs", "20261125T101010Z", 0.001)
+    bad = hand_written_run(tmp_path / "runs", "20261125T111111Z", 0.01)
     damage(bad)
     records = read_records(bad)
     assert any(said in problem for problem in records.problems), records.problems
@@ -118,8 +89,8 @@ def test_a_damaged_record_is_named_and_the_other_runs_listed(tmp_path: Path, cas
 
 
 def test_compare_never_draws_over_a_picture_it_did_not_write(tmp_path: Path) -> None:
-    good = _run_folder(tmp_path / "runs", "20261125T101010Z", 0.001)
-    other = _run_folder(tmp_path / "runs", "20261125T111111Z", 0.01)
+    good = hand_written_run(tmp_path / "runs", "20261125T101010Z", 0.001)
+    other = hand_written_run(tmp_path / "runs", "20261125T111111Z", 0.01)
     (tmp_path / "c.png").write_bytes(b"my holiday picture")
     refused = _hoh("compare", str(good), str(other), "--output", "c.png", cwd=tmp_path)
     assert refused.returncode == 2 and "hoh did not write it" in refused.stderr
@@ -133,7 +104,7 @@ def test_compare_never_draws_over_a_picture_it_did_not_write(tmp_path: Path) -> 
 def test_resuming_over_damaged_metrics_is_a_message(tmp_path: Path) -> None:
     from framework.errors import UserError
 
-    run = _run_folder(tmp_path, "r", 0.1)
+    run = hand_written_run(tmp_path, "r", 0.1)
     _cut(run / "metrics.jsonl")
     with pytest.raises(UserError, match=r"metrics\.jsonl line 3 is cut short"):
         read_history(run)
