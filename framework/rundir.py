@@ -82,6 +82,29 @@ def _make_run_dir(output: Path, name: str, explicit: Path | None) -> Path:
     raise UserError(f"could not create a new run folder under {parent}")  # pragma: no cover
 
 
+LATEST = "latest"
+"""``runs/quick/latest`` names the newest run of ``runs/quick`` wherever a command takes a run folder."""
+
+
+def resolve_run_dir(target: Path, runs_folder: Path = Path("runs")) -> Path:
+    """The run folder ``target`` names: itself, or the newest run of an experiment's folder.
+
+    ``runs/quick/latest``, ``runs/quick`` and (when no such path exists) ``quick``, looked up
+    under ``runs_folder``, all name the newest run folder of ``runs/quick`` (run folders are
+    named by their UTC start time, so the newest sorts last). Anything else is returned as it
+    is, for the caller's own message.
+    """
+    if (target / EXPERIMENT_FILE).is_file() or target.is_file():
+        return target
+    folder = target.parent if target.name == LATEST else target
+    if not folder.is_dir() and not folder.is_absolute() and (runs_folder / folder).is_dir():
+        folder = runs_folder / folder
+    if not folder.is_dir():
+        return target
+    runs = sorted(p for p in folder.iterdir() if p.is_dir() and (p / EXPERIMENT_FILE).is_file())
+    return runs[-1] if runs else target
+
+
 def read_text(path: Path, problems: list[str]) -> str | None:
     """A record's text; ``None`` when the file is missing or unreadable (then a sentence goes to ``problems``)."""
     try:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from framework.errors import PluginError
 from framework.loading import Loaded, load_experiment
+from framework.rundir import resolve_run_dir
 
 if TYPE_CHECKING:
     from framework.inference import TrainedRun
@@ -56,7 +57,7 @@ def open_run_from_args(
     from framework.inference import TrainedRun
 
     run = TrainedRun.open(
-        Path(target),
+        resolve_run_dir(Path(target)),
         checkpoint=getattr(args, "checkpoint", None),
         plugins=plugin_args(args),
         autoload=not args.no_plugin_autoload,

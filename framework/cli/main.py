@@ -59,7 +59,11 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="overrides as dotted.key=value, e.g. training.epochs=3 optimizer.learning_rate=1e-4",
     )
     parser.add_argument("--run-dir", metavar="DIR", help="run folder to create (must not exist)")
-    parser.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last finished epoch")
+    parser.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue an interrupted run from its last finished epoch (runs/NAME/latest: the newest run of runs/NAME)",
+    )
     parser.add_argument(
         "--allow-inexact",
         action="store_true",

@@ -17,7 +17,9 @@ from framework.cli.arguments import (
 def add_after_training_commands(sub: argparse._SubParsersAction) -> None:
     """``predict``, ``evaluate``, ``export``, ``runs``, ``compare``, ``bench compare`` and ``completion``."""
     predict = sub.add_parser("predict", help="classify images with a trained model")
-    predict.add_argument("model", help="a run folder, or a .keras file inside one")
+    predict.add_argument(
+        "model", help="a run folder (runs/NAME/latest: the newest run of runs/NAME), or a .keras file inside one"
+    )
     predict.add_argument("images", nargs="+", help="image files or folders of images")
     predict.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_checkpoint_option(predict)
@@ -31,7 +33,7 @@ def add_after_training_commands(sub: argparse._SubParsersAction) -> None:
         description="Evaluate a run's model on its validation set, or on a labelled FOLDER (one sub-folder per "
         "class), and write RUN/evaluation/: metrics.json, PNG pictures and a self-contained report.html.",
     )
-    evaluate.add_argument("run", help="a finished run folder")
+    evaluate.add_argument("run", help="a finished run folder (runs/NAME/latest: the newest run of runs/NAME)")
     evaluate.add_argument(
         "folder", nargs="?", help="labelled images, one sub-folder per class (default: the run's validation set)"
     )
@@ -49,7 +51,7 @@ def add_after_training_commands(sub: argparse._SubParsersAction) -> None:
         description="Export a run's model with its rescaling built in, check the exported file's outputs against "
         "the Keras model on validation images, and write it with a signature.json that says what input it takes.",
     )
-    export.add_argument("run", help="a finished run folder")
+    export.add_argument("run", help="a finished run folder (runs/NAME/latest: the newest run of runs/NAME)")
     export.add_argument(
         "--format", "-f", required=True, choices=["saved_model", "onnx", "tflite"], help="export format"
     )

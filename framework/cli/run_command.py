@@ -51,7 +51,7 @@ def crash_message(error: BaseException, run_dir: Path) -> str:
 def run_command(args: argparse.Namespace) -> int:
     from framework.cli.quiet_tensorflow import import_tensorflow_quietly
     from framework.run_checks import check_before_work
-    from framework.rundir import check_new_run_dir
+    from framework.rundir import check_new_run_dir, resolve_run_dir
     from framework.runner import can_resume, check_resumable, new_run_dir_for, resume_experiment, run_experiment
 
     console = stdout_console()
@@ -61,7 +61,7 @@ def run_command(args: argparse.Namespace) -> int:
                 "--resume RUN_DIR takes no experiment file, overrides, --plugin or --run-dir: the run folder's "
                 "experiment.toml holds them."
             )
-        run_dir = Path(args.resume)
+        run_dir = resolve_run_dir(Path(args.resume))  # runs/quick/latest: the newest run of runs/quick
         check_resumable(run_dir)  # before TensorFlow is imported, and before saying "Resuming"
         console.print(f"Resuming run [bold]{run_dir}[/]", soft_wrap=True)
         import_tensorflow_quietly(verbose=getattr(args, "debug", False))

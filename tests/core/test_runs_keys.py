@@ -26,3 +26,20 @@ def test_unknown_keys_are_refused_with_did_you_mean(tmp_path: Path) -> None:
     assert metric.returncode == 2 and "'best.val_accuracy'" in metric.stderr, metric.stderr
     good = _runs("--where", "optimizer.learning_rate<0.005", "--sort=-best.val_accuracy", cwd=tmp_path)
     assert good.returncode == 0 and "20261125T101010Z" in good.stdout and "20261125T111111Z" not in good.stdout
+
+
+def test_latest_names_the_newest_run_of_an_experiment(tmp_path: Path, monkeypatch) -> None:
+    from framework.rundir import resolve_run_dir
+
+    older = hand_written_run(tmp_path / "runs", "20261125T101010Z", 0.001)
+    newer = hand_written_run(tmp_path / "runs", "20261125T111111Z", 0.01)
+    monkeypatch.chdir(tmp_path)
+    assert resolve_run_dir(Path("runs/quick/latest")) == Path("runs/quick/20261125T111111Z")
+    assert resolve_run_dir(Path("runs/quick")) == Path("runs/quick/20261125T111111Z")
+    assert resolve_run_dir(Path("quick")) == Path("runs/quick/20261125T111111Z")
+    assert resolve_run_dir(older) == older and resolve_run_dir(newer / "model.keras") == newer / "model.keras"
+    assert resolve_run_dir(Path("nothing")) == Path("nothing")
+    done = subprocess.run(
+        [str(BIN / "hoh-run"), "--resume", "runs/quick/latest"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 2 and "runs/quick/20261125T111111Z is finished already" in done.stderr, done.stderr
