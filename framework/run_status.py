@@ -78,8 +78,10 @@ def mark_started(run_dir: Path) -> None:
     )
 
 
-def mark_ended(run_dir: Path, status: Status, reason: str | None = None) -> None:
-    """Record how the run ended; ``reason`` says why it failed or was interrupted."""
+def mark_ended(run_dir: Path, status: Status, reason: str | None = None, *, phase: str | None = None) -> None:
+    """Record how the run ended; ``reason`` says why it failed or was interrupted, ``phase`` in which phase."""
     data = read_status(run_dir) or {"started": None, "attempts": 1}
     data.update(status=status, reason=reason, ended=_now(), host=socket.gethostname(), pid=os.getpid())
+    if phase is not None:
+        data["phase"] = phase
     write_json(run_dir / STATUS_FILE, data)

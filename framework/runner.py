@@ -176,7 +176,7 @@ def _train_locked(loaded: Loaded, run: RunContext, *, offline: bool, allow_inexa
         interrupted = isinstance(error, KeyboardInterrupt)
         reason = (str(error) or "interrupted (Ctrl-C)") if interrupted else f"{type(error).__name__}: {error}"
         with contextlib.suppress(Exception):
-            mark_ended(run.run_dir, "interrupted" if interrupted else "failed", reason[:2000])
+            mark_ended(run.run_dir, "interrupted" if interrupted else "failed", reason[:2000], phase=run.phase)
         with contextlib.suppress(Exception):
             loaded.hook.hoh_on_run_error(run=run, error=error)
         raise

@@ -82,6 +82,9 @@ def add_after_training_commands(sub: argparse._SubParsersAction) -> None:
     runs.add_argument(
         "--sort", metavar="KEY", help="sort by a setting or metric; --sort=-KEY for descending (highest first)"
     )
+    runs.add_argument(
+        "--all", action="store_true", help="also list runs that failed before their first epoch (hidden by default)"
+    )
     add_format_option(runs, ["table", "json", "csv"])
     add_common(runs)
     runs.set_defaults(handler=lazy("framework.runs.command", "runs_command"))

@@ -20,6 +20,7 @@ from framework.runs.listing import (
     RunRow,
     condition_key,
     differing_settings,
+    failed_before_training,
     find_runs,
     known_keys,
     parse_condition,
@@ -92,6 +93,10 @@ def _check_key(key: str, rows: list[RunRow], option: str) -> None:
 def runs_command(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     rows = find_runs(folder)
+    hidden_failures = 0
+    if not args.all:
+        kept = [row for row in rows if not failed_before_training(row)]
+        hidden_failures, rows = len(rows) - len(kept), kept
     for condition in args.where or []:
         test = parse_condition(condition)
         _check_key(condition_key(condition), rows, "--where")
@@ -115,6 +120,11 @@ def runs_command(args: argparse.Namespace) -> int:
         sys.stdout.write(buffer.getvalue())
         return 0
     console = stdout_console()
+    if hidden_failures:
+        console.print(
+            f"[dim]{hidden_failures} run{'s' if hidden_failures > 1 else ''} that failed before their first epoch "
+            "(data not ready, a bad mirror) not shown: --all shows them[/]"
+        )
     if not rows:
         console.print(f"no runs under {folder}" + (" match" if args.where else ""))
         return 0

@@ -50,6 +50,8 @@ class RunRow:
     best: dict[str, float] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
     evaluation: dict[str, float] = field(default_factory=dict)
+    phase: str | None = None
+    """The phase a failed or interrupted run stopped in (``status.json``), when recorded."""
     problems: list[str] = field(default_factory=list)
     """What could not be read (see :mod:`framework.runs.records`): the run is shown as damaged."""
 
@@ -112,6 +114,7 @@ def read_run(path: Path) -> RunRow:
         best=_best(numbers),
         history=history,
         evaluation=records.evaluation,
+        phase=records.status.get("phase") if isinstance(records.status.get("phase"), str) else None,
         problems=records.problems,
     )
 
@@ -161,6 +164,11 @@ def parse_condition(text: str) -> Callable[[RunRow], bool]:
             return bool(compare(str(value), str(expected)))
 
     return test
+
+
+def failed_before_training(row: RunRow) -> bool:
+    """A run that failed while setting up (data offline, a bad mirror), before its first epoch: clutter in lists."""
+    return row.status == "failed" and row.epochs == 0 and row.phase in {"configure", "build"}
 
 
 def condition_key(text: str) -> str:

@@ -43,3 +43,28 @@ def test_latest_names_the_newest_run_of_an_experiment(tmp_path: Path, monkeypatc
         [str(BIN / "hoh-run"), "--resume", "runs/quick/latest"], cwd=tmp_path, capture_output=True, text=True
     )
     assert done.returncode == 2 and "runs/quick/20261125T111111Z is finished already" in done.stderr, done.stderr
+
+
+def test_runs_that_failed_before_training_are_hidden_unless_all(tmp_path: Path) -> None:
+    import json
+    import os
+
+    hand_written_run(tmp_path / "runs", "20261125T101010Z", 0.001)
+    quick = Path(__file__).resolve().parents[2] / "experiments" / "quick.toml"
+    env = {**os.environ, "HOH_DATA_DIR": str(tmp_path / "empty-cache"), "HOH_DATASET_MIRROR": ""}
+    offline = subprocess.run(
+        [str(BIN / "hoh-run"), str(quick), "--offline", "experiment.output=runs"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert offline.returncode == 2 and "offline" in offline.stderr, offline.stderr[-2000:]
+    [failed] = [p.parent for p in (tmp_path / "runs" / "quick").glob("*/status.json") if "101010" not in str(p)]
+    assert json.loads((failed / "status.json").read_text())["phase"] == "build"
+    listed = _runs(cwd=tmp_path)
+    assert listed.returncode == 0 and failed.name not in listed.stdout and "20261125T101010Z" in listed.stdout
+    assert "1 run that failed before their first epoch" in listed.stdout and "--all" in listed.stdout
+    everything = _runs("--all", cwd=tmp_path)
+    assert failed.name in everything.stdout
