@@ -1,0 +1,26 @@
+"""The end-of-run report is the built-in plugin ``report``: on with ``report = true``, gone when disabled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from core_helpers import make_images, run_script, tiny_five_conv
+
+pytestmark = pytest.mark.slow
+
+
+def test_report_true_writes_the_report_and_disabling_the_plugin_does_not(tmp_path: Path) -> None:
+    make_images(tmp_path / "data" / "train", count=8, size=96)
+    make_images(tmp_path / "data" / "validation", count=4, size=96)
+    text = tiny_five_conv(name="reported", output="runs", data=str(tmp_path / "data"), epochs=1, extra="report = true")
+    (tmp_path / "reported.toml").write_text(text)
+    done = run_script("hoh-run", "reported.toml", "--run-dir", "with", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    html = (tmp_path / "with" / "evaluation" / "report.html").read_text()
+    assert "data:image/png;base64," in html
+    off = run_script(
+        "hoh-run", "reported.toml", "--run-dir", "without", 'experiment.disable_plugins=["report"]', cwd=tmp_path
+    )
+    assert off.returncode == 0, off.stderr[-2000:]
+    assert (tmp_path / "without" / "model.keras").is_file() and not (tmp_path / "without" / "evaluation").exists()
