@@ -18,7 +18,7 @@ from typing import Any
 from framework.atomic import write_with
 from framework.output_files import check_file_replaceable, png_metadata, png_written_by_hoh
 from framework.errors import UserError
-from framework.rundir import EXPERIMENT_FILE
+from framework.rundir import EXPERIMENT_FILE, LATEST, resolve_run_dir
 from framework.runs.listing import RunRow, differing_settings, find_runs, read_run
 
 PICTURE = "comparison.png"
@@ -29,6 +29,8 @@ def _runs(paths: list[str]) -> list[RunRow]:
     rows: list[RunRow] = []
     for text in paths:
         path = Path(text)
+        if path.name == LATEST:  # runs/quick/latest: the newest run (a folder of runs means all of them)
+            path = resolve_run_dir(path)
         if (path / EXPERIMENT_FILE).is_file():
             rows.append(read_run(path))
         elif path.is_dir() and (found := find_runs(path)):

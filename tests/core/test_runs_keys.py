@@ -29,6 +29,8 @@ def test_unknown_keys_are_refused_with_did_you_mean(tmp_path: Path) -> None:
 
 
 def test_latest_names_the_newest_run_of_an_experiment(tmp_path: Path, monkeypatch) -> None:
+    import json
+
     from framework.rundir import resolve_run_dir
 
     older = hand_written_run(tmp_path / "runs", "20261125T101010Z", 0.001)
@@ -43,6 +45,14 @@ def test_latest_names_the_newest_run_of_an_experiment(tmp_path: Path, monkeypatc
         [str(BIN / "hoh-run"), "--resume", "runs/quick/latest"], cwd=tmp_path, capture_output=True, text=True
     )
     assert done.returncode == 2 and "runs/quick/20261125T111111Z is finished already" in done.stderr, done.stderr
+    compared = subprocess.run(
+        [str(BIN / "hoh"), "compare", str(older), "runs/quick/latest", "--no-picture", "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert compared.returncode == 0, compared.stderr
+    assert [r["path"] for r in json.loads(compared.stdout)["runs"]] == [str(older), "runs/quick/20261125T111111Z"]
 
 
 def test_runs_that_failed_before_training_are_hidden_unless_all(tmp_path: Path) -> None:
