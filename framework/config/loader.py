@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
+import types
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,6 +137,7 @@ def validate_experiment(
         for error in exc.errors(include_url=False):
             report_error(problems, registry, error)
     progress = _progress_provider(validated, registry, problems)
+    _numbers_given_as_text(data, registry, problems)
     problems.raise_if_any()
     assert validated is not None
     experiment = _to_experiment(validated, source, registry, tuple(switched_off))
@@ -162,6 +165,65 @@ def _progress_provider(validated: BaseModel | None, registry: Registry, problems
         names = [*registry.names(Kind.CALLBACK), "auto", "none"]
         problems.add(("training", "progress"), unknown_provider_message(Kind.CALLBACK, wanted, names))
     return wanted
+
+
+_SCALAR_WORDS = {bool: "true or false", int: "a whole number", float: "a number"}
+
+
+def _scalar_types(annotation: Any) -> list[type]:
+    """The scalar types a field takes (``int | None`` -> [int]); empty when it takes anything else too."""
+    if annotation in _SCALAR_WORDS:
+        return [annotation]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if args and all(a in _SCALAR_WORDS for a in args):
+            return args
+    return []
+
+
+_BOOL_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "t", "f", "y", "n", "1", "0"})
+
+
+def _reads_as(text: str, kind: type) -> bool:
+    """Whether pydantic's lax mode would read ``text`` as a value of ``kind`` (and so say nothing)."""
+    if kind is bool:
+        return text.strip().lower() in _BOOL_WORDS
+    try:
+        number = float(text)
+    except ValueError:
+        return False
+    return kind is float or number.is_integer()
+
+
+def _numbers_given_as_text(data: dict[str, Any], registry: Registry, problems: Problems) -> None:
+    """Report ``batch_size = "128"``: pydantic's lax mode would quietly turn the text into a number.
+
+    In a TOML file a quoted number or boolean is almost always a mistake, so it is refused
+    with its line; command-line overrides are read as TOML values (``batch_size=128`` is a number).
+    """
+    tables: list[tuple[tuple[str | int, ...], Any, type[BaseModel] | None]] = [
+        (("experiment",), data.get("experiment"), ExperimentSection),
+        (("training",), data.get("training"), TrainingSection),
+    ]
+    for kind in Kind:
+        value = data.get(kind.section)
+        for index, table in enumerate(value if kind.many and isinstance(value, list) else [value]):
+            name = table.get("provider", kind.default) if isinstance(table, dict) else None
+            offered = registry.find(kind, name) if isinstance(name, str) else None
+            path: tuple[str | int, ...] = (kind.section, index) if kind.many else (kind.section,)
+            tables.append((path, table, offered.provider.params if offered else None))
+    plugins = data.get("plugins")
+    for name, model in registry.settings.items():
+        tables.append((("plugins", name), plugins.get(name) if isinstance(plugins, dict) else None, model))
+    for path, table, model in tables:
+        if not isinstance(table, dict) or model is None:
+            continue
+        for key, value in table.items():
+            field = model.model_fields.get(key)
+            scalars = _scalar_types(field.annotation) if field is not None and isinstance(value, str) else []
+            if scalars and any(_reads_as(value, t) for t in scalars):  # other text is pydantic's own error
+                wanted = " or ".join(_SCALAR_WORDS[t] for t in scalars)
+                problems.add((*path, key), f"{wanted} is expected, not the text {value!r}: write it without quotes")
 
 
 def _strings(value: Any) -> list[str]:

@@ -228,3 +228,35 @@ def test_infinite_parameters_and_an_output_file_are_refused(problems, tmp_path) 
         "runs need a folder (it is made when missing)"
     )
     assert rate.endswith("optimizer.learning_rate: Input should be a finite number (got inf)")
+
+
+def test_numbers_and_booleans_given_as_text_are_refused_with_their_lines(tmp_path) -> None:
+    """Pydantic's lax mode would turn batch_size = "128" into 128 without a word: hoh refuses it."""
+    from framework.errors import ExperimentError
+    from framework.loading import load_experiment
+
+    path = tmp_path / "quoted.toml"
+    path.write_text(
+        '[experiment]\nname = "q"\nseed = "7"\n\n[dataset]\nprovider = "horse-or-human"\n\n'
+        '[pipeline]\nprovider = "tf-data"\nbatch_size = "128"\nhorizontal_flip = "true"\n\n'
+        '[model]\nprovider = "five-conv-sigmoid"\n\n[optimizer]\nprovider = "rmsprop"\nlearning_rate = "1e-3"\n'
+    )
+    with pytest.raises(ExperimentError) as info:
+        load_experiment(path)
+    problems = "\n".join(info.value.problems)
+    assert "line 3: experiment.seed: a whole number is expected, not the text '7'" in problems
+    assert "line 10: pipeline.batch_size: a whole number is expected, not the text '128'" in problems
+    assert "line 11: pipeline.horizontal_flip: true or false is expected" in problems
+    assert "line 18: optimizer.learning_rate: a number is expected" in problems
+    with pytest.raises(ExperimentError, match=r"override 'pipeline.batch_size=\"64\"'"):
+        load_experiment(_valid(tmp_path), ['pipeline.batch_size="64"'])
+    assert load_experiment(_valid(tmp_path), ["pipeline.batch_size=64"]).experiment.pipeline.params.batch_size == 64
+
+
+def _valid(tmp_path):
+    path = tmp_path / "valid.toml"
+    path.write_text(
+        '[experiment]\nname = "v"\n\n[dataset]\nprovider = "horse-or-human"\n\n[pipeline]\nprovider = "tf-data"\n\n'
+        '[model]\nprovider = "five-conv-sigmoid"\n\n[optimizer]\nprovider = "rmsprop"\n'
+    )
+    return path
