@@ -85,6 +85,12 @@ def add_after_training_commands(sub: argparse._SubParsersAction) -> None:
     runs.add_argument(
         "--all", action="store_true", help="also list runs that failed before their first epoch (hidden by default)"
     )
+    runs.add_argument(
+        "--columns",
+        metavar="KEY,KEY",
+        help="the table's columns after the run, e.g. status,optimizer.learning_rate,val_accuracy (default: the "
+        "status, the main metrics and the settings that differ, as many as fit the terminal)",
+    )
     add_format_option(runs, ["table", "json", "csv"])
     add_common(runs)
     runs.set_defaults(handler=lazy("framework.runs.command", "runs_command"))

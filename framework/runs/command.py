@@ -8,11 +8,13 @@ import difflib
 import io
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from framework.cli.output import stdout_console
 from framework.errors import UserError
@@ -27,8 +29,75 @@ from framework.runs.listing import (
 )
 
 METRICS = ("val_accuracy", "val_loss", "accuracy", "loss")
-MAX_SETTING_COLUMNS = 6
-"""Differing settings shown as table columns (all of them are in --format json and csv)."""
+LESS_TELLING = ("callbacks.", "experiment.plugins", "experiment.disable_plugins", "strategy.", "plugins.")
+"""Settings shown only when there is room left: how a run was watched, not what was trained."""
+STATUS_STYLE = {"failed": "red", "interrupted": "yellow", "killed": "red", "running": "cyan"}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the table: its key (a setting, a metric, or a fact of the run) and how a cell reads."""
+
+    key: str
+    kind: str  # "fact", "metric" or "setting"
+
+    @property
+    def header(self) -> str:
+        if self.kind == "metric":
+            return f"{self.key}\nlast/best"
+        return self.key.replace(".", ".\n")  # one line per part: dotted keys are long, their parts short
+
+    @property
+    def justify(self) -> Literal["left", "right"]:
+        return "right" if self.kind == "metric" or self.key in {"epochs", "time"} else "left"
+
+    def cell(self, row: RunRow) -> str:
+        if self.key == "status":
+            style = STATUS_STYLE.get(row.status, "")
+            text = f"[{style}]{row.status}[/]" if style else row.status
+            return text + ("\n[red]damaged[/]" if row.problems else "")
+        if self.key == "time":
+            return _duration(row.seconds)
+        if self.kind == "metric":
+            return f"{_shown(row.final.get(self.key))}/{_shown(row.best.get(self.key))}"
+        return escape(_shown(row.value(self.key)))
+
+    def width(self, rows: list[RunRow]) -> int:
+        """Characters the column takes: its widest cell or header word, and rich's padding and border."""
+        words = max(len(line) for line in self.header.splitlines())
+        cells = [len(line) for row in rows for line in Text.from_markup(self.cell(row)).plain.splitlines()]
+        return max([words, *cells]) + 3
+
+
+def _choose_columns(
+    rows: list[RunRow], settings: list[str], metrics: list[str], width: int, wanted: str | None, run_width: int
+) -> tuple[list[Column], list[str]]:
+    """The columns that fit ``width`` after the run's name, most telling first; and the keys left out."""
+    if wanted:
+        keys = [key.strip() for key in wanted.split(",") if key.strip()]
+        for key in keys:
+            if key != "time":
+                _check_key(key, rows, "--columns")
+        kinds = {key: "metric" if key in metrics else ("setting" if key in settings else "fact") for key in keys}
+        return [Column(key, kinds[key]) for key in keys], []
+    order = [Column("status", "fact"), Column("epochs", "fact")]
+    main_metrics = [m for m in METRICS if m in metrics][:2]
+    order += [Column(m, "metric") for m in main_metrics[:1]]
+    order += [Column(key, "setting") for key in settings if not key.startswith(LESS_TELLING)]  # what tells runs apart
+    order += [Column(m, "metric") for m in main_metrics[1:]]
+    order += [Column("time", "fact")]
+    order += [Column(m, "metric") for m in metrics if m not in [c.key for c in order]]
+    order += [Column(key, "setting") for key in settings if key.startswith(LESS_TELLING)]
+    room = width - 1 - (run_width + 3)  # the table's last border, and the run column with its padding and border
+    chosen, hidden = [], []
+    for column in order:
+        needed = column.width(rows)
+        if needed <= room or not chosen:
+            chosen.append(column)
+            room -= needed
+        elif column.kind != "fact" or column.key == "time":
+            hidden.append(column.key)
+    return chosen, hidden
 
 
 def _shown(value: Any) -> str:
@@ -128,28 +197,14 @@ def runs_command(args: argparse.Namespace) -> int:
     if not rows:
         console.print(f"no runs under {folder}" + (" match" if args.where else ""))
         return 0
+    run_width = max(len(record["run"]) for record in records)
+    columns, hidden = _choose_columns(rows, settings, metrics, console.width, args.columns, run_width)
     table = Table(title=f"{len(rows)} runs under {folder}", title_justify="left")
     table.add_column("run", no_wrap=True)
-    for column in ("status", "time", "epochs"):
-        table.add_column(column, no_wrap=True)
-    hidden = settings[MAX_SETTING_COLUMNS:]
-    settings = settings[:MAX_SETTING_COLUMNS]
-    for column in settings:
-        table.add_column(column, overflow="fold", max_width=24)
-    shown_metrics = [m for m in metrics if m in METRICS] or metrics[:4]
-    for metric in shown_metrics:
-        table.add_column(f"{metric} last / best", justify="right")
+    for column in columns:
+        table.add_column(column.header, justify=column.justify, no_wrap=True)
     for row, record in zip(rows, records, strict=True):
-        style = {"failed": "red", "interrupted": "yellow", "killed": "red", "running": "cyan"}.get(row.status, "")
-        status = f"[{style}]{row.status}[/]" if style else row.status
-        table.add_row(
-            record["run"],
-            status + (" [red]damaged[/]" if row.problems else ""),
-            _duration(row.seconds),
-            str(row.epochs),
-            *(_shown(row.settings.get(key)) for key in settings),
-            *(f"{_shown(row.final.get(m))} / {_shown(row.best.get(m))}" for m in shown_metrics),
-        )
+        table.add_row(record["run"], *(column.cell(row) for column in columns))
     console.print(table)
     for row, record in zip(rows, records, strict=True):
         if row.problems:
@@ -157,8 +212,9 @@ def runs_command(args: argparse.Namespace) -> int:
     if not settings and len(rows) > 1:
         console.print("[dim]the runs' settings are all the same[/]")
     if hidden:
+        names = ", ".join(hidden[:8]) + (", ..." if len(hidden) > 8 else "")
         console.print(
-            f"[dim]{len(hidden)} more settings differ ({', '.join(hidden[:8])}{', ...' if len(hidden) > 8 else ''}): "
-            "narrow the list with --where, or see them all with --format json[/]"
+            f"[dim]not shown for width: {names}. Pick columns with --columns KEY,KEY (settings, metrics, "
+            "best.X, status, time, epochs), or see everything with --format json[/]"
         )
     return 0

@@ -78,3 +78,28 @@ def test_runs_that_failed_before_training_are_hidden_unless_all(tmp_path: Path) 
     assert "1 run that failed before their first epoch" in listed.stdout and "--all" in listed.stdout
     everything = _runs("--all", cwd=tmp_path)
     assert failed.name in everything.stdout
+
+
+def test_the_table_fits_80_columns_and_columns_can_be_chosen(tmp_path: Path) -> None:
+    import os
+
+    hand_written_run(tmp_path / "runs", "20261125T101010Z", 0.001)
+    hand_written_run(tmp_path / "runs", "20261125T111111Z", 0.01)
+    env = {**os.environ, "COLUMNS": "80"}
+    done = subprocess.run([str(BIN / "hoh"), "runs"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    lines = done.stdout.splitlines()
+    assert done.returncode == 0 and max(len(line) for line in lines) <= 80, done.stdout
+    assert "learning_rate" in done.stdout and "0.001" in done.stdout and "val_accuracy" in done.stdout  # what tells
+    assert "finished" in done.stdout and "not shown for width" in done.stdout
+    chosen = subprocess.run(
+        [str(BIN / "hoh"), "runs", "--columns", "optimizer.learning_rate,best.val_loss"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert chosen.returncode == 0 and "best." in chosen.stdout and "finished" not in chosen.stdout, chosen.stdout
+    typo = subprocess.run(
+        [str(BIN / "hoh"), "runs", "--columns", "optimizer.lr"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert typo.returncode == 2 and "optimizer.learning_rate" in typo.stderr

@@ -64,7 +64,7 @@ def test_table_and_csv(runs: Path, capsys, monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "220")
     assert main(["runs", str(runs)]) == 0
     table = capsys.readouterr().out
-    assert "3 runs under" in table and "optimizer.learning_rate" in table and "failed" in table
+    assert "3 runs under" in table and "learning_rate" in table and "failed" in table
     assert main(["runs", str(runs), "--format", "csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert {Path(r["run"]).name for r in rows} == {"small", "large", "diverged"}
