@@ -11,7 +11,7 @@ from __future__ import annotations
 from framework import RunContext, hookimpl
 
 
-@hookimpl
+@hookimpl(trylast=True)  # after the other plugins: the curves plugin draws its final picture first
 def hoh_after_run(run: RunContext, history: list[dict[str, float]]) -> None:
     """Write the run's evaluation report, when the experiment asks for it."""
     if not run.experiment.training.report:

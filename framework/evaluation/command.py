@@ -24,7 +24,7 @@ from rich.text import Text
 from framework.errors import UserError
 from framework.images import list_images
 from framework.inference import TrainedRun
-from framework.rundir import REPORT_DIR
+from framework.rundir import EVALUATION_FILE, EXPERIMENT_FILE, REPORT_DIR
 
 MISTAKES_SHOWN = 16
 
@@ -60,6 +60,72 @@ def labelled_files(folder: Path, class_names: Sequence[str]) -> tuple[list[Path]
 def default_output(run: TrainedRun, folder: Path | None, checkpoint: str | None) -> Path:
     parts = [part for part in (checkpoint, folder.resolve().name if folder else None) if part]
     return run.run_dir / (REPORT_DIR if not parts else f"{REPORT_DIR}-{'-'.join(parts)}")
+
+
+CURVES_PICTURE = Path("plots") / "curves.png"
+"""The run's learning curves (drawn by the built-in curves plugin), shown on the page when present."""
+
+SETTINGS_SHOWN = (
+    ("experiment", "seed"),
+    ("dataset", "provider"),
+    ("pipeline", "provider"),
+    ("pipeline", "image_size"),
+    ("pipeline", "batch_size"),
+    ("model", "provider"),
+    ("optimizer", "provider"),
+    ("optimizer", "learning_rate"),
+    ("training", "epochs"),
+    ("training", "steps_per_epoch"),
+    ("training", "keep"),
+    ("training", "precision"),
+)
+"""The settings the page lists (all of them are in the run's experiment.toml)."""
+
+
+def _experiment(run: TrainedRun) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        return tomllib.loads((run.run_dir / EXPERIMENT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def run_title(run: TrainedRun) -> str:
+    """``quick (run 20261125T101010Z)``: the experiment's name and the run folder's."""
+    name = _experiment(run).get("experiment", {}).get("name")
+    return f"{name} (run {run.run_dir.name})" if isinstance(name, str) else f"run {run.run_dir.name}"
+
+
+def run_settings(run: TrainedRun) -> dict[str, str]:
+    """The main settings the run was trained with (``section.key`` -> value), as recorded."""
+    data = _experiment(run)
+    shown = {}
+    for section, key in SETTINGS_SHOWN:
+        table = data.get(section)
+        if isinstance(table, dict) and key in table:
+            shown[f"{section}.{key}"] = str(table[key])
+    return shown
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _keras_loss(run: TrainedRun, folder: Path | None, checkpoint: str | None) -> float | None:
+    """``evaluation.json``'s loss, when it measured the same model on the same set as this report."""
+    if folder is not None or checkpoint is not None:
+        return None
+    import json
+
+    try:
+        value = json.loads((run.run_dir / EVALUATION_FILE).read_text(encoding="utf-8")).get("loss")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return float(value) if isinstance(value, int | float) else None
 
 
 def evaluate_run(
@@ -130,7 +196,11 @@ def evaluate_run(
     report = write_report(
         out_dir,
         {
-            "title": f"Evaluation of {run.run_dir.name}",
+            "title": f"Evaluation of {run_title(run)}",
+            "settings": run_settings(run),
+            "curves": _read_bytes(run.run_dir / CURVES_PICTURE),
+            "mistakes_total": len(wrong),
+            "keras_loss": _keras_loss(run, folder, checkpoint),
             "facts": facts,
             "metrics": result,
             "labels": list(run.labels),

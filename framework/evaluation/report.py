@@ -83,6 +83,7 @@ def render_html(context: Mapping[str, Any], pngs: Mapping[str, bytes]) -> str:
         f"<title>{esc(context['title'])}</title><style>{STYLE}</style></head><body>",
         f"<h1>{esc(context['title'])}</h1>",
         _facts_table(context["facts"]),
+        *(["<h2>Settings</h2>", _facts_table(context["settings"])] if context.get("settings") else []),
         "<h2>Summary</h2>",
         _facts_table(
             {
@@ -96,6 +97,7 @@ def render_html(context: Mapping[str, Any], pngs: Mapping[str, bytes]) -> str:
                 "expected calibration error": _num(metrics["calibration"].get("ece")),
             }
         ),
+        *_loss_note(summary.get("log_loss"), context.get("keras_loss")),
         "<h2>Per class</h2>",
         _per_class_table(metrics["per_class"]),
     ]
@@ -116,6 +118,11 @@ def render_html(context: Mapping[str, Any], pngs: Mapping[str, bytes]) -> str:
             '<p class="muted">Thresholds chosen on the set they are measured on are optimistic: '
             "pick one on a validation set, check it on another.</p>"
         )
+    if context.get("curves"):
+        parts += [
+            "<h2>Training</h2>",
+            _figure("curves", "Loss and metrics per epoch, training and validation", context["curves"]),
+        ]
     parts += ["<h2>Confusion matrix</h2>", _confusion_table(metrics["confusion_matrix"], labels)]
     captions = {
         "confusion_matrix": "Confusion matrix",
@@ -130,7 +137,9 @@ def render_html(context: Mapping[str, Any], pngs: Mapping[str, bytes]) -> str:
         parts.append(_figure(name, captions.get(name, name), data))
     parts.append("</div>")
     if "mistakes" in pngs:
-        parts += [f"<h2>{captions['mistakes']}</h2>", _figure("mistakes", captions["mistakes"], pngs["mistakes"])]
+        shown, total = len(context["mistakes"]), context.get("mistakes_total", len(context["mistakes"]))
+        heading = f"{captions['mistakes']}: the {shown} most confident of {total} mistakes"
+        parts += [f"<h2>{esc(heading)}</h2>", _figure("mistakes", captions["mistakes"], pngs["mistakes"])]
         parts.append(_mistakes_table(context["mistakes"]))
     if context.get("errors"):
         parts.append("<h2>Files that could not be read</h2><ul>")
@@ -138,6 +147,19 @@ def render_html(context: Mapping[str, Any], pngs: Mapping[str, bytes]) -> str:
         parts.append("</ul>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
+
+
+def _loss_note(log_loss: float | None, keras_loss: float | None) -> list[str]:
+    """Why the log loss here can differ from ``evaluation.json``'s loss on the same images."""
+    if log_loss is None or keras_loss is None or abs(log_loss - keras_loss) < 1e-3:
+        return []
+    return [
+        f'<p class="muted">evaluation.json says loss {keras_loss:.4f} where this page says log loss '
+        f"{log_loss:.4f} for the same model and images. Keras computes binary cross-entropy from the model's "
+        "logits, without clipping, so a confidently wrong image can cost far more than 16; here the loss is computed "
+        "from the probabilities the model outputs, clipped at float32 precision (at most about 16 an image), as "
+        "scikit-learn's log_loss does. The ranking of models is the same; the numbers are not.</p>"
+    ]
 
 
 def _figure(name: str, caption: str, data: bytes) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import re
 from pathlib import Path
 
 import pytest
@@ -13,12 +15,14 @@ pytestmark = pytest.mark.slow
 def test_report_true_writes_the_report_and_disabling_the_plugin_does_not(tmp_path: Path) -> None:
     make_images(tmp_path / "data" / "train", count=8, size=96)
     make_images(tmp_path / "data" / "validation", count=4, size=96)
-    text = tiny_five_conv(name="reported", output="runs", data=str(tmp_path / "data"), epochs=1, extra="report = true")
+    text = tiny_five_conv(name="reported", output="runs", data=str(tmp_path / "data"), epochs=3, extra="report = true")
     (tmp_path / "reported.toml").write_text(text)
     done = run_script("hoh-run", "reported.toml", "--run-dir", "with", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     html = (tmp_path / "with" / "evaluation" / "report.html").read_text()
-    assert "data:image/png;base64," in html
+    # the training curves on the page are the run's final ones (all 3 epochs), not the drawing after epoch 1
+    embedded = re.search(r'<figure id="curves"><img alt="[^"]*" src="data:image/png;base64,([^"]+)"', html)
+    assert embedded and base64.b64decode(embedded.group(1)) == (tmp_path / "with" / "plots" / "curves.png").read_bytes()
     off = run_script(
         "hoh-run", "reported.toml", "--run-dir", "without", 'experiment.disable_plugins=["report"]', cwd=tmp_path
     )

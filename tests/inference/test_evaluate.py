@@ -51,7 +51,11 @@ def test_binary_report_agrees_with_keras_evaluation(binary_run: Path) -> None:
         with Image.open(folder / f"{name}.png") as picture:
             assert picture.width > 300 and len(picture.getcolors(1 << 24)) > 50, name  # drawn, not blank
     html = (folder / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 4 and "<td class=num>8</td>" in html
+    assert (binary_run / "plots" / "curves.png").is_file()  # drawn by the curves plugin: shown on the page too
+    assert html.count("data:image/png;base64,") == 5 and "<td class=num>8</td>" in html
+    assert "<title>Evaluation of binary (run run)</title>" in html and "<h2>Settings</h2>" in html
+    assert "<td>optimizer.learning_rate</td><td>0.01</td>" in html
+    assert f"the {min(wrong, 16)} most confident of {wrong} mistakes" in html
 
 
 def test_softmax_report_has_one_vs_rest_curves(custom_run: tuple[Path, Path]) -> None:

@@ -101,3 +101,12 @@ def test_probabilities_near_certainty_stay_distinguishable() -> None:
         "0 (saturated)",
         "3.0e-05",
     ]
+
+
+def test_the_page_says_why_its_log_loss_differs_from_keras() -> None:
+    """Keras' loss comes from the logits (unclipped), the page's from clipped probabilities: said on the page."""
+    from framework.evaluation.report import _loss_note
+
+    [note] = _loss_note(1.757, 1.995)
+    assert "1.9950" in note and "1.7570" in note and "logits" in note
+    assert _loss_note(1.2345, 1.2346) == [] and _loss_note(1.0, None) == []
