@@ -23,7 +23,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from framework.atomic import strict_json_value, write_json, write_text, write_with
+from framework.atomic import sha256_file, strict_json_value, write_json, write_text, write_with
 from framework.commands import Command
 from framework.errors import EnvironmentProblem, ExperimentError, PluginError, TrainingFailed, UserError
 from framework.images import IMAGE_FORMATS, IMAGE_SUFFIXES, list_images
@@ -82,6 +82,7 @@ __all__ = [
     "mark_ended",
     "process_alive",
     "read_history",
+    "sha256_file",
     "strict_json_value",
     "write_history",
     "write_json",

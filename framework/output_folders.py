@@ -25,7 +25,6 @@ process is gone.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -36,7 +35,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from framework.atomic import fsync_file
+from framework.atomic import fsync_file, sha256_file
 from framework.errors import UserError
 from framework.run_status import process_alive
 
@@ -49,14 +48,6 @@ _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<what>staging|aside)-(?P<host>.+)-(
 
 class ForeignOutput(UserError):
     """The target folder holds something this command did not write; nothing was changed."""
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _files(folder: Path) -> Iterator[Path]:
@@ -73,7 +64,7 @@ def _manifest(folder: Path, kind: str) -> dict[str, Any]:
     for path in _files(folder):
         if path.is_symlink() or not path.is_file():
             raise ValueError(f"{path} is not a plain file")  # our writers make none: a bug, not the user's input
-        files[path.relative_to(folder).as_posix()] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+        files[path.relative_to(folder).as_posix()] = {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
     return {"format": _FORMAT, "kind": kind, "files": files}
 
 
@@ -107,7 +98,7 @@ def foreign_entries(folder: Path, kind: str, legacy_names: Iterable[str] = ()) -
             or path.is_symlink()
             or not path.is_file()
             or path.stat().st_size != record.get("bytes")
-            or _sha256(path) != record.get("sha256")
+            or sha256_file(path) != record.get("sha256")
         ):
             foreign.append(name)
     return foreign

@@ -29,7 +29,7 @@ from typing import Any
 import keras
 
 from framework import RunContext, UserError
-from framework.api import strict_json_value, write_json, write_with
+from framework.api import sha256_file, strict_json_value, write_json, write_with
 
 STATE_FILE = "state.json"
 FORMAT = 2  # 2: the state carries a digest of itself, history included
@@ -48,14 +48,6 @@ def _history_problem(state: dict[str, Any]) -> str | None:
     if [row.get("epoch") for row in history] != list(range(1, epoch + 1)):
         return f"its history does not hold one row for each of the {epoch} committed epochs"
     return None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_backup(directory: Path) -> dict[str, Any] | None:
@@ -79,7 +71,7 @@ def read_backup(directory: Path) -> dict[str, Any] | None:
             problem = history_problem
         elif not weights.is_file():
             problem = f"its weights file {weights.name} is missing"
-        elif _sha256(weights) != state["sha256"]:
+        elif sha256_file(weights) != state["sha256"]:
             problem = f"its weights file {weights.name} does not match the checksum recorded with it"
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         problem = f"{STATE_FILE} cannot be read ({type(error).__name__}: {error})"
@@ -124,7 +116,7 @@ class EpochBackup(keras.callbacks.Callback):
             "format": FORMAT,
             "epoch": epoch + 1,
             "weights": name,
-            "sha256": _sha256(self.directory / name),
+            "sha256": sha256_file(self.directory / name),
             "history": strict_json_value([row for row in self.run.history if row["epoch"] <= epoch + 1]),
         }
         state["digest"] = state_digest(state)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
-import hashlib
 import http.client
 import os
 import time
@@ -34,6 +33,7 @@ from rich.progress import (
 )
 
 from framework import EnvironmentProblem, UserError
+from framework.api import sha256_file
 from plugins.datasets.cache import DATA_DIR_ENV
 
 if TYPE_CHECKING:
@@ -75,15 +75,6 @@ class RetryPolicy:
 def is_url(location: str) -> bool:
     """True for ``http://`` and ``https://`` locations."""
     return urlsplit(location).scheme.lower() in ("http", "https")
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def fetch(

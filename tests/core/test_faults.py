@@ -7,28 +7,15 @@ test; they are skipped only where mounting is not allowed (not root).
 from __future__ import annotations
 
 import contextlib
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from core_helpers import run_script, stub_experiment
+from fault_makers import tmpfs
 
 from framework.errors import ExperimentError, PluginError
 from framework.loading import load_experiment
 from framework.providers import Kind
-
-
-@contextlib.contextmanager
-def tmpfs(where: Path, options: str) -> Iterator[Path]:
-    where.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.decode().strip()}")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
 
 
 def test_a_toml_nested_thousands_deep_is_an_error_not_a_crash(tmp_path: Path) -> None:

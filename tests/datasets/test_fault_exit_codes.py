@@ -6,17 +6,16 @@ root and is not allowed); the command runs as a user runs it, in a subprocess.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fault_makers import tmpfs
 
 BIN = Path(sys.executable).parent
 
@@ -110,18 +109,6 @@ def test_a_missing_file_on_the_mirror_is_the_users_input_exit_2(server, tiny, tm
     assert done.returncode == 2 and "HTTP 404" in done.stderr, done.stderr
 
 
-@contextlib.contextmanager
-def _small_tmpfs(where: Path, size: str) -> Iterator[Path]:
-    where.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.decode().strip()}")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
-
-
 @pytest.mark.parametrize("mirror_kind", ["folder", "url"])
 def test_a_full_disk_is_named_and_exits_1(server, tiny, tmp_path: Path, make_zip, mirror_kind: str) -> None:
     # archives larger than the disk (random bytes do not compress)
@@ -135,7 +122,7 @@ def test_a_full_disk_is_named_and_exits_1(server, tiny, tmp_path: Path, make_zip
     (mirror / "SHA256SUMS").write_text("".join(f"{hashlib.sha256(d).hexdigest()}  {n}\n" for n, d in files.items()))
     server.state.files.update(files)
     server.state.files["SHA256SUMS"] = (mirror / "SHA256SUMS").read_bytes()
-    with _small_tmpfs(tmp_path / "disk", "200k") as disk:
+    with tmpfs(tmp_path / "disk", "size=200k") as disk:
         source = str(mirror) if mirror_kind == "folder" else server.url
         done = _data_info(_experiment(tmp_path, source, disk))
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]

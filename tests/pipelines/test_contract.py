@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from image_faults import corrupt_pixels
+from fault_makers import corrupt_pixels
 
 from framework import UserError
 from plugins.pipelines.image_data_generator import ImageDataGeneratorParams, build_image_data_generator
