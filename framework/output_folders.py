@@ -68,7 +68,7 @@ def _manifest(folder: Path, kind: str) -> dict[str, Any]:
     return {"format": _FORMAT, "kind": kind, "files": files}
 
 
-def foreign_entries(folder: Path, kind: str, legacy_names: Iterable[str] = ()) -> list[str]:
+def foreign_entries(folder: Path, kind: str, legacy_names: Iterable[str] = (), *, limit: int = 6) -> list[str]:
     """What in ``folder`` a command writing ``kind`` did not write (relative paths; empty: replaceable).
 
     Args:
@@ -76,6 +76,8 @@ def foreign_entries(folder: Path, kind: str, legacy_names: Iterable[str] = ()) -
         kind: The kind of output the command writes (``"evaluation report"``).
         legacy_names: File names an older hoh wrote there without a manifest: a folder with no
             manifest holding only such plain files at its top level counts as the command's own.
+        limit: Stop after this many: ``--output ~`` must be refused at once, not after a walk
+            through the whole home folder.
     """
     try:
         manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
@@ -101,6 +103,8 @@ def foreign_entries(folder: Path, kind: str, legacy_names: Iterable[str] = ()) -
             or sha256_file(path) != record.get("sha256")
         ):
             foreign.append(name)
+            if len(foreign) >= limit:
+                break
     return foreign
 
 
@@ -118,8 +122,8 @@ def check_replaceable(target: Path, kind: str, *, legacy_names: Iterable[str] = 
         )
     foreign = foreign_entries(target, kind, legacy_names)
     if foreign:
-        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-        what = " (it is a run folder)" if "experiment.toml" in foreign else ""
+        shown = ", ".join(foreign[:5]) + (" and more" if len(foreign) > 5 else "")
+        what = " (it is a run folder)" if (target / "experiment.toml").is_file() else ""
         raise ForeignOutput(
             f"{target} holds files that hoh did not write there ({shown}){what}, so it is not replaced: hoh "
             f"replaces a folder only when it holds nothing but its own unchanged {kind}. Nothing was written "

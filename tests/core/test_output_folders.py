@@ -111,3 +111,16 @@ def test_leftovers_of_a_killed_process_are_removed_others_kept(tmp_path: Path) -
     mine.mkdir()
     assert remove_leftovers(out) == [leftover]
     assert alive.is_dir() and mine.is_dir() and not leftover.exists()
+
+
+def test_a_huge_folder_is_refused_without_walking_all_of_it(tmp_path: Path) -> None:
+    big = tmp_path / "home"
+    for index in range(50):
+        (big / f"dir{index:02d}").mkdir(parents=True)
+        for file in range(20):
+            (big / f"dir{index:02d}" / f"{file}.txt").write_text("x")
+    from framework.output_folders import foreign_entries
+
+    assert len(foreign_entries(big, "report")) == 6  # stops early: ~/ is refused at once
+    with pytest.raises(ForeignOutput, match="and more"):
+        check_replaceable(big, "report")
