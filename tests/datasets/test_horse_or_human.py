@@ -9,7 +9,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import png_bytes
 from rich.console import Console
 
 from framework import DatasetContext, Provider, UserError
@@ -17,6 +16,9 @@ from plugins.datasets.hooks import hoh_dataset_providers
 from plugins.datasets.horse_or_human import HORSE_OR_HUMAN, HorseOrHumanParams, build_horse_or_human
 
 FAST = {"retries": 2, "backoff": 0.01, "timeout": 5}
+
+
+PHOTO = b"\x89PNG\r\n\x1a\n a person's own photo, not from any archive"
 
 
 def _serve(server, tiny) -> None:
@@ -241,13 +243,13 @@ def test_a_cache_whose_files_changed_is_fetched_again(server, tiny, tmp_path: Pa
     marker = json.loads((tmp_path / "horse-or-human" / ".complete.json").read_text())
     assert marker["contents"]["train"]["files"] == 7 and marker["contents"]["validation"]["files"] == 4
     next((images.train_dir / "humans").iterdir()).unlink()  # deleted after the marker vouched for it
-    (images.train_dir / "humans" / "my-own-photo.png").write_bytes(png_bytes(99) * 2)  # a person's file added
+    (images.train_dir / "humans" / "my-own-photo.png").write_bytes(PHOTO)  # a person's file added
     server.state.log.clear()
     again = build_horse_or_human(params, context, spec=tiny.spec(server.url))
     assert _counts(again.train_dir) == {"horses": 3, "humans": 4}
     assert len(server.state.log) == 2 and "changed since they were verified" in output.getvalue()
     [kept] = (tmp_path / "horse-or-human").glob("train.changed-*")  # the changed folder is kept, not deleted
-    assert (kept / "humans" / "my-own-photo.png").read_bytes() == png_bytes(99) * 2
+    assert (kept / "humans" / "my-own-photo.png").read_bytes() == PHOTO
     assert "kept as" in output.getvalue() and not list((tmp_path / "horse-or-human").glob("validation.changed-*"))
 
 
@@ -255,10 +257,10 @@ def test_a_folder_of_someone_elses_files_is_never_a_cache(server, tiny, tmp_path
     _serve(server, tiny)
     theirs = tmp_path / "horse-or-human"
     (theirs / "train").mkdir(parents=True)
-    (theirs / "train" / "holiday.png").write_bytes(png_bytes(1))
+    (theirs / "train" / "holiday.png").write_bytes(PHOTO)
     with pytest.raises(UserError, match="did not put there"):
         build_horse_or_human(HorseOrHumanParams(data_dir=tmp_path, **FAST), context, spec=tiny.spec(server.url))
-    assert (theirs / "train" / "holiday.png").read_bytes() == png_bytes(1)
+    assert (theirs / "train" / "holiday.png").read_bytes() == PHOTO
     assert sorted(p.name for p in theirs.iterdir()) == ["train"] and server.state.log == []
 
 
