@@ -70,11 +70,18 @@ class Measurer:
         return one_round
 
     def steady(self, name: str) -> RoundFn:
-        """Later passes of one pipeline through one iterator, as ``fit`` sees them (warm up one round first)."""
+        """Later passes of one pipeline, as ``fit`` sees them (warm up one round first).
+
+        Each round takes a fresh iterator over the same flows (tf-data's cache stays filled)
+        and one untimed batch to start it. An iterator kept across rounds decodes ahead into
+        its prefetch buffer while the other side's round runs: image-data-generator then read
+        5,000-8,000 images/s at 96x96 here, i.e. the buffer, not decoding.
+        """
         flows = self.flows(name)
-        iterator = iter(flows.train)
 
         def one_round() -> tuple[int, float]:
+            iterator = iter(flows.train)
+            next(iterator)
             start = time.perf_counter()
             count = _take(iterator, flows.train_count)
             return count, time.perf_counter() - start
