@@ -93,21 +93,28 @@ def check_batch_memory(loaded: Loaded, pipeline: InputPipeline, available: int |
     )
 
 
+def _label_width(flows: Flows) -> int | None:
+    """Values per image in the labels: 1 (one 0/1 label) or N (one-hot); ``None`` when not known before training."""
+    spec = getattr(flows.train, "element_spec", None)
+    shape = getattr(spec[1], "shape", None) if isinstance(spec, tuple) and len(spec) >= 2 else None
+    if shape is None:
+        return None  # not a tf.data flow: nothing to look at before training
+    return int(shape[-1]) if shape.rank == 2 and (shape[-1] or 0) > 1 else 1
+
+
 def check_model_fits_labels(model: Any, flows: Flows, provider: str) -> None:
     """Refuse a model whose output does not fit the labels' form, before training (Keras fails mid-fit).
 
     One label per image (binary) needs one output unit; one-hot labels of N classes need N.
     """
-    spec = getattr(flows.train, "element_spec", None)
-    shape = getattr(spec[1], "shape", None) if isinstance(spec, tuple) and len(spec) >= 2 else None
+    wanted = _label_width(flows)
     output = getattr(model, "output_shape", None)
-    if shape is None or not isinstance(output, tuple) or not output:
+    if wanted is None or not isinstance(output, tuple) or not output:
         return  # not a tf.data flow, or a model with several outputs: nothing to compare before training
     units = output[-1]
-    one_hot = shape.rank == 2 and (shape[-1] or 0) > 1
-    wanted = int(shape[-1]) if one_hot else 1
     if units is None or units == wanted:
         return
+    one_hot = wanted > 1
     labels = f"one-hot labels of {wanted} classes" if one_hot else 'one 0/1 label per image (class_mode = "binary")'
     fix = (
         f"make the model end in {wanted} units (softmax)"
@@ -127,15 +134,14 @@ def check_loss_fits_labels(loss: str, flows: Flows) -> None:
     Binary cross-entropy on one-hot labels of several classes trains a multi-label model
     without a word; categorical cross-entropy on 0/1 labels fails after the first batch.
     """
-    spec = getattr(flows.train, "element_spec", None)
-    if not isinstance(spec, tuple) or len(spec) < 2 or getattr(spec[1], "shape", None) is None:
-        return  # not a tf.data flow: nothing to look at before training
-    shape = spec[1].shape
-    one_hot = shape.rank == 2 and (shape[-1] or 0) > 1
+    width = _label_width(flows)
+    if width is None:
+        return
+    one_hot = width > 1
     if one_hot and loss in ONE_LABEL_LOSSES:
         raise UserError(
             f"training.loss = {loss!r} needs one 0/1 label per image, but the pipeline gives one-hot labels of "
-            f'{shape[-1]} classes (class_mode = "categorical"); use loss = "categorical_crossentropy".'
+            f'{width} classes (class_mode = "categorical"); use loss = "categorical_crossentropy".'
         )
     if not one_hot and loss in ONE_HOT_LOSSES:
         raise UserError(

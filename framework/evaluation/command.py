@@ -91,18 +91,17 @@ def _experiment(run: TrainedRun) -> dict[str, Any]:
         return {}
 
 
-def run_title(run: TrainedRun) -> str:
-    """``quick (run 20261125T101010Z)``: the experiment's name and the run folder's."""
-    name = _experiment(run).get("experiment", {}).get("name")
+def run_title(run: TrainedRun, experiment: dict[str, Any]) -> str:
+    """``quick (run 20261125T101010Z)``: the experiment's name (from its ``experiment.toml``) and the run folder's."""
+    name = experiment.get("experiment", {}).get("name")
     return f"{name} (run {run.run_dir.name})" if isinstance(name, str) else f"run {run.run_dir.name}"
 
 
-def run_settings(run: TrainedRun) -> dict[str, str]:
-    """The main settings the run was trained with (``section.key`` -> value), as recorded."""
-    data = _experiment(run)
+def run_settings(experiment: dict[str, Any]) -> dict[str, str]:
+    """The main settings a run was trained with (``section.key`` -> value), from its ``experiment.toml``."""
     shown = {}
     for section, key in SETTINGS_SHOWN:
-        table = data.get(section)
+        table = experiment.get(section)
         if isinstance(table, dict) and key in table:
             shown[f"{section}.{key}"] = str(table[key])
     return shown
@@ -188,6 +187,7 @@ def evaluate_run(
         "mistakes": wrong,
         "unreadable": [{"file": str(path), "error": message} for path, message in scores.errors],
     }
+    recorded = _experiment(run)  # experiment.toml, read once for the title and the settings
     drawn = {"confusion_matrix": figures.confusion_matrix(result, run.labels)}
     if result["curves"]:
         drawn["roc_pr"] = figures.roc_and_pr(result)
@@ -196,8 +196,8 @@ def evaluate_run(
     report = write_report(
         out_dir,
         {
-            "title": f"Evaluation of {run_title(run)}",
-            "settings": run_settings(run),
+            "title": f"Evaluation of {run_title(run, recorded)}",
+            "settings": run_settings(recorded),
             "curves": _read_bytes(run.run_dir / CURVES_PICTURE),
             "mistakes_total": len(wrong),
             "keras_loss": _keras_loss(run, folder, checkpoint),

@@ -158,8 +158,8 @@ def undecodable(paths: Sequence[Path], *, decode: bool = True) -> list[tuple[Pat
     return [(path, reason) for path, reason in zip(paths, reasons, strict=True) if reason is not None]
 
 
-def failure_explainer(*file_lists: LabelledFiles) -> Callable[[BaseException], str | None]:
-    """:attr:`Flows.explain_failure` for flows of ``file_lists``: names the files that cannot be decoded.
+def failure_explainer(*path_lists: Sequence[Path | str]) -> Callable[[BaseException], str | None]:
+    """:attr:`Flows.explain_failure` for flows of the files in ``path_lists``: names those that cannot be decoded.
 
     Before training, files are only verified (headers and checksums: fast); a PNG whose
     pixel data is corrupt under valid checksums passes, and TensorFlow's decoder then fails
@@ -167,7 +167,7 @@ def failure_explainer(*file_lists: LabelledFiles) -> Callable[[BaseException], s
     """
 
     def explain(error: BaseException) -> str | None:
-        paths = [path for files in file_lists for path in files.paths]
+        paths = [Path(path) for paths in path_lists for path in paths]
         bad = undecodable(paths)
         if not bad:
             return None

@@ -200,6 +200,7 @@ class ImageDataGeneratorPipeline(SizedPipeline):
         validation = None
         val_steps = None
         val_count = 0
+        val = None
         if images.validation_dir is not None:
             val_count = len(list_images(images.validation_dir, images.class_names).paths)
             val_steps = resolve_steps(val_count, p.validation_batch_size, validation_steps)
@@ -225,10 +226,8 @@ class ImageDataGeneratorPipeline(SizedPipeline):
             validation_steps=val_steps,
             train_count=train.samples,
             validation_count=val_count,
-            explain_failure=failure_explainer(
-                list_images(images.train_dir, images.class_names),
-                *([list_images(images.validation_dir, images.class_names)] if images.validation_dir else []),
-            ),
+            # the iterators' own lists (skip_unreadable applied): no second walk of the folders
+            explain_failure=failure_explainer(train.filepaths, *([val.filepaths] if val is not None else [])),
         )
 
     def load_images(self, paths: Sequence[Path]) -> np.ndarray:

@@ -243,7 +243,9 @@ class TfDataPipeline(SizedPipeline):
             validation_steps=val_steps,
             train_count=count,
             validation_count=val_count,
-            explain_failure=failure_explainer(files, *([val_files] if images.validation_dir is not None else [])),
+            explain_failure=failure_explainer(
+                files.paths, *([val_files.paths] if images.validation_dir is not None else [])
+            ),
         )
 
     def load_images(self, paths: Sequence[Path]) -> np.ndarray:
