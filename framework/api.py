@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     pass
 
 _LAZY = {
-    "interrupt_on_sigterm": "framework.cli.signals",
+    "interrupt_on_sigterm": "framework.terminal.signals",
     "Choice": "framework.config.loader",
     "Experiment": "framework.config.loader",
     "read_toml": "framework.config.loader",

@@ -6,16 +6,21 @@ import argparse
 import os
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 
 from framework.atomic import write_json
-from framework.bench.compare import WORKTREE, Result, compare
-from framework.bench.stats import Comparison
-from framework.cli.output import stdout_console
-from framework.cli.signals import interrupt_on_sigterm
+from framework.commands import Command
 from framework.errors import EnvironmentProblem, UserError
 from framework.output_files import check_file_replaceable, json_mark, json_written_by_hoh
+from framework.terminal.arguments import at_least
+from framework.terminal.output import stdout_console
+from framework.terminal.signals import interrupt_on_sigterm
+
+if TYPE_CHECKING:  # numpy behind them: imported when the command runs, not when hoh builds its parser
+    from framework.bench.compare import Result
+    from framework.bench.stats import Comparison
 
 VERDICT_STYLE = {"slower": "bold red", "faster": "green", "no significant change": "dim"}
 
@@ -60,14 +65,14 @@ def table(results: list[Result], base: str, head: str, threshold: float, metric:
 
 def compare_command(args: argparse.Namespace) -> int:
     """Exit 0 when no workload is significantly slower beyond the threshold, else 1."""
+    from framework.bench.compare import WORKTREE, compare, workloads_of
+
     console = stdout_console()
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = 132  # a CI log or a file: rich's 80 columns would wrap every cell of the report
     repo = _repo()
     names = list(args.only or [])
     if args.ci:
-        from framework.bench.compare import workloads_of
-
         names = list(workloads_of(repo).CI_WORKLOADS)
     threshold = args.threshold / 100
     if args.json:  # before ten minutes of measuring: a file of someone else's is never written over
@@ -119,3 +124,52 @@ def compare_command(args: argparse.Namespace) -> int:
         return 1
     console.print("no significant slowdown")
     return 0
+
+
+def _compare_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("base", help="BASE revision: a branch, tag, commit or HEAD~N")
+    parser.add_argument("head", nargs="?", default=".", help="HEAD revision (default: the working tree, '.')")
+    parser.add_argument(
+        "--rounds",
+        type=at_least(5),
+        default=8,
+        help="rounds through the workloads (default 8); a short workload runs several BASE/HEAD pairs a round, "
+        "at least 4 s of them",
+    )
+    parser.add_argument(
+        "--metric",
+        choices=["cpu", "wall"],
+        default="cpu",
+        help="which time decides (default cpu: it moves much less with other jobs on the machine; wall also "
+        "sees waiting, e.g. a slower disk or a sleep)",
+    )
+    parser.add_argument("--threshold", type=float, default=10.0, help="slowdown that counts, in %% (default 10)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="TensorFlow threads of each side (default 0: TensorFlow's own choice, as users run it)",
+    )
+    parser.add_argument("--quick", action="store_true", help="small images and few steps (what CI uses)")
+    parser.add_argument("--only", action="append", metavar="WORKLOAD", help="run only this workload; repeatable")
+    parser.add_argument("--ci", action="store_true", help="CI's small set of workloads")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+
+
+COMMAND = Command(
+    "bench",
+    "compare the speed of two revisions of hoh (in a git checkout)",
+    subcommands=(
+        Command(
+            "compare",
+            "run both revisions' workloads interleaved on this machine and compare them",
+            _compare_arguments,
+            compare_command,
+            description="Check BASE out into a git worktree, run its workloads and HEAD's in two processes, in "
+            "alternating rounds, and report per workload the ratio HEAD/BASE of wall and CPU time per image with a "
+            "95% bootstrap interval of the median of paired ratios. Exit 1 when a workload is significantly "
+            "slower by more than the threshold.",
+            epilog="Example: hoh bench compare HEAD~1 (the last commit against the working tree)",
+        ),
+    ),
+)

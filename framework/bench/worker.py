@@ -16,6 +16,7 @@ output, e.g. from TensorFlow, is ignored)::
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
 import importlib.util
 import json
@@ -86,10 +87,10 @@ def _cli(argv: list[str]) -> int:
     root, command, arguments = Path(argv[0]).resolve(), argv[1], argv[2:]
     sys.path.insert(0, str(root))
     _use_revision_entry_points(root)
-    from framework.cli.main import main as hoh  # the revision's
-    from framework.cli.main import run_main
-
-    return (run_main if command == "hoh-run" else hoh)(arguments)
+    # The revision's command line, found by name on the revision's sys.path: another revision's
+    # code, not this module's dependency (whatever layer it has there)
+    entry = importlib.import_module("framework.cli.main")
+    return (entry.run_main if command == "hoh-run" else entry.main)(arguments)
 
 
 def main(argv: list[str]) -> int:

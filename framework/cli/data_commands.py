@@ -7,11 +7,13 @@ from pathlib import Path
 
 from rich.table import Table
 
-from framework.cli.loading import load_from_args
-from framework.cli.output import stdout_console
+from framework.commands import Command
 from framework.images import list_images
 from framework.providers import DatasetContext, ImageFolders, Kind
 from framework.registry import build
+from framework.terminal.arguments import add_plugin_options, count, positive
+from framework.terminal.loading import load_from_args
+from framework.terminal.output import stdout_console
 
 
 def resolve_images(args: argparse.Namespace) -> ImageFolders:
@@ -53,3 +55,29 @@ def preview_command(args: argparse.Namespace) -> int:
     path = write_preview(images, Path(args.output), per_class=args.per_class, seed=args.seed)
     stdout_console().print(f"wrote {path}")
     return 0
+
+
+def _info_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("experiment", help="experiment file (.toml)")
+    parser.add_argument("--first", type=count, default=5, help="how many file names to show per class (default 5)")
+    parser.add_argument("--offline", action="store_true", help="never touch the network")
+    add_plugin_options(parser)
+
+
+def _preview_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("experiment", help="experiment file (.toml)")
+    parser.add_argument("--output", "-o", default="preview.png", metavar="PNG", help="picture to write")
+    parser.add_argument("--per-class", type=positive, default=8, help="images per class (default 8)")
+    parser.add_argument("--seed", type=int, default=None, help="pick images at random with this seed")
+    parser.add_argument("--offline", action="store_true", help="never touch the network")
+    add_plugin_options(parser)
+
+
+DATA = Command(
+    "data",
+    "look at an experiment's dataset",
+    subcommands=(
+        Command("info", "counts per class and the first file names of each class", _info_arguments, info_command),
+    ),
+)
+PREVIEW = Command("preview", "write a PNG grid of training images, per class", _preview_arguments, preview_command)

@@ -11,9 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from framework.atomic import write_text
-from framework.cli.loading import load_from_args, plugin_args
-from framework.cli.output import stdout_console
 from framework.cli.type_text import field_text
+from framework.commands import Command
 from framework.config.schema import json_schema
 from framework.errors import ExperimentError, UserError
 from framework.output_files import check_file_replaceable, json_written_by_hoh
@@ -21,6 +20,9 @@ from framework.providers import Kind, Params
 from framework.registry import Registry
 from framework.run_checks import check_before_work
 from framework.session import Session
+from framework.terminal.arguments import add_format_option, add_plugin_options
+from framework.terminal.loading import load_from_args, plugin_args
+from framework.terminal.output import stdout_console
 
 
 def validate_command(args: argparse.Namespace) -> int:
@@ -181,3 +183,35 @@ def _plugins_document(registry: Registry) -> dict:
         "plugins": [name for name, _ in registry.plugins()],
         "settings": {name: model.model_json_schema() for name, model in registry.settings.items()},
     }
+
+
+def _validate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("experiment", help="experiment file (.toml)")
+    parser.add_argument("overrides", nargs="*", help="overrides as dotted.key=value")
+    add_format_option(parser)
+    add_plugin_options(parser)
+
+
+def _schema_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--experiment", metavar="FILE", help="also include the plugins this file names")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+    add_plugin_options(parser)
+
+
+def _plugins_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--experiment", metavar="FILE", help="also include the plugins this file names")
+    add_format_option(parser)
+    add_plugin_options(parser)
+
+
+VALIDATE = Command(
+    "validate",
+    "check an experiment file without training",
+    _validate_arguments,
+    validate_command,
+    description="Check an experiment file, with overrides, as hoh-run does before any work: the keys and "
+    "values, the plugins it names, the model's input, one batch's memory. Nothing is downloaded or trained.",
+    intermixed=True,
+)
+SCHEMA = Command("schema", "print the JSON Schema of experiment files", _schema_arguments, schema_command)
+PLUGINS = Command("plugins", "list plugins and the providers they offer", _plugins_arguments, plugins_command)

@@ -1,7 +1,9 @@
-"""Entry points of ``hoh`` and ``hoh-run``.
+"""Entry points of ``hoh`` and ``hoh-run``: the parser built from the commands, and the dispatch.
 
-Only argparse is imported at start-up; each command imports what it needs, so
-``--help``, ``hoh plugins``, ``hoh validate`` and ``hoh schema`` never load TensorFlow.
+The parser is built from :data:`framework.cli.builtin_commands.BUILTIN_COMMANDS` and, for a
+command hoh does not know (or ``--help``), the plugins' ``hoh_commands``. The modules that
+define commands are light; each handler imports what it needs, so ``--help``, ``hoh plugins``,
+``hoh validate`` and ``hoh schema`` never load TensorFlow.
 """
 
 from __future__ import annotations
@@ -12,19 +14,11 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from framework.cli.arguments import (
-    Handler,
-    add_common,
-    add_format_option,
-    add_plugin_options,
-    count,
-    lazy,
-    positive,
-)
-from framework.cli.more_commands import add_after_training_commands
+from framework.terminal.arguments import Handler, add_common
 
 if TYPE_CHECKING:
     from framework.cli.plugin_commands import OfferedCommand
+    from framework.commands import Command
 
 
 def _version() -> str:
@@ -51,121 +45,52 @@ def _add_version(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", action=_VersionAction)
 
 
-def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("experiment", nargs="?", help="experiment file (.toml)")
-    parser.add_argument(
-        "overrides",
-        nargs="*",
-        help="overrides as dotted.key=value, e.g. training.epochs=3 optimizer.learning_rate=1e-4",
+def _add_command(sub: argparse._SubParsersAction, command: Command, plugin: str | None = None) -> None:
+    """``command`` (and its sub-commands) as a sub-parser of ``sub``."""
+    parser = sub.add_parser(
+        command.name,
+        help=f"{command.help} (plugin {plugin})" if plugin else command.help,
+        description=command.description or command.help,
+        epilog=command.epilog or None,
     )
-    parser.add_argument("--run-dir", metavar="DIR", help="run folder to create (must not exist)")
-    parser.add_argument(
-        "--resume",
-        metavar="RUN_DIR",
-        help="continue an interrupted run from its last finished epoch (runs/NAME/latest: the newest run of runs/NAME)",
-    )
-    parser.add_argument(
-        "--allow-inexact",
-        action="store_true",
-        help="with --resume: continue a run trained on several devices, whose resumed epochs may see the "
-        "training images in another order than an uninterrupted run would",
-    )
-    parser.add_argument("--offline", action="store_true", help="never touch the network (use cached datasets)")
-    add_plugin_options(parser)
+    _fill(parser, command)
+
+
+def _fill(parser: argparse.ArgumentParser, command: Command) -> None:
+    command.arguments(parser)
     add_common(parser)
-
-
-def _run(args: argparse.Namespace) -> int:
-    from framework.cli.run_command import run_command
-
-    return run_command(args)
-
-
-BUILTIN_COMMANDS = {"run", "validate", "schema", "plugins", "data", "preview", "predict", "evaluate", "export"}
-BUILTIN_COMMANDS |= {"completion", "bench", "runs", "compare"}
+    if command.subcommands:
+        nested = parser.add_subparsers(dest=f"{command.name}_command", metavar="COMMAND", required=True)
+        for subcommand in command.subcommands:
+            _add_command(nested, subcommand)
+    else:
+        parser.set_defaults(handler=command.run)
 
 
 def build_parser(plugin_commands: Sequence[OfferedCommand] = ()) -> argparse.ArgumentParser:
-    """The ``hoh`` parser with all built-in sub-commands and ``plugin_commands``."""
+    """The ``hoh`` parser: the built-in commands, then ``plugin_commands``."""
+    from framework.cli.builtin_commands import BUILTIN_COMMANDS
+
     parser = argparse.ArgumentParser(
         prog="hoh", description="Plugin-based image-classification experiments on TensorFlow/Keras."
     )
     _add_version(parser)
     add_common(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    run = sub.add_parser("run", help="train and evaluate an experiment (same as hoh-run)")
-    _add_run_arguments(run)
-    run.set_defaults(handler=_run)
-
-    _add_validate_arguments(sub.add_parser("validate", help=VALIDATE_HELP))
-
-    schema = sub.add_parser("schema", help="print the JSON Schema of experiment files")
-    schema.add_argument("--experiment", metavar="FILE", help="also include the plugins this file names")
-    schema.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
-    add_plugin_options(schema)
-    add_common(schema)
-    schema.set_defaults(handler=lazy("framework.cli.inspect_commands", "schema_command"))
-
-    plugins = sub.add_parser("plugins", help="list plugins and the providers they offer")
-    plugins.add_argument("--experiment", metavar="FILE", help="also include the plugins this file names")
-    add_format_option(plugins)
-    add_plugin_options(plugins)
-    add_common(plugins)
-    plugins.set_defaults(handler=lazy("framework.cli.inspect_commands", "plugins_command"))
-
-    data = sub.add_parser("data", help="look at an experiment's dataset")
-    data_sub = data.add_subparsers(dest="data_command", metavar="COMMAND", required=True)
-    info = data_sub.add_parser("info", help="counts per class and the first file names of each class")
-    info.add_argument("experiment", help="experiment file (.toml)")
-    info.add_argument("--first", type=count, default=5, help="how many file names to show per class (default 5)")
-    info.add_argument("--offline", action="store_true", help="never touch the network")
-    add_plugin_options(info)
-    add_common(info)
-    info.set_defaults(handler=lazy("framework.cli.data_commands", "info_command"))
-
-    preview = sub.add_parser("preview", help="write a PNG grid of training images, per class")
-    preview.add_argument("experiment", help="experiment file (.toml)")
-    preview.add_argument("--output", "-o", default="preview.png", metavar="PNG", help="picture to write")
-    preview.add_argument("--per-class", type=positive, default=8, help="images per class (default 8)")
-    preview.add_argument("--seed", type=int, default=None, help="pick images at random with this seed")
-    preview.add_argument("--offline", action="store_true", help="never touch the network")
-    add_plugin_options(preview)
-    add_common(preview)
-    preview.set_defaults(handler=lazy("framework.cli.data_commands", "preview_command"))
-
-    add_after_training_commands(sub)
-
+    for command in BUILTIN_COMMANDS:
+        _add_command(sub, command)
     for offered in plugin_commands:
-        command = offered.command
-        plugin_parser = sub.add_parser(command.name, help=f"{command.help} (plugin {offered.plugin})")
-        command.arguments(plugin_parser)
-        add_common(plugin_parser)
-        plugin_parser.set_defaults(handler=command.run)
+        _add_command(sub, offered.command, offered.plugin)
     return parser
 
 
-VALIDATE_HELP = "check an experiment file without training"
-
-
-def _add_validate_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("experiment", help="experiment file (.toml)")
-    parser.add_argument("overrides", nargs="*", help="overrides as dotted.key=value")
-    add_format_option(parser)
-    add_plugin_options(parser)
-    add_common(parser)
-    parser.set_defaults(handler=lazy("framework.cli.inspect_commands", "validate_command"))
-
-
-def build_run_parser(prog: str = "hoh-run") -> argparse.ArgumentParser:
-    """The ``hoh-run`` parser (``prog`` as the user typed the command)."""
+def command_parser(command: Command, prog: str) -> argparse.ArgumentParser:
+    """A parser for ``command`` alone (``hoh-run``; ``hoh run`` and ``hoh validate`` parse intermixed)."""
     parser = argparse.ArgumentParser(
-        prog=prog,
-        description="Train and evaluate an experiment file; each run writes a new run folder.",
-        epilog="Example: hoh-run experiments/baseline.toml training.epochs=3",
+        prog=prog, description=command.description or command.help, epilog=command.epilog or None
     )
     _add_version(parser)
-    _add_run_arguments(parser)
+    _fill(parser, command)
     return parser
 
 
@@ -183,8 +108,8 @@ def _dispatch(args: argparse.Namespace, handler: Handler) -> int:
     Every command handles SIGTERM as Ctrl-C (exit 130, a message): what it staged is removed
     by the ``finally`` blocks and context managers the interrupt unwinds through.
     """
-    from framework.cli.signals import Terminated, interrupt_on_sigterm
     from framework.errors import UserError
+    from framework.terminal.signals import Terminated, interrupt_on_sigterm
 
     debug = getattr(args, "debug", False)
     interrupt_on_sigterm()
@@ -193,7 +118,7 @@ def _dispatch(args: argparse.Namespace, handler: Handler) -> int:
     except UserError as error:
         if debug:
             raise
-        from framework.cli.output import print_error
+        from framework.terminal.output import print_error
 
         print_error(str(error))
         return error.exit_code
@@ -209,7 +134,7 @@ def _dispatch(args: argparse.Namespace, handler: Handler) -> int:
     except OSError as error:  # the machine's fault (disk full, read-only, permissions): exit 1
         if debug:
             raise
-        from framework.cli.output import print_error
+        from framework.terminal.output import print_error
 
         where = f"{error.filename}: " if error.filename else ""
         print_error(
@@ -220,27 +145,16 @@ def _dispatch(args: argparse.Namespace, handler: Handler) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``hoh COMMAND ...``"""
+    from framework.cli.builtin_commands import BUILTIN_COMMANDS, BUILTIN_NAMES
+
     argv = list(sys.argv[1:] if argv is None else argv)
-    for index, token in enumerate(argv):  # overrides may follow options in `hoh run` and `hoh validate`
-        if token == "run" and all(t == "--debug" for t in argv[:index]):
-            return run_main(argv[:index] + argv[index + 1 :], prog="hoh run")
-        if token == "validate" and all(t == "--debug" for t in argv[:index]):
-            # argparse cannot intermix positionals and options across sub-commands: parse this one alone
-            validate = argparse.ArgumentParser(prog="hoh validate", description=VALIDATE_HELP)
-            _add_validate_arguments(validate)
-            args = validate.parse_intermixed_args(argv[index + 1 :])
-            if argv[:index]:
-                args.debug = True
-            return _dispatch(args, args.handler)
-        if not token.startswith("-"):
-            break
     command = next((token for token in argv if not token.startswith("-")), None)
     offered: list[OfferedCommand] = []
-    if command not in BUILTIN_COMMANDS:  # --help, or a command a plugin may add
+    if command not in BUILTIN_NAMES:  # --help, or a command a plugin may add
         try:
             offered = _plugin_commands(autoload="--no-plugin-autoload" not in argv)
         except Exception as error:  # PluginError, or a plugin that breaks on import
-            from framework.cli.output import print_error
+            from framework.terminal.output import print_error
 
             if command is not None:
                 if "--debug" in argv:
@@ -248,20 +162,32 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print_error(str(error))
                 return getattr(error, "exit_code", 1)
             print_error(f"plugin commands are not shown: {error}")
+    index = argv.index(command) if command is not None else 0
+    chosen = next((c for c in [*BUILTIN_COMMANDS, *(o.command for o in offered)] if c.name == command), None)
+    if chosen is not None and chosen.intermixed and all(token == "--debug" for token in argv[:index]):
+        # argparse cannot intermix positionals and options across sub-commands (overrides may follow
+        # options in `hoh run` and `hoh validate`): parse this command alone
+        args = command_parser(chosen, f"hoh {chosen.name}").parse_intermixed_args(argv[index + 1 :])
+        if argv[:index]:
+            args.debug = True
+        return _dispatch(args, args.handler)
     args = build_parser(offered).parse_args(argv)
     return _dispatch(args, args.handler)
 
 
 def _plugin_commands(*, autoload: bool) -> list[OfferedCommand]:
+    from framework.cli.builtin_commands import BUILTIN_NAMES
     from framework.cli.plugin_commands import plugin_commands
 
-    return plugin_commands(autoload=autoload, builtin=BUILTIN_COMMANDS)
+    return plugin_commands(autoload=autoload, builtin=BUILTIN_NAMES)
 
 
 def run_main(argv: Sequence[str] | None = None, prog: str = "hoh-run") -> int:
     """``hoh-run EXPERIMENT [OVERRIDES...]``"""
-    args = build_run_parser(prog).parse_intermixed_args(argv)
-    return _dispatch(args, _run)
+    from framework.cli.run_command import COMMAND
+
+    args = command_parser(COMMAND, prog).parse_intermixed_args(argv)
+    return _dispatch(args, args.handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,6 +6,7 @@ they start as fast as before. ``hoh --help`` and a command ``hoh`` does not know
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from framework.commands import Command
@@ -20,7 +21,7 @@ class OfferedCommand:
     plugin: str
 
 
-def plugin_commands(*, autoload: bool, builtin: set[str]) -> list[OfferedCommand]:
+def plugin_commands(*, autoload: bool, builtin: Collection[str]) -> list[OfferedCommand]:
     """Every command the installed plugins offer, checked.
 
     Raises:

@@ -13,10 +13,12 @@ from typing import Any
 
 from rich.table import Table
 
-from framework.cli.loading import open_run_from_args
-from framework.cli.output import print_error, stdout_console
+from framework.commands import Command
 from framework.errors import UserError
 from framework.images import is_image_file
+from framework.terminal.arguments import add_checkpoint_option, add_plugin_options
+from framework.terminal.loading import open_run_from_args
+from framework.terminal.output import print_error, stdout_console
 
 
 def expand_images(items: list[str]) -> list[Path]:
@@ -71,3 +73,16 @@ def _print(results: list[dict[str, Any]], class_names: list[str], *, as_json: bo
     for result in results:
         if "error" in result:
             print_error(result["error"])
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "model", help="a run folder (runs/NAME/latest: the newest run of runs/NAME), or a .keras file inside one"
+    )
+    parser.add_argument("images", nargs="+", help="image files or folders of images")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_checkpoint_option(parser)
+    add_plugin_options(parser)
+
+
+COMMAND = Command("predict", "classify images with a trained model", _arguments, predict_command)

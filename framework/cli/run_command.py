@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from framework.cli.loading import load_from_args
-from framework.cli.output import print_error, stdout_console
-from framework.cli.signals import Terminated, interrupt_on_sigterm
+from framework.commands import Command
 from framework.errors import TrainingFailed, UserError
+from framework.terminal.arguments import add_plugin_options
+from framework.terminal.loading import load_from_args
+from framework.terminal.output import print_error, stdout_console
+from framework.terminal.signals import Terminated, interrupt_on_sigterm
 
 
 def _exit_now(code: int) -> NoReturn:
@@ -49,10 +51,10 @@ def crash_message(error: BaseException, run_dir: Path) -> str:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from framework.cli.quiet_tensorflow import import_tensorflow_quietly
     from framework.run_checks import check_before_work
     from framework.rundir import check_new_run_dir, resolve_run_dir
     from framework.runner import can_resume, check_resumable, new_run_dir_for, resume_experiment, run_experiment
+    from framework.terminal.quiet_tensorflow import import_tensorflow_quietly
 
     console = stdout_console()
     if args.resume:
@@ -110,3 +112,38 @@ def run_command(args: argparse.Namespace) -> int:
     console.print(f"Finished {epochs} epoch{'' if epochs == 1 else 's'}. {shown}", soft_wrap=True)
     console.print(f"Run folder: [bold]{result.run_dir}[/]", soft_wrap=True)
     return 0
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``hoh run`` and ``hoh-run``."""
+    parser.add_argument("experiment", nargs="?", help="experiment file (.toml)")
+    parser.add_argument(
+        "overrides",
+        nargs="*",
+        help="overrides as dotted.key=value, e.g. training.epochs=3 optimizer.learning_rate=1e-4",
+    )
+    parser.add_argument("--run-dir", metavar="DIR", help="run folder to create (must not exist)")
+    parser.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue an interrupted run from its last finished epoch (runs/NAME/latest: the newest run of runs/NAME)",
+    )
+    parser.add_argument(
+        "--allow-inexact",
+        action="store_true",
+        help="with --resume: continue a run trained on several devices, whose resumed epochs may see the "
+        "training images in another order than an uninterrupted run would",
+    )
+    parser.add_argument("--offline", action="store_true", help="never touch the network (use cached datasets)")
+    add_plugin_options(parser)
+
+
+COMMAND = Command(
+    "run",
+    "train and evaluate an experiment (same as hoh-run)",
+    add_run_arguments,
+    run_command,
+    description="Train and evaluate an experiment file; each run writes a new run folder.",
+    epilog="Example: hoh-run experiments/baseline.toml training.epochs=3",
+    intermixed=True,
+)

@@ -21,10 +21,12 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from framework.commands import Command
 from framework.errors import UserError
 from framework.images import list_images
 from framework.inference import TrainedRun
 from framework.rundir import EVALUATION_FILE, EXPERIMENT_FILE, REPORT_DIR
+from framework.terminal.arguments import add_checkpoint_option, add_plugin_options
 
 MISTAKES_SHOWN = 16
 
@@ -224,8 +226,8 @@ def evaluate_run(
 
 def evaluate_command(args: argparse.Namespace) -> int:
     """The ``hoh evaluate`` handler."""
-    from framework.cli.loading import open_run_from_args
-    from framework.cli.output import stdout_console
+    from framework.terminal.loading import open_run_from_args
+    from framework.terminal.output import stdout_console
 
     evaluate_run(
         open_run_from_args(args, args.run),
@@ -235,3 +237,25 @@ def evaluate_command(args: argparse.Namespace) -> int:
         console=stdout_console(),
     )
     return 0
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run", help="a finished run folder (runs/NAME/latest: the newest run of runs/NAME)")
+    parser.add_argument(
+        "folder", nargs="?", help="labelled images, one sub-folder per class (default: the run's validation set)"
+    )
+    parser.add_argument(
+        "--output", "-o", metavar="DIR", help="report folder (default: RUN/evaluation[-CHECKPOINT][-FOLDER])"
+    )
+    add_checkpoint_option(parser)
+    add_plugin_options(parser)
+
+
+COMMAND = Command(
+    "evaluate",
+    "report how a trained model is right and wrong: metrics, curves, mistakes (HTML + PNG + JSON)",
+    _arguments,
+    evaluate_command,
+    description="Evaluate a run's model on its validation set, or on a labelled FOLDER (one sub-folder per "
+    "class), and write RUN/evaluation/: metrics.json, PNG pictures and a self-contained report.html.",
+)

@@ -23,12 +23,14 @@ from typing import Any
 
 from rich.console import Console
 
+from framework.commands import Command
 from framework.errors import EnvironmentProblem, UserError
 from framework.export.formats import FORMATS, Format
 from framework.images import is_image_file, list_images
 from framework.inference import TrainedRun
 from framework.inference.preprocessing import load_pixels
 from framework.output_folders import check_replaceable, staged_folder
+from framework.terminal.arguments import add_checkpoint_option, add_plugin_options
 
 VERIFY_IMAGES = 32
 PROBES = 16
@@ -217,8 +219,8 @@ def export_run(
 
 def export_command(args: argparse.Namespace) -> int:
     """The ``hoh export`` handler."""
-    from framework.cli.loading import open_run_from_args
-    from framework.cli.output import stdout_console
+    from framework.terminal.loading import open_run_from_args
+    from framework.terminal.output import stdout_console
 
     def before_tensorflow(run: TrainedRun) -> None:
         output = Path(args.output) if args.output else None
@@ -234,3 +236,25 @@ def export_command(args: argparse.Namespace) -> int:
         console=stdout_console(),
     )
     return 0
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run", help="a finished run folder (runs/NAME/latest: the newest run of runs/NAME)")
+    parser.add_argument("--format", "-f", required=True, choices=list(FORMATS), help="export format")
+    parser.add_argument(
+        "--output", "-o", metavar="DIR", help="export folder (default: RUN/export/FORMAT); must not exist"
+    )
+    parser.add_argument("--force", action="store_true", help="replace the export folder when it exists")
+    parser.add_argument("--images", metavar="FOLDER", help="images to verify with (default: the run's validation set)")
+    add_checkpoint_option(parser)
+    add_plugin_options(parser)
+
+
+COMMAND = Command(
+    "export",
+    "export a run's model as a SavedModel, ONNX or TFLite file, verified against Keras",
+    _arguments,
+    export_command,
+    description="Export a run's model with its rescaling built in, check the exported file's outputs against "
+    "the Keras model on validation images, and write it with a signature.json that says what input it takes.",
+)

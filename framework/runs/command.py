@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from framework.cli.output import stdout_console
+from framework.commands import Command
 from framework.errors import UserError
 from framework.runs.listing import (
     RunRow,
@@ -27,6 +27,8 @@ from framework.runs.listing import (
     known_keys,
     parse_condition,
 )
+from framework.terminal.arguments import add_format_option
+from framework.terminal.output import stdout_console
 
 METRICS = ("val_accuracy", "val_loss", "accuracy", "loss")
 LESS_TELLING = ("callbacks.", "experiment.plugins", "experiment.disable_plugins", "strategy.", "plugins.")
@@ -136,7 +138,7 @@ def _record(row: RunRow, folder: Path, settings: list[str], metrics: list[str]) 
     return record
 
 
-def _sort_key(key: str):  # noqa: ANN202
+def _sort_key(key: str):
     def by(row: RunRow) -> tuple[int, Any]:
         value = row.value(key)
         return (value is None, value if isinstance(value, int | float) else str(value))
@@ -218,3 +220,37 @@ def runs_command(args: argparse.Namespace) -> int:
             "best.X, status, time, epochs), or see everything with --format json[/]"
         )
     return 0
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", nargs="?", default="runs", help="folder to look in, at any depth (default: runs)")
+    parser.add_argument(
+        "--where",
+        action="append",
+        metavar="KEY OP VALUE",
+        help="keep runs where a setting or metric compares so, e.g. optimizer.learning_rate<1e-3, status=finished, "
+        "best.val_accuracy>=0.9 (a bare metric is the last epoch's); repeatable",
+    )
+    parser.add_argument(
+        "--sort", metavar="KEY", help="sort by a setting or metric; --sort=-KEY for descending (highest first)"
+    )
+    parser.add_argument(
+        "--all", action="store_true", help="also list runs that failed before their first epoch (hidden by default)"
+    )
+    parser.add_argument(
+        "--columns",
+        metavar="KEY,KEY",
+        help="the table's columns after the run, e.g. status,optimizer.learning_rate,val_accuracy (default: the "
+        "status, the main metrics and the settings that differ, as many as fit the terminal)",
+    )
+    add_format_option(parser, ["table", "json", "csv"])
+
+
+COMMAND = Command(
+    "runs",
+    "list the runs under a folder: status, time, the settings that differ, last and best metrics",
+    _arguments,
+    runs_command,
+    epilog="Examples: hoh runs; hoh runs runs/quick --where 'optimizer.learning_rate<1e-3' "
+    "--sort=-best.val_accuracy; hoh runs --format csv > runs.csv",
+)

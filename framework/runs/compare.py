@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from framework.atomic import write_with
-from framework.output_files import check_file_replaceable, png_metadata, png_written_by_hoh
+from framework.commands import Command
 from framework.errors import UserError
+from framework.output_files import check_file_replaceable, png_metadata, png_written_by_hoh
 from framework.rundir import EXPERIMENT_FILE, LATEST, resolve_run_dir
 from framework.runs.listing import RunRow, differing_settings, find_runs, read_run
 
@@ -123,7 +124,7 @@ def compare_command(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    from framework.cli.output import stdout_console
+    from framework.terminal.output import stdout_console
 
     rows = _runs(args.runs)
     names = labels(rows)
@@ -172,3 +173,24 @@ def compare_command(args: argparse.Namespace) -> int:
         if row.problems:
             console.print(f"[red]damaged[/] {escape(str(row.path))}: {escape('; '.join(row.problems))}", soft_wrap=True)
     return 0
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    from framework.terminal.arguments import add_format_option
+
+    parser.add_argument("runs", nargs="+", help="run folders, or folders holding runs (a sweep's, say)")
+    parser.add_argument(
+        "--output", metavar="PNG", help="where the picture goes (default: comparison.png in the runs' common folder)"
+    )
+    parser.add_argument("--no-picture", action="store_true", help="tables only")
+    add_format_option(parser)
+
+
+COMMAND = Command(
+    "compare",
+    "compare runs: the settings that differ, metrics side by side, learning curves in one picture",
+    _arguments,
+    compare_command,
+    epilog="Examples: hoh compare runs/quick/20261125T101010Z runs/quick/20261125T111111Z; "
+    "hoh compare runs/sweeps/sweep-lr (every trial of a sweep)",
+)

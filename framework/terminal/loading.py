@@ -53,8 +53,8 @@ def open_run_from_args(
     The run's files are checked first, then ``before_tensorflow(run)`` (a command's own checks),
     so a wrong folder or option is reported without waiting for TensorFlow.
     """
-    from framework.cli.quiet_tensorflow import import_tensorflow_quietly
     from framework.inference import TrainedRun
+    from framework.terminal.quiet_tensorflow import import_tensorflow_quietly
 
     run = TrainedRun.open(
         resolve_run_dir(Path(target)),

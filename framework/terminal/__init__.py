@@ -1,0 +1,1 @@
+"""Command-line helpers shared by every command: arguments, consoles, signals, opening runs."""
