@@ -1,7 +1,8 @@
 """The phases of a run: configure, build, fit, finish (see :mod:`framework.hooks.lifecycle`).
 
-:mod:`framework.runner` calls them in order under the run folder's lock; each sets
-``run.phase`` and the fields of the run context that its phase provides.
+:mod:`framework.runner` calls them in order under the run folder's lock, as methods of one
+:class:`Phases` object; each sets ``run.phase`` and the fields of the run context that its
+phase provides.
 """
 
 from __future__ import annotations
@@ -37,35 +38,157 @@ BEST_WEIGHTS_FILE = "best-so-far.weights.h5"
 """With ``keep = "best"``: the best epoch's weights until model.keras is written."""
 
 
-def callbacks_of(loaded: Loaded, run: RunContext) -> list[Any]:
-    experiment = loaded.experiment
-    choices: list[Choice] = list(experiment.callbacks)
-    progress = experiment.training.progress
-    if progress != "none" and all(c.provider != progress for c in choices):
-        provider = loaded.registry.get(Kind.CALLBACK, progress)
-        choices.insert(0, Choice(progress, provider.params()))
-    return [build(loaded.registry, Kind.CALLBACK, choice, run) for choice in choices]
+class Phases:
+    """One run's phases, in order: :meth:`configure`, :meth:`build_data`, :meth:`build_model`, :meth:`fit`,
+    :meth:`finish`.
 
+    Holds the run's one handle (:class:`RunContext`, the plugins' view of the run) and the loaded
+    experiment behind it (its plugin manager and hooks, which plugins do not get); what one phase
+    makes for a later one (the pipeline, the dataset's folders) is kept here, not passed along.
 
-def configure(loaded: Loaded, run: RunContext, *, allow_inexact: bool = False) -> None:
-    """Phase ``configure``: seed, strategy, environment record; then ``hoh_configure_run``."""
-    import keras
+    Args:
+        loaded: The validated experiment with its active plugins.
+        run: The run's context, made for ``loaded`` (same experiment and providers).
+    """
 
-    experiment = loaded.experiment
-    run.phase = "configure"
-    run.providers = loaded.registry
-    precision = experiment.training.precision
-    if precision != "float32":
-        run.console.print(f"precision {precision}: {cpu_description()}")
-    choice = experiment.strategy  # before TensorFlow starts its devices: a strategy may split them
-    run.strategy = build(loaded.registry, Kind.STRATEGY, choice)
-    run.is_chief = is_chief(run.strategy)
-    _check_exact_resume(run, allow_inexact)
-    if not run.is_chief:  # other workers write to a folder of their own, thrown away (TensorFlow's advice)
-        run.run_dir = Path(tempfile.mkdtemp(prefix="hoh-worker-"))
-    keras.utils.set_random_seed(run.seed)
-    write_json(_environment_path(run), describe_environment(loaded.pm, run.seed, run.strategy))
-    loaded.hook.hoh_configure_run(run=run)
+    def __init__(self, loaded: Loaded, run: RunContext) -> None:
+        if run.experiment is not loaded.experiment or run.providers is not loaded.registry:
+            raise ValueError("the run context was made for another experiment than the one loaded")
+        self.loaded = loaded
+        self.run = run
+        self.pipeline: InputPipeline | None = None
+        self.images: ImageFolders | None = None
+
+    def callbacks(self) -> list[Any]:
+        """The experiment's callback providers' callbacks, the progress display first."""
+        experiment, registry = self.loaded.experiment, self.loaded.registry
+        choices: list[Choice] = list(experiment.callbacks)
+        progress = experiment.training.progress
+        if progress != "none" and all(c.provider != progress for c in choices):
+            choices.insert(0, Choice(progress, registry.get(Kind.CALLBACK, progress).params()))
+        return [build(registry, Kind.CALLBACK, choice, self.run) for choice in choices]
+
+    def configure(self, *, allow_inexact: bool = False) -> None:
+        """Phase ``configure``: seed, strategy, environment record; then ``hoh_configure_run``."""
+        import keras
+
+        loaded, run = self.loaded, self.run
+        run.phase = "configure"
+        precision = run.experiment.training.precision
+        if precision != "float32":
+            run.console.print(f"precision {precision}: {cpu_description()}")
+        choice = run.experiment.strategy  # before TensorFlow starts its devices: a strategy may split them
+        run.strategy = build(run.providers, Kind.STRATEGY, choice)
+        run.is_chief = is_chief(run.strategy)
+        _check_exact_resume(run, allow_inexact)
+        if not run.is_chief:  # other workers write to a folder of their own, thrown away (TensorFlow's advice)
+            run.run_dir = Path(tempfile.mkdtemp(prefix="hoh-worker-"))
+        keras.utils.set_random_seed(run.seed)
+        write_json(_environment_path(run), describe_environment(loaded.pm, run.seed, run.strategy))
+        loaded.hook.hoh_configure_run(run=run)
+
+    def build_data(self, *, offline: bool) -> None:
+        """Phase ``build``, first half: pipeline, model input check, dataset, then ``run.flows``."""
+        run = self.run
+        experiment, registry = run.experiment, run.providers
+        run.phase = "build"
+        self.pipeline = build(registry, Kind.PIPELINE, experiment.pipeline)
+        check_model_input(self.loaded, self.pipeline)  # before any data is fetched
+        context = DatasetContext(console=run.console, offline=offline)
+        self.images = build(registry, Kind.DATASET, experiment.dataset, context)
+        run.flows = self.pipeline.flows(
+            self.images,
+            seed=run.seed,
+            steps_per_epoch=experiment.training.steps_per_epoch,
+            validation_steps=experiment.training.validation_steps,
+        )
+        check_loss_fits_labels(experiment.training.loss, run.flows)
+
+    def build_model(self) -> None:
+        """Phase ``build``, second half: model (``hoh_build_model``), optimizer and compile in the strategy's scope."""
+        loaded, run, pipeline, images = self.loaded, self.run, self.pipeline, self.images
+        assert pipeline is not None and images is not None, "build_data comes first"
+        experiment = run.experiment
+        spec = ModelSpec(input_shape=tuple(pipeline.input_shape), class_names=tuple(images.class_names))
+        with run.strategy.scope():
+            model = loaded.hook.hoh_build_model(run=run, spec=spec)
+            if model is None:
+                raise UserError("no model was built: every hoh_build_model implementation returned None.")
+            check_output_dtype(model, experiment.training.precision, experiment.model.provider)
+            check_model_fits_labels(model, run.flows, experiment.model.provider)
+            model.compile(
+                optimizer=build(run.providers, Kind.OPTIMIZER, experiment.optimizer),
+                loss=experiment.training.loss,
+                metrics=list(experiment.training.metrics),
+            )
+        run.model = model
+        labels = {"class_names": list(images.class_names), "labels": list(images.labels)}
+        write_json(run.run_dir / CLASSES_FILE, labels)
+        write_json(run.run_dir / INFERENCE_FILE, _inference_record(loaded, pipeline, images))
+        write_text(run.run_dir / SUMMARY_FILE, _summary(model))
+        loaded.hook.hoh_before_run(run=run, model=model)
+
+    def load_saved_model(self) -> None:
+        """A resumed run stopped after ``model.keras`` was saved: only the finish phase is left."""
+        import keras
+
+        self.run.model = keras.saving.load_model(self.run.run_dir / MODEL_FILE)
+
+    def fit(self) -> None:
+        """Phase ``fit``: from the first unfinished epoch; then ``model.keras`` is saved (the kept weights)."""
+        from framework.recorder import BestWeights, DivergenceGuard, EpochRecorder
+
+        run = self.run
+        experiment, model, flows = run.experiment, run.model, run.flows
+        assert model is not None and flows is not None, "build_model comes first"
+        run.phase = "fit"
+        # The recorder goes before the plugins' callbacks: an epoch's metrics row is written before
+        # anything (a resume callback's commit) records the epoch as done. A resume callback's
+        # factory cuts run.history back to the epochs its training state holds.
+        callbacks = [DivergenceGuard(), EpochRecorder(run, self.loaded.hook), *self.callbacks()]
+        done = len(run.history) if run.resumed else 0
+        training = experiment.training
+        best = None
+        if training.keep == "best":  # after the recorder, before a resume callback's commit of the epoch
+            best = BestWeights(run.run_dir / BEST_WEIGHTS_FILE, training.monitor, history=run.history[:done])
+            callbacks.insert(2, best)
+        try:
+            model.fit(
+                _skip_finished_epochs(run, flows, done).train,
+                epochs=training.epochs,
+                initial_epoch=done,
+                steps_per_epoch=flows.steps_per_epoch,
+                validation_data=flows.validation,
+                validation_steps=None,  # flows.validation is finite: exactly flows.validation_steps batches
+                callbacks=callbacks,
+                shuffle=False,  # pipelines shuffle (seeded) themselves
+                verbose=0,
+            )
+        except UserError as error:  # from a callback, mid-fit: the CLI must exit at once (see cli.run_command)
+            if isinstance(error, TrainingFailed):
+                raise
+            raise TrainingFailed(str(error), exit_code=error.exit_code) from error
+        except Exception as error:  # a pipeline may know which input caused it (an image that cannot be decoded)
+            explanation = flows.explain_failure(error) if flows.explain_failure is not None else None
+            if explanation:
+                raise TrainingFailed(explanation, exit_code=2) from error
+            raise
+        if best is not None:
+            model.load_weights(best.path)
+        write_with(run.run_dir / MODEL_FILE, model.save)
+        (run.run_dir / BEST_WEIGHTS_FILE).unlink(missing_ok=True)
+
+    def finish(self) -> dict[str, float]:
+        """Phase ``finish``: final evaluation (``evaluation.json``), then ``hoh_after_run`` (the report plugin's)."""
+        run = self.run
+        run.phase = "finish"
+        evaluation: dict[str, float] = {}
+        if run.flows is not None and run.flows.validation is not None:
+            scores = run.model.evaluate(run.flows.validation, verbose=0, return_dict=True)
+            evaluation = {key: float(value) for key, value in scores.items()}
+            write_json(run.run_dir / EVALUATION_FILE, evaluation)
+        self.loaded.hook.hoh_after_run(run=run, history=list(run.history))
+        return evaluation
 
 
 def _check_exact_resume(run: RunContext, allow_inexact: bool) -> None:
@@ -82,101 +205,6 @@ def _check_exact_resume(run: RunContext, allow_inexact: bool) -> None:
             "its remaining epochs may see the training images in another order than an uninterrupted run, so it "
             "would not end exactly the same. Resume anyway with hoh-run --resume RUN --allow-inexact."
         )
-
-
-def build_data(loaded: Loaded, run: RunContext, *, offline: bool) -> tuple[InputPipeline, ImageFolders]:
-    """Phase ``build``, first half: pipeline, model input check, dataset, then ``run.flows``."""
-    experiment, registry = loaded.experiment, loaded.registry
-    run.phase = "build"
-    pipeline = build(registry, Kind.PIPELINE, experiment.pipeline)
-    check_model_input(loaded, pipeline)  # before any data is fetched
-    images = build(registry, Kind.DATASET, experiment.dataset, DatasetContext(console=run.console, offline=offline))
-    run.flows = pipeline.flows(
-        images,
-        seed=run.seed,
-        steps_per_epoch=experiment.training.steps_per_epoch,
-        validation_steps=experiment.training.validation_steps,
-    )
-    check_loss_fits_labels(experiment.training.loss, run.flows)
-    return pipeline, images
-
-
-def build_model(loaded: Loaded, run: RunContext, pipeline: InputPipeline, images: ImageFolders) -> None:
-    """Phase ``build``, second half: model (``hoh_build_model``), optimizer and compile in the strategy's scope."""
-    experiment = loaded.experiment
-    spec = ModelSpec(input_shape=tuple(pipeline.input_shape), class_names=tuple(images.class_names))
-    with run.strategy.scope():
-        model = loaded.hook.hoh_build_model(run=run, spec=spec)
-        if model is None:
-            raise UserError("no model was built: every hoh_build_model implementation returned None.")
-        check_output_dtype(model, experiment.training.precision, experiment.model.provider)
-        check_model_fits_labels(model, run.flows, experiment.model.provider)
-        model.compile(
-            optimizer=build(loaded.registry, Kind.OPTIMIZER, experiment.optimizer),
-            loss=experiment.training.loss,
-            metrics=list(experiment.training.metrics),
-        )
-    run.model = model
-    write_json(run.run_dir / CLASSES_FILE, {"class_names": list(images.class_names), "labels": list(images.labels)})
-    write_json(run.run_dir / INFERENCE_FILE, _inference_record(loaded, pipeline, images))
-    write_text(run.run_dir / SUMMARY_FILE, _summary(model))
-    loaded.hook.hoh_before_run(run=run, model=model)
-
-
-def fit(loaded: Loaded, run: RunContext) -> None:
-    """Phase ``fit``: from the first unfinished epoch; then ``model.keras`` is saved (the kept weights)."""
-    from framework.recorder import BestWeights, DivergenceGuard, EpochRecorder
-
-    experiment, model, flows = loaded.experiment, run.model, run.flows
-    assert model is not None and flows is not None
-    run.phase = "fit"
-    # The recorder goes before the plugins' callbacks: an epoch's metrics row is written before
-    # anything (a resume callback's commit) records the epoch as done. A resume callback's
-    # factory cuts run.history back to the epochs its training state holds.
-    callbacks = [DivergenceGuard(), EpochRecorder(run, loaded.hook), *callbacks_of(loaded, run)]
-    done = len(run.history) if run.resumed else 0
-    training = experiment.training
-    best = None
-    if training.keep == "best":  # after the recorder, before a resume callback's commit of the epoch
-        best = BestWeights(run.run_dir / BEST_WEIGHTS_FILE, training.monitor, history=run.history[:done])
-        callbacks.insert(2, best)
-    try:
-        model.fit(
-            _skip_finished_epochs(run, flows, done).train,
-            epochs=experiment.training.epochs,
-            initial_epoch=done,
-            steps_per_epoch=flows.steps_per_epoch,
-            validation_data=flows.validation,
-            validation_steps=None,  # flows.validation is finite: exactly flows.validation_steps batches
-            callbacks=callbacks,
-            shuffle=False,  # pipelines shuffle (seeded) themselves
-            verbose=0,
-        )
-    except UserError as error:  # from a callback, mid-fit: the CLI must exit at once (see cli.run_command)
-        if isinstance(error, TrainingFailed):
-            raise
-        raise TrainingFailed(str(error), exit_code=error.exit_code) from error
-    except Exception as error:  # a pipeline may know which input caused it (an image that cannot be decoded)
-        explanation = flows.explain_failure(error) if flows.explain_failure is not None else None
-        if explanation:
-            raise TrainingFailed(explanation, exit_code=2) from error
-        raise
-    if best is not None:
-        model.load_weights(best.path)
-    write_with(run.run_dir / MODEL_FILE, model.save)
-    (run.run_dir / BEST_WEIGHTS_FILE).unlink(missing_ok=True)
-
-
-def finish(loaded: Loaded, run: RunContext) -> dict[str, float]:
-    """Phase ``finish``: final evaluation (``evaluation.json``), then ``hoh_after_run`` (the report plugin's too)."""
-    run.phase = "finish"
-    evaluation: dict[str, float] = {}
-    if run.flows is not None and run.flows.validation is not None:
-        scores = run.model.evaluate(run.flows.validation, verbose=0, return_dict=True)
-        evaluation = {key: float(value) for key, value in scores.items()}
-        write_json(run.run_dir / EVALUATION_FILE, evaluation)
-    loaded.hook.hoh_after_run(run=run, history=list(run.history))
-    return evaluation
 
 
 def _skip_finished_epochs(run: RunContext, flows: Flows, done: int) -> Flows:

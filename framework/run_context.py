@@ -32,12 +32,12 @@ class RunContext:
 
     Attributes:
         experiment: The validated experiment (:class:`framework.config.loader.Experiment`).
+        providers: The providers this run's experiment was validated against (its registry).
         run_dir: The run's folder.
         console: The rich console runs report to.
-        providers: The providers this run's experiment was validated against.
         resumed: True when this run continues an interrupted one.
         history: Metrics of every finished epoch, filled in as the run goes.
-        seed: ``[experiment] seed``: seeds Python, NumPy, TensorFlow and the pipeline.
+        seed: ``[experiment] seed`` (read-only): seeds Python, NumPy, TensorFlow and the pipeline.
         phase: The phase the run is in.
         strategy: The ``tf.distribute.Strategy`` (``None`` before ``configure``).
         flows: The training and validation batches (``None`` before ``build``).
@@ -48,12 +48,11 @@ class RunContext:
     """
 
     experiment: Experiment
+    providers: Registry
     run_dir: Path
     console: Console
-    providers: Registry | None = None
     resumed: bool = False
     history: list[dict[str, float]] = field(default_factory=list)
-    seed: int = field(init=False)
     phase: Phase = "configure"
     strategy: Any = None
     flows: Flows | None = None
@@ -61,8 +60,9 @@ class RunContext:
     is_chief: bool = True
     extras: dict[str, Any] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        self.seed = self.experiment.experiment.seed
+    @property
+    def seed(self) -> int:
+        return self.experiment.experiment.seed
 
     def settings(self, plugin: str) -> Params:
         """The validated ``[plugins.<plugin>]`` settings (defaults when the table is left out).

@@ -9,10 +9,10 @@ from typing import Any
 
 from rich.console import Console
 
-from framework import phases
 from framework.atomic import write_text
 from framework.errors import UserError
 from framework.loading import Loaded, load_experiment
+from framework.phases import Phases
 from framework.precision import precision_policy
 from framework.providers import Kind
 from framework.run_context import RunContext
@@ -89,7 +89,7 @@ def run_experiment(
     experiment = loaded.experiment
     if run_dir is None or not (run_dir / EXPERIMENT_FILE).exists():
         run_dir = new_run_dir_for(loaded, run_dir)
-    run = RunContext(experiment=experiment, run_dir=run_dir, console=console or Console(), providers=loaded.registry)
+    run = RunContext(experiment, loaded.registry, run_dir, console or Console())
     return _train(loaded, run, offline=offline)
 
 
@@ -129,12 +129,7 @@ def resume_experiment(
             f"state (provider = {offered}). Add one to the experiment file for future runs."
         )
     run = RunContext(
-        experiment=loaded.experiment,
-        run_dir=run_dir,
-        console=console or Console(),
-        providers=loaded.registry,
-        resumed=True,
-        history=read_history(run_dir),
+        loaded.experiment, loaded.registry, run_dir, console or Console(), resumed=True, history=read_history(run_dir)
     )
     return _train(loaded, run, offline=offline, allow_inexact=allow_inexact)
 
@@ -160,18 +155,17 @@ def _train(loaded: Loaded, run: RunContext, *, offline: bool, allow_inexact: boo
 def _train_locked(loaded: Loaded, run: RunContext, *, offline: bool, allow_inexact: bool) -> RunResult:
     """The run's phases, in order: configure, build, fit, finish (see :mod:`framework.hooks.lifecycle`)."""
     mark_started(run.run_dir)
+    phases = Phases(loaded, run)
     try:
-        with precision_policy(loaded.experiment.training.precision):
-            phases.configure(loaded, run, allow_inexact=allow_inexact)
-            pipeline, images = phases.build_data(loaded, run, offline=offline)
+        with precision_policy(run.experiment.training.precision):
+            phases.configure(allow_inexact=allow_inexact)
+            phases.build_data(offline=offline)
             if run.resumed and (run.run_dir / MODEL_FILE).exists():  # stopped after saving: only evaluation is left
-                import keras
-
-                run.model = keras.saving.load_model(run.run_dir / MODEL_FILE)
+                phases.load_saved_model()
             else:
-                phases.build_model(loaded, run, pipeline, images)
-                phases.fit(loaded, run)
-            evaluation = phases.finish(loaded, run)
+                phases.build_model()
+                phases.fit()
+            evaluation = phases.finish()
     except BaseException as error:
         interrupted = isinstance(error, KeyboardInterrupt)
         reason = (str(error) or "interrupted (Ctrl-C)") if interrupted else f"{type(error).__name__}: {error}"

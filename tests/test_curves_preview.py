@@ -56,7 +56,7 @@ def test_plot_curves_empty_history(tmp_path):
 def test_lifecycle_hooks_write_curves(tmp_path):
     experiment = SimpleNamespace(experiment=SimpleNamespace(name="tiny", seed=0))
     console = Console(file=io.StringIO(), force_terminal=False)
-    run = RunContext(experiment=experiment, run_dir=tmp_path, console=console)
+    run = RunContext(experiment=experiment, providers=None, run_dir=tmp_path, console=console)
     history = _history(2, True)
     curves.hoh_after_epoch(run=run, epoch=1, logs=history[-1], history=history)
     assert _png(tmp_path / "plots" / "curves.png").size == (1100, 420)
@@ -68,7 +68,7 @@ def test_lifecycle_hooks_write_curves(tmp_path):
 
 def test_curves_are_redrawn_at_most_once_a_minute_during_training(tmp_path, monkeypatch):
     experiment = SimpleNamespace(experiment=SimpleNamespace(name="tiny", seed=0))
-    run = RunContext(experiment=experiment, run_dir=tmp_path, console=Console(file=io.StringIO()))
+    run = RunContext(experiment=experiment, providers=None, run_dir=tmp_path, console=Console(file=io.StringIO()))
     drawn: list[int] = []
     monkeypatch.setattr(curves, "plot_curves", lambda history, path, title: drawn.append(len(history)))
     clock = [1000.0]

@@ -43,7 +43,7 @@ PLUGIN = """
     @hookimpl
     def hoh_commands():
         return [
-            Command("tools", "a group of tools", subcommands=(Command("count", "count words", _count_arguments, _count),)),
+            Command("tools", "a group of tools", subcommands=(Command("count", "count", _count_arguments, _count),)),
             Command("tag", "tag a name", _tag_arguments, _tag, intermixed=True),
         ]
 """
@@ -84,7 +84,9 @@ def test_help_lists_the_built_in_commands_in_their_list_order_then_the_plugins(p
         main(["--help"])
     shown = capsys.readouterr().out
     names = [command.name for command in BUILTIN_COMMANDS] + ["tools", "tag"]
-    places = [shown.index(f"\n    {name} ") if f"\n    {name} " in shown else shown.index(f"\n    {name}\n") for name in names]
+    places = [
+        shown.index(f"\n    {name} ") if f"\n    {name} " in shown else shown.index(f"\n    {name}\n") for name in names
+    ]
     assert places == sorted(places)
     assert "a group of tools (plugin tools)" in shown
 
@@ -102,3 +104,10 @@ def test_a_command_is_either_a_handler_or_a_group() -> None:
         Command("nothing", "does nothing")
     with pytest.raises(ValueError, match="either run or subcommands"):
         Command("both", "both", run=lambda args: 0, subcommands=(Command("x", "x", run=lambda args: 0),))
+
+
+def test_help_texts_print_percent_signs_once(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["bench", "compare", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "95% bootstrap interval" in shown and "in % (default 10)" in shown and "%%" not in shown
