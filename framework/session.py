@@ -18,8 +18,9 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,3 +139,32 @@ class Session:
         if registry is None:
             registry = self._registries[frozenset(active)] = Registry(self.pm, excluded=excluded)
         return PluginView(self.pm, active, registry, HookRelay(self.pm, excluded))
+
+    @contextlib.contextmanager
+    def plugin(self, plugin: object, name: str) -> Iterator[None]:
+        """Register ``plugin`` (an object with ``@hookimpl`` methods) for the duration of the block.
+
+        While registered it is active in every experiment of this session (its hooks are called
+        for runs trained in the block), then it is unregistered: a per-run plugin *instance*,
+        with state of its own, instead of a module with a global. For hooks only: a provider
+        it offered would not be in registries made before it.
+
+        Example::
+
+            with session.plugin(TrialPruning(trial, "val_accuracy"), "sweep-trial-7"):
+                run_experiment(loaded, run_dir=folder)
+
+        Raises:
+            PluginError: when ``name`` is taken, or a hook is misspelled or misdeclared.
+        """
+        if self.pm.has_plugin(name):
+            raise PluginError(f"a plugin named {name!r} is registered already")
+        try:
+            self.pm.register(plugin, name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(f"plugin {name!r}: {exc}") from exc
+        try:
+            yield
+        finally:
+            self.pm.unregister(plugin)
+

@@ -1,4 +1,6 @@
-"""The sweeps plugin's hooks: the ``hoh sweep`` command, sweep files in ``hoh validate``, pruning.
+"""The sweeps plugin's hooks: the ``hoh sweep`` command and sweep files in ``hoh validate``.
+
+Pruning is a plugin instance per trial (:class:`plugins.sweeps.trials.TrialPruning`).
 
 Importing this module imports neither Optuna nor TensorFlow: ``hoh --help`` stays fast,
 and hoh works without the ``[sweep]`` extra until a sweep is run.
@@ -9,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from framework import RunContext, hookimpl
+from framework import hookimpl
 from framework.api import Command
 
 
@@ -47,12 +49,3 @@ def hoh_validate_file(path: Path, data: dict[str, Any]) -> list[str] | None:
         f"storage {shown_url(storage_url(settings.storage, sweep.folder()))}",
     ]
     return lines
-
-
-@hookimpl
-def hoh_after_epoch(run: RunContext, epoch: int, logs: dict[str, float], history: list[dict[str, float]]) -> None:
-    """During a sweep's trial: report the objective metric to Optuna, stop when the trial is pruned."""
-    from plugins.sweeps.trials import ACTIVE, report_epoch
-
-    if ACTIVE:
-        report_epoch(run, epoch, logs)

@@ -8,6 +8,7 @@ command-line overrides use::
     experiment = "quick.toml"        # relative to this file
     trials = 12
     method = "tpe"                   # grid, random, tpe, or an Optuna sampler's class name
+                                     # (plugins/sweeps/samplers.py; [sweep.method_options] for its options)
     pruner = "median"                # median, hyperband, none
 
     [sweep.objective]
@@ -38,8 +39,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from framework.api import ExperimentError, Loaded, UserError, load_experiment, read_toml
+from plugins.sweeps.samplers import check_method
 
-METHODS = ("grid", "random", "tpe")
 PRUNERS = ("median", "hyperband", "none")
 
 
@@ -62,6 +63,9 @@ class SweepSection(BaseModel):
     experiment: str = Field(description="the base experiment file, relative to the sweep file")
     trials: int = Field(gt=0, le=100_000, description="finished (complete or pruned) trials to reach")
     method: str = Field("tpe", description="grid, random, tpe, or an Optuna sampler class name")
+    method_options: dict[str, Any] = Field(
+        default_factory=dict, description="keyword arguments for the method's sampler, e.g. { multivariate = true }"
+    )
     seed: int | None = Field(0, description="the sampler's seed (none: not seeded)")
     pruner: Literal["median", "hyperband", "none"] = "median"
     warmup_epochs: int = Field(2, ge=0, description="epochs a trial runs before it may be pruned")
@@ -144,6 +148,7 @@ class Sweep:
             "fixed": self.fixed,
             "objective": self.settings.objective.model_dump(),
             "method": self.settings.method,
+            **({"method_options": self.settings.method_options} if self.settings.method_options else {}),
         }
 
 
@@ -231,7 +236,8 @@ def load_sweep(path: Path, *, session: Any = None, storage: str | None = None) -
     if problems:
         raise ExperimentError(str(path), problems, "sweep file")
     base_loaded = _check_against_experiment(path, text, base, parameters, fixed, problem, session)
-    _check_method(settings, parameters, problem, text)
+    for where, message in check_method(settings.method, settings.method_options, parameters):
+        problem(_line_of_key(text, where.rsplit(".", 1)[-1]), where, message)
     if settings.objective.at != "final" and base_loaded is not None:
         training = base_loaded.experiment.training
         names = {"loss", *(m if isinstance(m, str) else "" for m in training.metrics)}
@@ -288,33 +294,6 @@ def _check_against_experiment(path, text, base, parameters, fixed, problem, sess
             continue
         first = first or loaded
     return first
-
-
-def _check_method(settings: SweepSection, parameters: list[Parameter], problem, text: str) -> None:
-    method = settings.method
-    line = _line_of_key(text, "method")
-    if method == "grid":
-        continuous = [p.key for p in parameters if p.kind != "choice"]
-        if continuous:
-            problem(
-                line,
-                "sweep.method",
-                "grid needs every searched parameter as a { choice = [...] }; "
-                f"these are ranges: {', '.join(continuous)}",
-            )
-        return
-    if method in METHODS:
-        return
-    import optuna
-
-    sampler = getattr(optuna.samplers, method, None)
-    if not (isinstance(sampler, type) and issubclass(sampler, optuna.samplers.BaseSampler)):
-        names = sorted(n for n in dir(optuna.samplers) if n.endswith("Sampler") and n != "BaseSampler")
-        problem(
-            line,
-            "sweep.method",
-            f"{method!r} is not a method; use grid, random, tpe or one of Optuna's samplers: {', '.join(names)}",
-        )
 
 
 def read_sweep_data(path: Path) -> dict[str, Any] | None:

@@ -19,7 +19,9 @@ from typing import Any
 
 from rich.console import Console
 
+from framework import RunContext, hookimpl
 from framework.api import Session, mark_ended, write_json
+from plugins.sweeps.samplers import make_sampler
 from plugins.sweeps.spec import Sweep
 from plugins.sweeps.storage import (
     HEARTBEAT_SECONDS,
@@ -41,59 +43,28 @@ def trial_folder(folder: Path, number: int) -> Path:
 
 
 @dataclass
-class Pruning:
-    """The trial being trained in this process, read by the ``hoh_after_epoch`` hook."""
+class TrialPruning:
+    """A plugin instance for one trial: reports each epoch's objective metric to Optuna and stops
+    training when the pruner says so. Registered in the worker's session while the trial trains
+    (:meth:`framework.api.Session.plugin`), so no other run ever sees it.
+    """
 
     trial: Any
     metric: str
     pruned_at: int | None = None
     reported: list[float] = field(default_factory=list)
 
-
-ACTIVE: list[Pruning] = []
-"""The trial in progress (at most one); empty outside a sweep."""
-
-
-def report_epoch(run: Any, epoch: int, logs: dict[str, float]) -> None:
-    """Report the epoch's objective metric to Optuna; stop training when the pruner says so."""
-    if not ACTIVE:
-        return
-    pruning = ACTIVE[-1]
-    value = logs.get(pruning.metric)
-    if value is None or not math.isfinite(float(value)):
-        return
-    pruning.trial.report(float(value), epoch)
-    pruning.reported.append(float(value))
-    if pruning.trial.should_prune():
-        pruning.pruned_at = epoch
-        run.model.stop_training = True
-        run.console.print(f"[yellow]pruned[/] after epoch {epoch + 1}: {pruning.metric} = {float(value):.4f}")
-
-
-def sampler_for(sweep: Sweep, number: int = 0) -> Any:
-    """The sampler that draws trial ``number``, seeded by (sweep seed, number).
-
-    Workers each hold a sampler; seeded alike, they would draw the same values. Seeding by
-    the trial's number (taken under the trial slot's lock) gives distinct, reproducible
-    draws whatever worker draws them. TPE starts modelling after a third of the trials
-    (2 to 10) rather than Optuna's fixed 10, which would leave a 12-trial sweep random.
-    """
-    import optuna
-
-    method = sweep.settings.method
-    seed = None if sweep.settings.seed is None else sweep.settings.seed * 100_003 + number
-    if method == "grid":
-        return optuna.samplers.GridSampler(sweep.grid(), seed=seed)
-    if method == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
-    if method == "tpe":
-        startup = max(2, min(10, sweep.settings.trials // 3))
-        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup)
-    sampler = getattr(optuna.samplers, method)
-    try:
-        return sampler(seed=seed)
-    except TypeError:
-        return sampler()
+    @hookimpl
+    def hoh_after_epoch(self, run: RunContext, epoch: int, logs: dict[str, float], history: list) -> None:
+        value = logs.get(self.metric)
+        if value is None or not math.isfinite(float(value)):
+            return
+        self.trial.report(float(value), epoch)
+        self.reported.append(float(value))
+        if self.trial.should_prune():
+            self.pruned_at = epoch
+            run.model.stop_training = True
+            run.console.print(f"[yellow]pruned[/] after epoch {epoch + 1}: {self.metric} = {float(value):.4f}")
 
 
 def pruner_for(sweep: Sweep) -> Any:
@@ -132,7 +103,7 @@ def open_study(sweep: Sweep, storage: Any, *, create: bool) -> Any:
     from framework.api import UserError
 
     direction = sweep.settings.objective.direction
-    kwargs = {"study_name": sweep.name, "storage": storage, "sampler": sampler_for(sweep), "pruner": pruner_for(sweep)}
+    kwargs = {"study_name": sweep.name, "storage": storage, "sampler": make_sampler(sweep), "pruner": pruner_for(sweep)}
     if not create:
         return optuna.load_study(**kwargs)
     study = optuna.create_study(direction=direction, load_if_exists=True, **kwargs)
@@ -170,7 +141,7 @@ def _next_trial(study: Any, storage: Any, sweep: Sweep, url: str) -> Any | None:
             finished = sum(t.state.name in FINISHED_STATES for t in trials)
             running = sum(t.state == TrialState.RUNNING for t in trials)
             if finished + running < sweep.settings.trials:
-                study.sampler = sampler_for(sweep, len(trials))  # len(trials): the number ask() gives
+                study.sampler = make_sampler(sweep, len(trials))  # len(trials): the number ask() gives
                 trial = study.ask(distributions(sweep))  # samples every parameter now
                 storage.set_trial_system_attr(trial._trial_id, WORKER_ATTR, this_worker())
                 return trial
@@ -229,15 +200,15 @@ def run_trial(sweep: Sweep, study: Any, storage: Any, trial: Any, url: str, sess
     stop = threading.Event()
     if is_database(url):
         threading.Thread(target=_heartbeat, args=(storage, trial._trial_id, stop), daemon=True).start()
-    pruning = Pruning(trial, sweep.settings.objective.metric)
-    ACTIVE.append(pruning)
+    pruning = TrialPruning(trial, sweep.settings.objective.metric)
     state, value, reason = "FAIL", None, None
     try:
         overrides = [*sweep.overrides(trial.params), "training.progress=none"]
         loaded = load_experiment(sweep.base, overrides, session=session)
         new_run_dir_for(loaded, folder)  # the run folder and its experiment.toml, then trial.json in it
         _record(folder, sweep, url, trial, state="RUNNING", started=stamp, worker=this_worker())
-        result = run_experiment(loaded, run_dir=folder, console=log)
+        with session.plugin(pruning, f"sweep-trial-{trial.number}"):
+            result = run_experiment(loaded, run_dir=folder, console=log)
         value = _objective(sweep, result.history, result.evaluation)
         if pruning.pruned_at is not None:
             state = "PRUNED"
@@ -260,7 +231,6 @@ def run_trial(sweep: Sweep, study: Any, storage: Any, trial: Any, url: str, sess
         log.print(f"[red]trial {trial.number} failed[/]: {reason}")
     finally:
         stop.set()
-        ACTIVE.remove(pruning)
         objective = {**sweep.settings.objective.model_dump(), "value": value}
         if folder.is_dir():
             _record(

@@ -49,7 +49,10 @@ def test_unknown_keys_and_out_of_bound_values_are_reported_with_the_sweep_files_
     ("replace", "expected"),
     [
         (('method = "random"', 'method = "grid"'), "grid needs every searched parameter as a { choice"),
-        (('method = "random"', 'method = "CmaEsSamplr"'), "CmaEsSampler"),
+        (('method = "random"', 'method = "CmaEsSamplr"'), "did you mean 'CmaEsSampler'"),
+        (('method = "random"', 'method = "tpee"'), "did you mean 'tpe'"),
+        (("startup_trials = 2", "startup_trials = 2\nmethod_options = { n_startup = 3 }"), "RandomSampler takes no"),
+        (("startup_trials = 2", "startup_trials = 2\nmethod_options = { seed = 3 }"), "hoh sets seed itself"),
         (("{ log_uniform = [1e-4, 1e-2] }", "{ log_uniform = [0, 1e-2] }"), "bounds must be positive"),
         (("{ log_uniform = [1e-4, 1e-2] }", "{ uniform = [0.1, 0.01] }"), "low must be below high"),
         (('metric = "val_loss"', 'metric = "val_auc"'), "is not recorded by the experiment"),
@@ -88,3 +91,26 @@ def test_hoh_validate_accepts_sweep_files_and_reports_their_problems(tmp_path: P
 def test_the_shipped_sweep_files_are_valid(path: Path) -> None:
     sweep = load_sweep(path)
     assert sweep.parameters and sweep.base.is_file()
+
+
+def test_a_methods_options_reach_its_sampler_and_hoh_chooses_the_rest(tmp_path: Path) -> None:
+    from plugins.sweeps.samplers import make_sampler
+
+    path = tiny_sweep(tmp_path, trials=12)
+    text = path.read_text().replace('method = "random"', 'method = "tpe"')
+    path.write_text(text)
+    default = make_sampler(load_sweep(path), 5)
+    assert default._n_startup_trials == 4 and not default._multivariate  # a third of the 12 trials
+    path.write_text(
+        text.replace(
+            "startup_trials = 2",
+            "startup_trials = 2\n[sweep.method_options]\nn_startup_trials = 7\nmultivariate = true",
+        )
+    )
+    sweep = load_sweep(path)
+    chosen = make_sampler(sweep, 5)
+    assert chosen._n_startup_trials == 7 and chosen._multivariate is True
+    assert sweep.fingerprint()["method_options"] == {"n_startup_trials": 7, "multivariate": True}
+    # trial n is drawn by a sampler seeded (seed, n): the same n draws the same, another n does not
+    draw = [make_sampler(sweep, n)._random_sampler._rng.rng.random() for n in (5, 5, 6)]
+    assert draw[0] == draw[1] != draw[2]
