@@ -59,6 +59,7 @@ _LAZY = {
     "Session": "framework.session",
     "TrainedRun": "framework.inference",
     "evaluate_run": "framework.evaluation.command",
+    "draw_learning_curves": "framework.learning_curves",
 }
 
 __all__ = [

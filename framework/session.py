@@ -167,4 +167,3 @@ class Session:
             yield
         finally:
             self.pm.unregister(plugin)
-

@@ -86,38 +86,18 @@ def metric_rows(rows: list[RunRow]) -> list[tuple[str, list[float | None]]]:
 
 def draw_comparison(rows: list[RunRow], names: list[str], path: Path) -> Path:
     """Overlay the runs' learning curves: a panel per metric, training solid, validation dashed."""
-    from matplotlib.figure import Figure
+    from framework.learning_curves import draw_learning_curves
 
-    histories = [row.history for row in rows]
-    metrics: list[str] = []
-    for history in histories:
-        for key in (k.removeprefix("val_") for entry in history for k in entry if k not in ("epoch", "seconds")):
-            if key not in metrics:
-                metrics.append(key)
-    if "loss" in metrics:
-        metrics.insert(0, metrics.pop(metrics.index("loss")))
-    if not metrics:
-        raise UserError("none of these runs recorded an epoch yet (metrics.jsonl is empty): nothing to draw.")
-    figure = Figure(figsize=(5.5 * len(metrics) + 3, 4.5), dpi=100, layout="constrained")
-    axes = figure.subplots(1, len(metrics), squeeze=False)[0]
-    colours = [f"C{i % 10}" for i in range(len(rows))]
-    for ax, metric in zip(axes, metrics, strict=True):
-        for history, name, colour in zip(histories, names, colours, strict=True):
-            for key, style, suffix in ((metric, "-", "training"), (f"val_{metric}", "--", "validation")):
-                points = [(row.get("epoch", i + 1), row.get(key)) for i, row in enumerate(history)]
-                points = [(x, y) for x, y in points if isinstance(y, int | float) and math.isfinite(y)]
-                if points:
-                    xs, ys = zip(*points, strict=True)
-                    ax.plot(xs, ys, style, color=colour, marker="o", markersize=3, label=f"{name} ({suffix})")
-        ax.set_title(metric.replace("_", " "))
-        ax.set_xlabel("epoch")
-        ax.grid(True, alpha=0.3)
-    handles, texts = axes[0].get_legend_handles_labels()
-    figure.legend(handles, texts, loc="outside right upper", fontsize="small")
-    figure.suptitle("training (solid) and validation (dashed) by run")
-    path.parent.mkdir(parents=True, exist_ok=True)
     check_file_replaceable(path, "comparison", png_written_by_hoh)
-    return write_with(path, lambda target: figure.savefig(target, format="png", metadata=png_metadata("compare")))
+    try:
+        return draw_learning_curves(
+            list(zip(names, (row.history for row in rows), strict=True)),
+            path,
+            title="training (solid) and validation (dashed) by run",
+            metadata=png_metadata("compare"),
+        )
+    except ValueError:
+        raise UserError("none of these runs recorded an epoch yet (metrics.jsonl is empty): nothing to draw.") from None
 
 
 def compare_command(args: argparse.Namespace) -> int:

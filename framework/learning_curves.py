@@ -1,0 +1,116 @@
+"""Learning curves, drawn one way for every picture of them.
+
+One panel per metric (``loss`` first), epochs on the x axis, training solid and validation
+(``val_``) dashed. One run: training and validation in two colours, a legend in each panel
+(``plots/curves.png``, drawn by the built-in ``curves`` plugin, shown again on the evaluation
+report). Several runs: one colour per run, one legend beside the panels (``hoh compare``).
+matplotlib is imported only when drawing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from framework.atomic import write_with
+
+History = Sequence[Mapping[str, Any]]
+NOT_METRICS = frozenset({"epoch", "seconds"})
+"""Keys of a history row that are not metrics."""
+
+
+def metric_names(histories: Sequence[History]) -> list[str]:
+    """Training metric names in first-seen order, ``loss`` first; ``val_x`` alone counts as ``x``."""
+    names: list[str] = []
+    for history in histories:
+        for row in history:
+            for key in row:
+                base = key.removeprefix("val_")
+                if key not in NOT_METRICS and base not in names:
+                    names.append(base)
+    if "loss" in names:
+        names.insert(0, names.pop(names.index("loss")))
+    return names
+
+
+def series(history: History, key: str) -> tuple[list[float], list[float]]:
+    """The epochs and finite values of ``key`` (``epoch`` is 1-based; the row's position when missing)."""
+    xs, ys = [], []
+    for index, row in enumerate(history):
+        try:
+            number = float(row.get(key))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(number):
+            xs.append(float(row.get("epoch", index + 1)))
+            ys.append(number)
+    return xs, ys
+
+
+def draw_learning_curves(
+    runs: Sequence[tuple[str, History]],
+    path: Path,
+    *,
+    title: str = "",
+    metadata: Mapping[str, str] | None = None,
+) -> Path:
+    """Draw the curves of ``runs`` (``(label, history)`` pairs) into the PNG ``path``, atomically.
+
+    Args:
+        runs: One pair per run; a history is one dict per epoch, e.g. ``{"epoch": 1, "loss": 0.6,
+            "val_loss": 0.7}``. With one run the label is not shown.
+        path: The PNG to write; its folder is created when missing.
+        title: The figure's title.
+        metadata: PNG text chunks (e.g. :func:`framework.output_files.png_metadata`).
+
+    Returns:
+        ``path``.
+
+    Raises:
+        ValueError: when no history holds a metric.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    histories = [history for _, history in runs]
+    names = metric_names(histories)
+    if not names:
+        raise ValueError("no metrics to plot: the history is empty")
+    several = len(runs) > 1
+    size = (5.5 * len(names) + 3, 4.5) if several else (5.5 * len(names), 4.2)
+    figure = Figure(figsize=size, dpi=100, layout="constrained")
+    axes = figure.subplots(1, len(names), squeeze=False)[0]
+    longest = max(len(history) for history in histories)
+    marker = "o" if longest <= 30 else None
+    for ax, name in zip(axes, names, strict=True):
+        epochs: list[float] = []
+        for number, (label, history) in enumerate(runs):
+            for split, key, style in (("training", name, "-"), ("validation", f"val_{name}", "--")):
+                xs, ys = series(history, key)
+                if not xs:
+                    continue
+                colour = f"C{number % 10}" if several else ("C0" if split == "training" else "C1")
+                shown = f"{label} ({split})" if several else split
+                ax.plot(xs, ys, style, color=colour, marker=marker, markersize=3 if several else 4, label=shown)
+                epochs.extend(xs)
+        if epochs and max(epochs) - min(epochs) < 4:  # few epochs: one tick each, not 0.975, 0.990, ...
+            first, last = int(min(epochs)), int(max(epochs))
+            ax.set_xticks(range(first, last + 1))
+            ax.set_xlim(first - 0.5, last + 0.5)
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_title(name.replace("_", " "))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.grid(True, alpha=0.3)
+        if not several:
+            ax.legend()
+    if several:
+        handles, texts = axes[0].get_legend_handles_labels()
+        figure.legend(handles, texts, loc="outside right upper", fontsize="small")
+    if title:
+        figure.suptitle(title)
+    path = Path(path)
+    return write_with(path, lambda target: figure.savefig(target, format="png", metadata=dict(metadata or {})))
