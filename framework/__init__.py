@@ -18,6 +18,7 @@ from framework.providers import (
     Params,
     Provider,
 )
+from framework.report_section import ReportSection
 from framework.run_context import RunContext
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "NoParams",
     "Params",
     "Provider",
+    "ReportSection",
     "RunContext",
     "UserError",
     "hookimpl",

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from framework import RunContext, hookimpl
+from framework import ReportSection, RunContext, hookimpl
 from framework.api import draw_learning_curves
 
 CURVES_FILE = Path("plots") / "curves.png"
@@ -72,3 +72,13 @@ def hoh_after_run(run: RunContext, history: list[dict[str, float]]) -> None:
 @hookimpl
 def hoh_on_run_error(run: RunContext, error: BaseException) -> None:
     _draw(run, run.history)  # an interrupted run keeps up-to-date curves
+
+
+@hookimpl
+def hoh_report_sections(run_dir: Path) -> list[ReportSection]:
+    """The report's "Training" section: this run's curves picture, when it was drawn."""
+    try:
+        picture = (run_dir / CURVES_FILE).read_bytes()
+    except OSError:  # not drawn (the plugin was off, or the run failed before its first epoch)
+        return []
+    return [ReportSection("Training", (), {"curves": picture}, "Loss and metrics per epoch, training and validation")]

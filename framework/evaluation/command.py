@@ -25,6 +25,7 @@ from framework.commands import Command
 from framework.errors import UserError
 from framework.images import list_images
 from framework.inference import TrainedRun
+from framework.report_section import ReportSection
 from framework.rundir import EVALUATION_FILE, EXPERIMENT_FILE, REPORT_DIR
 from framework.terminal.arguments import add_checkpoint_option, add_plugin_options
 
@@ -63,9 +64,6 @@ def default_output(run: TrainedRun, folder: Path | None, checkpoint: str | None)
     parts = [part for part in (checkpoint, folder.resolve().name if folder else None) if part]
     return run.run_dir / (REPORT_DIR if not parts else f"{REPORT_DIR}-{'-'.join(parts)}")
 
-
-CURVES_PICTURE = Path("plots") / "curves.png"
-"""The run's learning curves (drawn by the built-in curves plugin), shown on the page when present."""
 
 SETTINGS_SHOWN = (
     ("experiment", "seed"),
@@ -109,13 +107,6 @@ def run_settings(experiment: dict[str, Any]) -> dict[str, str]:
     return shown
 
 
-def _read_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
-
-
 def _keras_loss(run: TrainedRun, folder: Path | None, checkpoint: str | None) -> float | None:
     """``evaluation.json``'s loss, when it measured the same model on the same set as this report."""
     if folder is not None or checkpoint is not None:
@@ -136,6 +127,7 @@ def evaluate_run(
     checkpoint: str | None = None,
     output: Path | None = None,
     console: Console | None = None,
+    sections: Sequence[ReportSection] | None = None,
 ) -> Path:
     """Evaluate a run's model on a labelled folder and write the report; returns ``report.html``.
 
@@ -144,6 +136,8 @@ def evaluate_run(
         folder: Labelled images (one sub-folder per class); by default the run's validation set.
         checkpoint: The checkpoint ``run`` was opened with, for the report folder's name.
         output: The report folder; see :func:`default_output`.
+        sections: The plugins' sections (``hoh_report_sections``); by default they are gathered
+            from the plugins of the run's ``experiment.toml``.
 
     Raises:
         UserError: on a missing run, model, class folder or validation set.
@@ -152,6 +146,7 @@ def evaluate_run(
 
     from framework.evaluation import figures, metrics
     from framework.evaluation.report import check_report_folder, write_report
+    from framework.evaluation.sections import plugin_sections
 
     console = console or Console()
     data = folder or run.validation_dir
@@ -200,7 +195,7 @@ def evaluate_run(
         {
             "title": f"Evaluation of {run_title(run, recorded)}",
             "settings": run_settings(recorded),
-            "curves": _read_bytes(run.run_dir / CURVES_PICTURE),
+            "sections": list(sections if sections is not None else plugin_sections(run.run_dir, plugins=run.plugins)),
             "mistakes_total": len(wrong),
             "keras_loss": _keras_loss(run, folder, checkpoint),
             "facts": facts,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from framework.evaluation.figures import probability
+from framework.evaluation.sections import section_pictures
 from framework.output_folders import check_replaceable, staged_folder
 
 if TYPE_CHECKING:
@@ -60,6 +61,8 @@ def write_report(out_dir: Path, context: Mapping[str, Any], figures: Mapping[str
             figure.savefig(buffer, format="png")
             pngs[name] = buffer.getvalue()
             (staging / f"{name}.png").write_bytes(pngs[name])
+        for name, data in section_pictures(context.get("sections", [])).items():
+            (staging / f"{name}.png").write_bytes(data)
         (staging / METRICS_FILE).write_text(
             json.dumps(context["document"], indent=2, allow_nan=False) + "\n", encoding="utf-8"
         )
@@ -118,11 +121,10 @@ def render_html(context: Mapping[str, Any], pngs: Mapping[str, bytes]) -> str:
             '<p class="muted">Thresholds chosen on the set they are measured on are optimistic: '
             "pick one on a validation set, check it on another.</p>"
         )
-    if context.get("curves"):
-        parts += [
-            "<h2>Training</h2>",
-            _figure("curves", "Loss and metrics per epoch, training and validation", context["curves"]),
-        ]
+    for section in context.get("sections", ()):  # the plugins' (hoh_report_sections): the curves plugin's Training
+        parts.append(f"<h2>{esc(section.title)}</h2>")
+        parts += [f"<p>{esc(paragraph)}</p>" for paragraph in section.paragraphs]
+        parts += [_figure(name, section.caption or section.title, data) for name, data in section.pictures.items()]
     parts += ["<h2>Confusion matrix</h2>", _confusion_table(metrics["confusion_matrix"], labels)]
     captions = {
         "confusion_matrix": "Confusion matrix",

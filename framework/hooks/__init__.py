@@ -1,7 +1,7 @@
 """Hook specifications, grouped by domain."""
 
-from framework.hooks import lifecycle, plugins, providers
+from framework.hooks import lifecycle, plugins, providers, reports
 
-SPEC_MODULES = (providers, lifecycle, plugins)
+SPEC_MODULES = (providers, lifecycle, plugins, reports)
 
-__all__ = ["SPEC_MODULES", "lifecycle", "plugins", "providers"]
+__all__ = ["SPEC_MODULES", "lifecycle", "plugins", "providers", "reports"]

@@ -75,6 +75,11 @@ class TrainedRun:
         self._plugins = list(plugins)
         self._model: Any = None
 
+    @property
+    def plugins(self) -> list[str]:
+        """The extra plugin modules it was opened with (``--plugin``)."""
+        return list(self._plugins)
+
     @classmethod
     def open(
         cls, target: Path, *, checkpoint: str | None = None, plugins: Sequence[str] = (), autoload: bool = True
