@@ -31,6 +31,8 @@ class RunResult:
     run_dir: Path
     history: list[dict[str, float]]
     evaluation: dict[str, float]
+    kept: str = "last"
+    """Which epoch's weights ``model.keras`` holds: ``"last"`` or ``"best"`` (``[training] keep``)."""
 
 
 def _absolute_plugins(loaded: Loaded) -> dict[str, Any]:
@@ -175,4 +177,4 @@ def _train_locked(loaded: Loaded, run: RunContext, *, offline: bool, allow_inexa
             loaded.hook.hoh_on_run_error(run=run, error=error)
         raise
     mark_ended(run.run_dir, "finished")
-    return RunResult(run.run_dir, list(run.history), evaluation)
+    return RunResult(run.run_dir, list(run.history), evaluation, run.experiment.training.keep)

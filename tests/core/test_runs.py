@@ -141,8 +141,12 @@ def test_stub_run_in_process_writes_the_run_folder(write_file, tmp_path, monkeyp
     assert resolved["training"]["epochs"] == 2
     metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [m["epoch"] for m in metrics] == [1, 2]
-    out = capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())
     assert "Finished 2 epochs" in out and f"runs/stub/{run_dir.name}" in out
+    # the last line of numbers is evaluation.json's, said to be so (it can differ from the last epoch's)
+    evaluation = json.loads((run_dir / "evaluation.json").read_text())
+    said = ", ".join(f"{k} {v:.4f}" for k, v in evaluation.items())
+    assert f"Evaluation of model.keras (the last epoch's weights) on the validation set: {said}" in out
 
 
 def test_tiny_model_plugin_trains_through_hoh_run(images: Path, tmp_path: Path) -> None:
