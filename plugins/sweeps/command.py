@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     _require_optuna()
     import optuna
 
+    from plugins.sweeps.records import check_records_match_study
     from plugins.sweeps.spec import load_sweep
     from plugins.sweeps.storage import open_storage, storage_url
     from plugins.sweeps.trials import open_study, work
@@ -75,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     console = Console(highlight=False)
     study = open_study(sweep, open_storage(url), create=True)
+    check_records_match_study(study, sweep, url)  # before any worker: a lost journal must not meet old trials
     folder = sweep.folder()
     console.print(
         f"sweep [bold]{sweep.name}[/]: {sweep.settings.trials} trials of {sweep.base}, "
@@ -190,7 +192,7 @@ def _watch(study: Any, sweep: Any, workers: list[subprocess.Popen], console: Con
 
 def _summary(study: Any, sweep: Any, workers: list[subprocess.Popen], console: Console) -> int:
     from plugins.sweeps.pictures import draw
-    from plugins.sweeps.trials import trial_folder
+    from plugins.sweeps.records import trial_folder
 
     pictures = draw(study, sweep.folder(), sweep.settings.objective.metric)
     failed_workers = [w for w in workers if w.returncode not in (0, None)]

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import itertools
+import math
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -40,6 +43,8 @@ class Method:
         summary: One line for people.
         defaults: Options hoh chooses for this sweep (the file's options win).
         choices_only: Every searched parameter must be a ``{ choice = [...] }`` (a grid).
+        next_params: Picks the next trial's parameters itself from the trials so far (``None``:
+            the sampler draws them); ``None`` from it means no point is left.
     """
 
     name: str
@@ -47,6 +52,7 @@ class Method:
     summary: str
     defaults: Callable[[Sweep], dict[str, Any]] = lambda sweep: {}
     choices_only: bool = False
+    next_params: Callable[[Sweep, list[Any]], dict[str, Any] | None] | None = None
 
 
 def _tpe_defaults(sweep: Sweep) -> dict[str, Any]:
@@ -55,20 +61,45 @@ def _tpe_defaults(sweep: Sweep) -> dict[str, Any]:
     return {"n_startup_trials": max(2, min(10, sweep.settings.trials // 3))}
 
 
-def _grid_defaults(sweep: Sweep) -> dict[str, Any]:
-    return {"search_space": sweep.grid()}
+def grid_points(sweep: Sweep) -> list[dict[str, Any]]:
+    """Every combination of the choices, in an order shuffled by ``[sweep] seed`` (as listed: no seed)."""
+    keys = [p.key for p in sweep.parameters]
+    points = [
+        dict(zip(keys, values, strict=True)) for values in itertools.product(*(p.values for p in sweep.parameters))
+    ]
+    if sweep.settings.seed is not None:
+        random.Random(sweep.settings.seed).shuffle(points)
+    return points
+
+
+def _next_grid_point(sweep: Sweep, trials: list[Any]) -> dict[str, Any] | None:
+    # Optuna's GridSampler, made anew a trial (it must be seeded by the trial's number, see
+    # make_sampler), drew points already taken and stops the study from tell(), which only works
+    # inside study.optimize. The next point is instead the first of the seeded order that no
+    # finished, running or waiting trial holds: under the trial slot's lock, so any number of
+    # workers on any number of machines cover each point once (a failed trial's point is retried).
+    taken = [trial.params for trial in trials if trial.state.name != "FAIL"]
+    return next((point for point in grid_points(sweep) if point not in taken), None)
 
 
 METHODS: dict[str, Method] = {
     method.name: method
     for method in (
-        Method("grid", "GridSampler", "every combination of the choices, in a seeded order", _grid_defaults, True),
+        Method(
+            "grid",
+            "RandomSampler",
+            "every combination of the choices once, in a seeded order",
+            choices_only=True,
+            next_params=_next_grid_point,
+        ),
         Method("random", "RandomSampler", "independent uniform draws"),
         Method("tpe", "TPESampler", "Tree-structured Parzen Estimator: random at first, then modelled", _tpe_defaults),
     )
 }
 
 _GIVEN_BY_HOH = {"seed", "search_space"}  # seeded per trial; the grid is the [space]
+ALIASES = {"GridSampler": "grid", "RandomSampler": "random", "TPESampler": "tpe"}
+"""Optuna's class names for the table's methods: the table's row is used (a grid needs hoh's points)."""
 
 
 def _sampler_class(name: str) -> type | None:
@@ -86,6 +117,7 @@ def _optuna_samplers() -> list[str]:
 
 def method_of(name: str) -> Method | None:
     """The table's row for ``name``, or a row made for an Optuna sampler class of that name."""
+    name = ALIASES.get(name, name)
     if name in METHODS:
         return METHODS[name]
     if _sampler_class(name) is not None:
@@ -93,8 +125,8 @@ def method_of(name: str) -> Method | None:
     return None
 
 
-def check_method(name: str, options: dict[str, Any], parameters: list[Parameter]) -> list[tuple[str, str]]:
-    """Problems with ``[sweep] method`` and ``[sweep.method_options]``, as (key, message) pairs."""
+def check_method(name: str, options: dict[str, Any], parameters: list[Parameter], trials: int) -> list[tuple[str, str]]:
+    """Problems with ``[sweep] method``, ``[sweep.method_options]`` and a grid's trial count, as (key, message)."""
     method = method_of(name)
     if method is None:
         names = [*METHODS, *_optuna_samplers()]
@@ -112,6 +144,12 @@ def check_method(name: str, options: dict[str, Any], parameters: list[Parameter]
                     f"these are ranges: {', '.join(continuous)}",
                 )
             )
+        else:
+            points = math.prod(len(p.values) for p in parameters)
+            if trials > points:
+                problems.append(
+                    ("sweep.trials", f"the grid has {points} points, each tried once: give trials = {points} or less")
+                )
     taken = _options_of(method)
     for option in options:
         if option in _GIVEN_BY_HOH:

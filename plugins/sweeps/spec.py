@@ -236,7 +236,7 @@ def load_sweep(path: Path, *, session: Any = None, storage: str | None = None) -
     if problems:
         raise ExperimentError(str(path), problems, "sweep file")
     base_loaded = _check_against_experiment(path, text, base, parameters, fixed, problem, session)
-    for where, message in check_method(settings.method, settings.method_options, parameters):
+    for where, message in check_method(settings.method, settings.method_options, parameters, settings.trials):
         problem(_line_of_key(text, where.rsplit(".", 1)[-1]), where, message)
     if settings.objective.at != "final" and base_loaded is not None:
         training = base_loaded.experiment.training

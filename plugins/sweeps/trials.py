@@ -14,32 +14,26 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from framework import RunContext, hookimpl
-from framework.api import Session, mark_ended, write_json
-from plugins.sweeps.samplers import make_sampler
+from framework.api import Session, mark_ended
+from plugins.sweeps.records import TRIAL_FILE, check_records_match_study, trial_folder, write_record
+from plugins.sweeps.samplers import make_sampler, method_of
 from plugins.sweeps.spec import Sweep
 from plugins.sweeps.storage import (
     HEARTBEAT_SECONDS,
     WORKER_ATTR,
     fail_dead_trials,
     is_database,
-    shown_url,
     this_worker,
     trial_slot,
 )
 
-TRIAL_FILE = "trial.json"
 FINISHED_STATES = ("COMPLETE", "PRUNED")
 MAX_FAILURES_IN_A_ROW = 3
-
-
-def trial_folder(folder: Path, number: int) -> Path:
-    return folder / f"trial-{number:04d}"
 
 
 @dataclass
@@ -142,8 +136,16 @@ def _next_trial(study: Any, storage: Any, sweep: Sweep, url: str) -> Any | None:
             running = sum(t.state == TrialState.RUNNING for t in trials)
             if finished + running < sweep.settings.trials:
                 study.sampler = make_sampler(sweep, len(trials))  # len(trials): the number ask() gives
-                trial = study.ask(distributions(sweep))  # samples every parameter now
+                method = method_of(sweep.settings.method)
+                if method is not None and method.next_params is not None:  # a grid: hoh picks the point
+                    point = method.next_params(sweep, trials)
+                    if point is None:  # cannot happen while trials <= points (checked with the file)
+                        return None
+                    study.enqueue_trial(point)
+                trial = study.ask(distributions(sweep))  # samples every parameter now (or takes the enqueued)
                 storage.set_trial_system_attr(trial._trial_id, WORKER_ATTR, this_worker())
+                if is_database(url):  # at once: Optuna's stale-trial check skips a trial with no heartbeat at all
+                    storage.record_heartbeat(trial._trial_id)
                 return trial
         if running == 0 or finished >= sweep.settings.trials:
             return None
@@ -163,20 +165,6 @@ def _objective(sweep: Sweep, history: list[dict[str, float]], evaluation: dict[s
         else:
             value = max(values) if objective.direction == "maximize" else min(values)
     return float(value) if value is not None and math.isfinite(float(value)) else None
-
-
-def _record(path: Path, sweep: Sweep, url: str, trial: Any, **fields: Any) -> None:
-    write_json(
-        path / TRIAL_FILE,
-        {
-            "sweep": sweep.name,
-            "storage": shown_url(url),
-            "number": trial.number,
-            "params": trial.params,
-            "objective": {**sweep.settings.objective.model_dump(), "value": None},
-            **fields,
-        },
-    )
 
 
 def _heartbeat(storage: Any, trial_id: int, stop: threading.Event) -> None:
@@ -201,12 +189,13 @@ def run_trial(sweep: Sweep, study: Any, storage: Any, trial: Any, url: str, sess
     if is_database(url):
         threading.Thread(target=_heartbeat, args=(storage, trial._trial_id, stop), daemon=True).start()
     pruning = TrialPruning(trial, sweep.settings.objective.metric)
-    state, value, reason = "FAIL", None, None
+    state, value, reason, created = "FAIL", None, None, False
     try:
         overrides = [*sweep.overrides(trial.params), "training.progress=none"]
         loaded = load_experiment(sweep.base, overrides, session=session)
         new_run_dir_for(loaded, folder)  # the run folder and its experiment.toml, then trial.json in it
-        _record(folder, sweep, url, trial, state="RUNNING", started=stamp, worker=this_worker())
+        created = True  # from here on the folder is this trial's: its records may be written
+        write_record(folder, sweep, url, trial, state="RUNNING", started=stamp, worker=this_worker())
         with session.plugin(pruning, f"sweep-trial-{trial.number}"):
             result = run_experiment(loaded, run_dir=folder, console=log)
         value = _objective(sweep, result.history, result.evaluation)
@@ -232,8 +221,8 @@ def run_trial(sweep: Sweep, study: Any, storage: Any, trial: Any, url: str, sess
     finally:
         stop.set()
         objective = {**sweep.settings.objective.model_dump(), "value": value}
-        if folder.is_dir():
-            _record(
+        if created:  # never a folder this trial did not make: another trial's records stay as they are
+            write_record(
                 folder,
                 sweep,
                 url,
@@ -262,6 +251,7 @@ def work(sweep: Sweep, url: str, log: Console) -> int:
 
     storage = open_storage(url)
     study = open_study(sweep, storage, create=False)
+    check_records_match_study(study, sweep, url)
     session = Session()
     done, failures = 0, 0
     while (trial := _next_trial(study, storage, sweep, url)) is not None:
