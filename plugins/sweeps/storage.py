@@ -33,6 +33,7 @@ JOURNAL_FILE = "optuna.journal"
 STORAGE_ENV = "HOH_SWEEP_STORAGE"
 HEARTBEAT_SECONDS = 10
 GRACE_SECONDS = 40
+SCHEMA_LOCK = zlib.crc32(b"hoh-sweep:optuna-schema")
 WORKER_ATTR = "hoh_worker"
 """Trial system attribute: ``{"host": ..., "pid": ...}`` of the worker running it."""
 
@@ -78,12 +79,13 @@ def open_storage(url: str) -> Any:
     try:
         warnings.filterwarnings("ignore", "Argument ``heartbeat_interval``", optuna.exceptions.ExperimentalWarning)
         warnings.filterwarnings("ignore", "Argument ``grace_period``", optuna.exceptions.ExperimentalWarning)
-        return optuna.storages.RDBStorage(
-            url,
-            heartbeat_interval=HEARTBEAT_SECONDS,
-            grace_period=GRACE_SECONDS,
-            engine_kwargs={"pool_pre_ping": True},
-        )
+        with _schema_lock(url):  # two first starts on a fresh database both created the tables: one failed
+            return optuna.storages.RDBStorage(
+                url,
+                heartbeat_interval=HEARTBEAT_SECONDS,
+                grace_period=GRACE_SECONDS,
+                engine_kwargs={"pool_pre_ping": True},
+            )
     except ImportError as error:  # Optuna re-raises the driver's ModuleNotFoundError as a bare ImportError
         raise EnvironmentProblem(
             f"storage {shown_url(url)}: the database driver is not installed ({error}); "
@@ -95,6 +97,28 @@ def open_storage(url: str) -> Any:
             f"cannot open the sweep storage {shown_url(url)}: {first[:300]}. Check that the "
             "database server runs and the URL (user, password, host, port, database)."
         ) from None
+
+
+@contextlib.contextmanager
+def _schema_lock(url: str) -> Iterator[None]:
+    """Held while Optuna creates or checks its tables: a PostgreSQL advisory lock (other databases: none)."""
+    if not urlsplit(url).scheme.startswith("postgresql"):
+        yield
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK})
+                connection.commit()
+    finally:
+        engine.dispose()
 
 
 @contextlib.contextmanager

@@ -64,3 +64,47 @@ def test_an_unreachable_database_is_an_environment_error(tmp_path: Path, postgre
     assert done.returncode == 1, done.stderr
     assert "cannot open the sweep storage postgresql://postgres@127.0.0.1:1/postgres" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _fresh_database(postgres_url: str, name: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return postgres_url.rsplit("/", 1)[0] + "/" + name
+
+
+def test_first_starts_at_once_on_a_fresh_database_all_open_it(postgres_url: str) -> None:
+    """Two machines starting a sweep at the same moment on an empty database (failed 3 of 3 before)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from plugins.sweeps.storage import open_storage
+
+    for attempt in range(3):
+        url = _fresh_database(postgres_url, f"fresh{attempt}")
+        with ThreadPoolExecutor(4) as pool:
+            storages = list(pool.map(open_storage, [url] * 4))
+        assert all(storage.get_all_studies() == [] for storage in storages)
+
+
+def test_a_trial_whose_worker_dies_at_once_is_failed_after_the_grace_period(tmp_path: Path, postgres_url: str) -> None:
+    """Killed before its heartbeat thread's first beat: failed by another machine's check, not RUNNING forever."""
+    import time
+
+    import optuna
+
+    from plugins.sweeps.spec import load_sweep
+    from plugins.sweeps.storage import open_storage
+    from plugins.sweeps.trials import _next_trial, open_study
+
+    sweep = load_sweep(tiny_sweep(tmp_path, name="early-death"), storage=postgres_url)
+    storage = open_storage(postgres_url)
+    study = open_study(sweep, storage, create=True)
+    trial = _next_trial(study, storage, sweep, postgres_url)  # ...and the worker dies right here
+    elsewhere = optuna.storages.RDBStorage(postgres_url, heartbeat_interval=1, grace_period=1)
+    time.sleep(2.5)
+    optuna.storages.fail_stale_trials(optuna.load_study(study_name="early-death", storage=elsewhere))
+    assert study.trials[trial.number].state.name == "FAIL"
