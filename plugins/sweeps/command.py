@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,11 @@ from rich.table import Table
 from framework.api import EnvironmentProblem, UserError, interrupt_on_sigterm
 
 POLL_SECONDS = 2.0
+ORPHAN_POLL_SECONDS = 2.0
+COORDINATOR = "HOH_SWEEP_COORDINATOR"
+"""Set for the workers a coordinator starts: its process id."""
+INHERITED_STORAGE = "HOH_SWEEP_WORKER_STORAGE"
+"""The coordinator's ``--storage``, for its workers (kept off their command lines)."""
 STATE_STYLE = {"COMPLETE": "green", "PRUNED": "yellow", "FAIL": "red", "RUNNING": "cyan", "WAITING": "dim"}
 
 
@@ -62,13 +68,15 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise UserError(f"--workers {args.workers}: give 1 or more worker processes.")
     interrupt_on_sigterm()  # schedulers and `kill`: as Ctrl-C (the trial is failed, exit 130)
-    sweep = load_sweep(args.sweep, storage=args.storage)
+    storage = args.storage or (os.environ.get(INHERITED_STORAGE) if args.worker else None)
+    sweep = load_sweep(args.sweep, storage=storage)
     url = storage_url(sweep.settings.storage, sweep.folder())
     if args.worker:
         # Ctrl-C reaches a worker twice (from the terminal, then SIGTERM from the coordinator):
         # only the first stops it, so that the second cannot cut short recording the failed trial.
         signal.signal(signal.SIGINT, _interrupted_once)
         signal.signal(signal.SIGTERM, _interrupted_once)
+        _stop_when_orphaned()
         optuna.logging.set_verbosity(optuna.logging.INFO)
         log = Console(highlight=False)
         work(sweep, url, log)
@@ -102,6 +110,21 @@ def run(args: argparse.Namespace) -> int:
     return _summary(study, sweep, workers, console)
 
 
+def _stop_when_orphaned() -> None:
+    """A worker its coordinator started stops (as on Ctrl-C: its trial is failed and recorded) when the
+    coordinator is gone, killed or crashed, instead of training on as an orphan."""
+    coordinator = os.environ.get(COORDINATOR)
+    if not coordinator or not coordinator.isdigit() or os.getppid() != int(coordinator):
+        return  # started by hand (another machine): nobody to outlive
+
+    def watch() -> None:
+        while os.getppid() == int(coordinator):
+            time.sleep(ORPHAN_POLL_SECONDS)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="hoh-sweep-orphan-watch", daemon=True).start()
+
+
 def _interrupted_once(signum: int, frame: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -118,12 +141,17 @@ def _start_workers(args: argparse.Namespace, folder: Path) -> list[subprocess.Po
     logs = folder / "workers"
     logs.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "framework.cli.main", "sweep", str(args.sweep), "--worker"]
+    # --storage goes to the workers in their environment, not on their command line: a database
+    # URL's password would show in every user's `ps`
+    env = {**os.environ, COORDINATOR: str(os.getpid())}
     if args.storage:
-        command += ["--storage", args.storage]
+        env[INHERITED_STORAGE] = args.storage
     workers = []
     for index in range(args.workers):
         log = open(logs / f"worker-{os.getpid()}-{index}.log", "ab")  # noqa: SIM115 (closed when the child ends)
-        workers.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
+        workers.append(
+            subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+        )
         log.close()
     return workers
 
