@@ -60,6 +60,7 @@ _LAZY = {
     "TrainedRun": "framework.inference",
     "evaluate_run": "framework.evaluation.command",
     "draw_learning_curves": "framework.learning_curves",
+    "check_before_work": "framework.run_checks",
 }
 
 __all__ = [

@@ -94,7 +94,7 @@ def draw(study: Any, folder: Path, metric: str) -> list[Path]:
         for file, plot, title, xlabel in jobs:
             try:
                 _save(plot(), folder / file, title, xlabel)
-            except (ValueError, RuntimeError, ZeroDivisionError):  # too few distinct values for this plot yet
+            except Exception:  # too few distinct values yet, or values Optuna cannot plot: never stops a sweep
                 continue
             drawn.append(folder / file)
     return drawn

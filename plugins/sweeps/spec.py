@@ -38,7 +38,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from framework.api import ExperimentError, Loaded, UserError, load_experiment, read_toml
+from framework.api import ExperimentError, Loaded, UserError, check_before_work, load_experiment, read_toml
 from plugins.sweeps.samplers import check_method
 
 PRUNERS = ("median", "hyperband", "none")
@@ -99,7 +99,13 @@ class Parameter:
     values: tuple[Any, ...]  # (low, high) or the choices
 
     def probes(self) -> tuple[Any, ...]:
-        """The values checked against the experiment before any trial: bounds, or every choice."""
+        """The values checked against the experiment before any trial: every choice; for a range its bounds
+        and, for a float range, a value inside with a fraction (``{ uniform = [2.0, 4.0] }`` on an integer
+        key passes at its bounds, then fails every trial)."""
+        if self.kind == "uniform":
+            return (*self.values, self.values[0] + 0.37 * (self.values[1] - self.values[0]))
+        if self.kind == "log_uniform":
+            return (*self.values, self.values[0] * (self.values[1] / self.values[0]) ** 0.37)
         return self.values
 
     def describe(self) -> str:
@@ -281,6 +287,7 @@ def _check_against_experiment(path, text, base, parameters, fixed, problem, sess
     for key, overrides in _probe_sets(parameters, fixed):
         try:
             loaded = load_experiment(base, overrides, session=session)
+            check_before_work(loaded)  # as hoh-run would before the trial: the model's input size, memory
         except ExperimentError as error:
             for line in error.problems:
                 reason = line.split(": ", 1)[-1] if line.startswith("override") else line

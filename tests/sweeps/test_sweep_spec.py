@@ -57,6 +57,11 @@ def test_unknown_keys_and_out_of_bound_values_are_reported_with_the_sweep_files_
         (("{ log_uniform = [1e-4, 1e-2] }", "{ uniform = [0.1, 0.01] }"), "low must be below high"),
         (('metric = "val_loss"', 'metric = "val_auc"'), "is not recorded by the experiment"),
         (("trials = 6", "trials = 0"), "greater than 0"),
+        (('"model.dense_units"', '"training.epochs" = { uniform = [2.0, 4.0] }\n"model.dense_units"'), "fractional"),
+        (
+            ('"model.dense_units"', '"pipeline.image_size" = { choice = [[16, 16], [96, 96]] }\n"model.dense_units"'),
+            "need images of at least 94x94, got 16x16",
+        ),
         (('experiment = "base.toml"', 'experiment = "nope.toml"'), "is not a file"),
     ],
 )
@@ -114,3 +119,20 @@ def test_a_methods_options_reach_its_sampler_and_hoh_chooses_the_rest(tmp_path: 
     # trial n is drawn by a sampler seeded (seed, n): the same n draws the same, another n does not
     draw = [make_sampler(sweep, n)._random_sampler._rng.rng.random() for n in (5, 5, 6)]
     assert draw[0] == draw[1] != draw[2]
+
+
+def test_a_picture_optuna_cannot_draw_never_stops_the_sweep(tmp_path: Path) -> None:
+    """List-valued choices made plot_slice raise TypeError (unhashable list) and killed the coordinator."""
+    import optuna
+    from optuna.distributions import CategoricalDistribution, FloatDistribution
+
+    from plugins.sweeps.pictures import draw
+
+    study = optuna.create_study(study_name="lists")
+    space = {"pipeline.image_size": CategoricalDistribution([[96, 96], [128, 128]]), "lr": FloatDistribution(0, 1)}
+    for value in (0.5, 0.4, 0.3):
+        trial = study.ask(space)
+        trial.report(value, 0)
+        study.tell(trial, value)
+    drawn = draw(study, tmp_path, "val_loss")
+    assert tmp_path / "history.png" in drawn  # the pictures that can be drawn still are
