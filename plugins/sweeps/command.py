@@ -178,7 +178,8 @@ def trial_table(study: Any, sweep: Any) -> Table:
     for trial in trials[-30:]:
         state = trial.state.name
         values = [_short(trial.params.get(p.key)) for p in sweep.parameters]
-        value = "" if trial.value is None else f"{trial.value:.4f}"
+        shown = trial.user_attrs.get("hoh_objective", trial.value)  # a pruned trial's: its objective
+        value = "" if shown is None else f"{shown:.4f}"
         seconds = ""
         if trial.datetime_start is not None:
             end = trial.datetime_complete or trial.datetime_start.now()
@@ -220,7 +221,7 @@ def _watch(study: Any, sweep: Any, workers: list[subprocess.Popen], console: Con
 
 def _summary(study: Any, sweep: Any, workers: list[subprocess.Popen], console: Console) -> int:
     from plugins.sweeps.pictures import draw
-    from plugins.sweeps.records import trial_folder
+    from plugins.sweeps.records import best_experiment, trial_folder
 
     pictures = draw(study, sweep.folder(), sweep.settings.objective.metric)
     failed_workers = [w for w in workers if w.returncode not in (0, None)]
@@ -238,6 +239,9 @@ def _summary(study: Any, sweep: Any, workers: list[subprocess.Popen], console: C
             + ", ".join(f"{k} = {_short(v)}" for k, v in best.params.items())
         )
         console.print(f"  run folder {trial_folder(sweep.folder(), best.number)}")
+        written = best_experiment(sweep, best.number)
+        if written is not None:
+            console.print(f"  experiment {written} (hoh-run it to train that configuration again)")
     if pictures:
         console.print("pictures: " + ", ".join(str(p) for p in pictures))
     if failed_workers:  # a killed worker's trial was failed and retried: the count may still be reached

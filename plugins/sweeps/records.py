@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from framework.api import UserError, write_json
+from framework.api import UserError, write_json, write_text
 from plugins.sweeps.spec import Sweep
 from plugins.sweeps.storage import shown_url
 
@@ -36,6 +36,34 @@ def write_record(path: Path, sweep: Sweep, url: str, trial: Any, **fields: Any) 
             **fields,
         },
     )
+
+
+def mark_dead(folder: Path, number: int, reason: str) -> None:
+    """A trial failed because its worker died: its ``trial.json`` says so (it said RUNNING)."""
+    path = trial_folder(folder, number)
+    record = _read(path / TRIAL_FILE)
+    if record is None or record.get("state") != "RUNNING":
+        return
+    write_json(path / TRIAL_FILE, {**record, "state": "FAIL", "reason": reason})
+
+
+def best_experiment(sweep: Sweep, number: int) -> Path | None:
+    """``<sweep folder>/best.toml``: the best trial's experiment, ready for ``hoh-run`` (progress shown again)."""
+    import tomllib
+
+    import tomli_w
+
+    source = trial_folder(sweep.folder(), number) / "experiment.toml"
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    data.get("training", {}).pop("progress", None)  # the trials ran without a progress display
+    header = (
+        f"# The best trial of sweep {sweep.name!r} so far: trial {number} ({source.parent}).\n"
+        f"# Written by hoh sweep; train it again with: hoh-run {sweep.folder() / 'best.toml'}\n\n"
+    )
+    return write_text(sweep.folder() / "best.toml", header + tomli_w.dumps(data))
 
 
 def _read(path: Path) -> dict[str, Any] | None:

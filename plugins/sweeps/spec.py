@@ -138,9 +138,16 @@ class Sweep:
             root = Path(self.base_loaded.experiment.experiment.output) / "sweeps"
         return root / self.name
 
+    def kept(self) -> dict[str, Any]:
+        """What every trial keeps: with ``at = "best"``, the objective's best epoch (``model.keras`` and
+        ``evaluation.json`` then hold the weights the sweep scores the trial by)."""
+        if self.settings.objective.at != "best":
+            return {}
+        return {"training.keep": "best", "training.monitor": self.settings.objective.metric}
+
     def overrides(self, params: dict[str, Any]) -> list[str]:
-        """Command-line overrides of one trial: the fixed values, then the sampled ones."""
-        values = {**self.fixed, **params}
+        """Command-line overrides of one trial: what it keeps, the fixed values, then the sampled ones."""
+        values = {**self.kept(), **self.fixed, **params}
         return [f"{key}={toml_value(value)}" for key, value in values.items()]
 
     def grid(self) -> dict[str, list[Any]]:
@@ -255,6 +262,15 @@ def load_sweep(path: Path, *, session: Any = None, storage: str | None = None) -
                 f"{settings.objective.metric!r} is not recorded by the experiment; its metrics are "
                 + ", ".join(sorted(f"{n}, val_{n}" for n in names)),
             )
+    if settings.objective.at == "best":
+        for key in ("training.keep", "training.monitor"):
+            if key in fixed or any(p.key == key for p in parameters):
+                problem(
+                    _line_of_key(text, key),
+                    f'space."{key}"',
+                    'with [sweep.objective] at = "best" the sweep keeps each trial\'s best epoch by the objective '
+                    "itself (training.keep and training.monitor): leave it out of [space]",
+                )
     if problems:
         raise ExperimentError(str(path), problems, "sweep file")
     assert base_loaded is not None

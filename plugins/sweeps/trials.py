@@ -20,7 +20,7 @@ from rich.console import Console
 
 from framework import RunContext, hookimpl
 from framework.api import Session, mark_ended
-from plugins.sweeps.records import TRIAL_FILE, check_records_match_study, trial_folder, write_record
+from plugins.sweeps.records import TRIAL_FILE, check_records_match_study, mark_dead, trial_folder, write_record
 from plugins.sweeps.samplers import make_sampler, method_of
 from plugins.sweeps.spec import Sweep
 from plugins.sweeps.storage import (
@@ -33,6 +33,8 @@ from plugins.sweeps.storage import (
 )
 
 FINISHED_STATES = ("COMPLETE", "PRUNED")
+OBJECTIVE_ATTR = "hoh_objective"
+"""Trial user attribute: a pruned trial's objective as trial.json has it."""
 MAX_FAILURES_IN_A_ROW = 3
 
 
@@ -130,7 +132,8 @@ def _next_trial(study: Any, storage: Any, sweep: Sweep, url: str) -> Any | None:
 
     while True:
         with trial_slot(storage, url, sweep.name):
-            fail_dead_trials(study, storage)
+            for number in fail_dead_trials(study, storage):
+                mark_dead(sweep.folder(), number, "its worker process died (killed, or its machine stopped)")
             trials = study.get_trials(deepcopy=False)
             finished = sum(t.state.name in FINISHED_STATES for t in trials)
             running = sum(t.state == TrialState.RUNNING for t in trials)
@@ -203,6 +206,8 @@ def run_trial(sweep: Sweep, study: Any, storage: Any, trial: Any, url: str, sess
             state = "PRUNED"
             reason = f"pruned after epoch {pruning.pruned_at + 1} by the {sweep.settings.pruner} pruner"
             mark_ended(folder, "pruned", reason)
+            if value is not None:  # Optuna keeps the last reported value for a pruned trial: show the objective
+                trial.set_user_attr(OBJECTIVE_ATTR, value)
             study.tell(trial, state=TrialState.PRUNED)
         elif value is None:
             reason = f"the run recorded no finite {sweep.settings.objective.metric}"
