@@ -91,6 +91,8 @@ def test_a_killed_worker_does_not_stall_the_sweep_and_running_again_continues_it
     from framework.run_status import read_status
 
     assert read_status(folder / f"trial-{victim['number']:04d}")["status"] == "killed"
+    record = json.loads((folder / f"trial-{victim['number']:04d}" / "trial.json").read_text())
+    assert record["state"] == "FAIL" and "its worker process died" in record["reason"]  # was left RUNNING
     assert "1 worker(s) ended with an error (exit -9)" in output
     # The same command again, with more trials: the sweep continues where it is.
     path.write_text(path.read_text().replace("trials = 4", "trials = 5"))
