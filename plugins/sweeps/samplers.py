@@ -77,8 +77,9 @@ def _next_grid_point(sweep: Sweep, trials: list[Any]) -> dict[str, Any] | None:
     # make_sampler), drew points already taken and stops the study from tell(), which only works
     # inside study.optimize. The next point is instead the first of the seeded order that no
     # finished, running or waiting trial holds: under the trial slot's lock, so any number of
-    # workers on any number of machines cover each point once (a failed trial's point is retried).
-    taken = [trial.params for trial in trials if trial.state.name != "FAIL"]
+    # workers on any number of machines cover each point once. An interrupted or killed trial's
+    # point is run again (see trials._to_retry); a point that failed by its own error is not.
+    taken = [trial.params for trial in trials if trial.state.name != "FAIL" or "hoh_error" in trial.user_attrs]
     return next((point for point in grid_points(sweep) if point not in taken), None)
 
 

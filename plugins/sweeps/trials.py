@@ -9,6 +9,7 @@ its ``status.json`` says ``pruned``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import threading
@@ -35,6 +36,10 @@ from plugins.sweeps.storage import (
 FINISHED_STATES = ("COMPLETE", "PRUNED")
 OBJECTIVE_ATTR = "hoh_objective"
 """Trial user attribute: a pruned trial's objective as trial.json has it."""
+ERROR_ATTR = "hoh_error"
+"""Trial user attribute of a trial that failed by its own error (not retried)."""
+RETRY_ATTR = "hoh_retry_of"
+"""Trial user attribute: the number of the interrupted or killed trial whose parameters it runs again."""
 MAX_FAILURES_IN_A_ROW = 3
 
 
@@ -140,7 +145,10 @@ def _next_trial(study: Any, storage: Any, sweep: Sweep, url: str) -> Any | None:
             if finished + running < sweep.settings.trials:
                 study.sampler = make_sampler(sweep, len(trials))  # len(trials): the number ask() gives
                 method = method_of(sweep.settings.method)
-                if method is not None and method.next_params is not None:  # a grid: hoh picks the point
+                retried = _to_retry(trials)
+                if retried is not None:  # an interrupted or killed trial's parameters, once more
+                    study.enqueue_trial(retried.params, user_attrs={RETRY_ATTR: retried.number})
+                elif method is not None and method.next_params is not None:  # a grid: hoh picks the point
                     point = method.next_params(sweep, trials)
                     if point is None:  # cannot happen while trials <= points (checked with the file)
                         return None
@@ -153,6 +161,16 @@ def _next_trial(study: Any, storage: Any, sweep: Sweep, url: str) -> Any | None:
         if running == 0 or finished >= sweep.settings.trials:
             return None
         time.sleep(2)  # others' trials are running: one may fail and leave a slot
+
+
+def _to_retry(trials: list[Any]) -> Any | None:
+    """The first trial that failed without an error of its own (interrupted, or its worker died) and is not
+    being run again yet: a sweep stopped and started again trains those parameters again."""
+    retried = {t.user_attrs.get(RETRY_ATTR) for t in trials}
+    for trial in trials:
+        if trial.state.name == "FAIL" and ERROR_ATTR not in trial.user_attrs and trial.number not in retried:
+            return trial
+    return None
 
 
 def _objective(sweep: Sweep, history: list[dict[str, float]], evaluation: dict[str, float]) -> float | None:
@@ -211,6 +229,7 @@ def run_trial(sweep: Sweep, study: Any, storage: Any, trial: Any, url: str, sess
             study.tell(trial, state=TrialState.PRUNED)
         elif value is None:
             reason = f"the run recorded no finite {sweep.settings.objective.metric}"
+            trial.set_user_attr(ERROR_ATTR, reason)
             study.tell(trial, state=TrialState.FAIL)
         else:
             state = "COMPLETE"
@@ -221,6 +240,8 @@ def run_trial(sweep: Sweep, study: Any, storage: Any, trial: Any, url: str, sess
         raise
     except Exception as error:
         reason = f"{type(error).__name__}: {error}"[:2000]
+        with contextlib.suppress(Exception):  # its own failure: not retried (an interrupted or killed one is)
+            trial.set_user_attr(ERROR_ATTR, reason[:500])
         study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
         log.print(f"[red]trial {trial.number} failed[/]: {reason}")
     finally:

@@ -50,3 +50,19 @@ def test_a_grid_with_more_trials_than_points_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ExperimentError) as caught:
         load_sweep(_grid_sweep(tmp_path, trials=10))
     assert any("the grid has 9 points, each tried once: give trials = 9 or less" in p for p in caught.value.problems)
+
+
+def test_an_interrupted_trials_parameters_are_trained_again_and_an_erroring_ones_are_not(tmp_path: Path) -> None:
+    from optuna.trial import TrialState
+
+    sweep = load_sweep(tiny_sweep(tmp_path, trials=6))  # random sampling
+    url = str(tmp_path / JOURNAL_FILE)
+    study = open_study(sweep, open_storage(url), create=True)
+    interrupted = _next_trial(study, study._storage, sweep, url)
+    study.tell(interrupted, state=TrialState.FAIL)  # as a Ctrl-C'd or killed trial is failed
+    broken = _next_trial(study, study._storage, sweep, url)
+    assert broken.params == interrupted.params and broken.user_attrs["hoh_retry_of"] == interrupted.number
+    broken.set_user_attr("hoh_error", "ValueError: the trial's own failure")
+    study.tell(broken, state=TrialState.FAIL)
+    fresh = _next_trial(study, study._storage, sweep, url)
+    assert fresh.params != broken.params and "hoh_retry_of" not in fresh.user_attrs
