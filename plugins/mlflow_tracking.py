@@ -22,9 +22,12 @@ sweeps' trials in one process never log into each other. Only the chief logs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field
@@ -66,6 +69,24 @@ def _client(uri: str) -> Any:
     return MlflowClient(tracking_uri=uri)
 
 
+@contextlib.contextmanager
+def _store_setup_lock(uri: str) -> Iterator[None]:
+    """For a ``sqlite:///`` store: a file lock beside the database while it is set up and the experiment found.
+
+    MLflow creates and migrates a SQLite store on first use; two processes doing it at once (a
+    sweep's workers) failed with "Online migration expected to match one row". A server or file
+    store needs no lock.
+    """
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    from filelock import FileLock
+
+    database = Path(uri.removeprefix("sqlite:///"))
+    with FileLock(str(database) + ".hoh-setup.lock", timeout=300):
+        yield
+
+
 def _params(run: RunContext) -> list[Any]:
     from mlflow.entities import Param
 
@@ -84,11 +105,12 @@ def hoh_configure_run(run: RunContext) -> None:
     uri = _tracking_uri(settings)
     if uri is None or not run.is_chief:
         return
-    client = _client(uri)
     try:
         name = settings.experiment or run.experiment.experiment.name
-        found = client.get_experiment_by_name(name)
-        experiment_id = found.experiment_id if found is not None else client.create_experiment(name)
+        with _store_setup_lock(uri):  # the client creates (and migrates) a new store: one process at a time
+            client = _client(uri)
+            found = client.get_experiment_by_name(name)
+            experiment_id = found.experiment_id if found is not None else client.create_experiment(name)
         folder = str(run.run_dir.resolve())
         previous = client.search_runs([experiment_id], filter_string=f"tags.`{RUN_DIR_TAG}` = '{folder}'")
         if run.resumed and previous:

@@ -66,3 +66,45 @@ def test_without_a_store_nothing_is_logged_and_mlflow_is_not_needed(tmp_path: Pa
     monkeypatch.chdir(tmp_path)
     tiny_run(tmp_path)
     assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / "mlruns").exists()
+
+
+CONFIGURE = """
+import io, sys
+from pathlib import Path
+from rich.console import Console
+from framework import RunContext
+from framework.api import load_experiment
+from plugins.mlflow_tracking import hoh_configure_run
+
+loaded = load_experiment(Path(sys.argv[1]))
+run = RunContext(loaded.experiment, loaded.registry, Path(sys.argv[2]), Console(file=io.StringIO()))
+hoh_configure_run(run=run)
+"""
+
+
+def test_processes_starting_at_once_on_a_new_sqlite_store_all_log(tmp_path: Path) -> None:
+    """A sweep's workers: MLflow created and migrated a new SQLite store in each at once, and one failed."""
+    import subprocess
+    import sys
+
+    from core_helpers import subprocess_env, tiny_five_conv
+
+    uri = f"sqlite:///{tmp_path / 'shared.db'}"
+    path = tmp_path / "experiment.toml"
+    extra = f'\n[plugins.mlflow]\ntracking_uri = "{uri}"\nexperiment = "at-once"\n'
+    path.write_text(tiny_five_conv(name="at-once", output=str(tmp_path), data=str(tmp_path / "data"), extra=extra))
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", CONFIGURE, str(path), str(tmp_path / f"run{n}")],
+            cwd=tmp_path,
+            env=subprocess_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for n in range(3)
+    ]
+    outputs = [start.communicate(timeout=300)[0] for start in starts]
+    assert [start.returncode for start in starts] == [0, 0, 0], "\n".join(o[-1500:] for o in outputs)
+    client = _client(uri)
+    assert len(client.search_runs([client.get_experiment_by_name("at-once").experiment_id])) == 3
