@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
         _stop_when_orphaned()
         optuna.logging.set_verbosity(optuna.logging.INFO)
         log = Console(highlight=False)
-        work(sweep, url, log)
+        with _storage_failures(url, "this worker stopped"):
+            work(sweep, url, log)
         return 0
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     console = Console(highlight=False)
@@ -93,21 +95,50 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"  folder  {folder}\n  storage {_shown(url)}")
     workers = _start_workers(args, folder)
     try:
-        _watch(study, sweep, workers, console)
+        with _storage_failures(url, "its workers were stopped"):
+            _watch(study, sweep, workers, console)
+    except EnvironmentProblem:
+        _stop(workers)
+        raise
     except KeyboardInterrupt:
-        for worker in workers:
-            with contextlib.suppress(ProcessLookupError):
-                # SIGTERM, not SIGINT: a sweep started in the background of a script inherits
-                # SIGINT ignored, and its workers would train on; they handle SIGTERM as Ctrl-C.
-                worker.send_signal(signal.SIGTERM)
-        for worker in workers:
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()  # its trial reads RUNNING with a dead worker, and is failed by the next sweep
+        _stop(workers)
         console.print("[yellow]interrupted[/]: run the same command again to continue the sweep.")
         return 130
-    return _summary(study, sweep, workers, console)
+    with _storage_failures(url, "the sweep's trials are as they were"):
+        return _summary(study, sweep, workers, console)
+
+
+def _stop(workers: list[subprocess.Popen]) -> None:
+    """SIGTERM every worker (each fails and records its trial), then wait for them."""
+    for worker in workers:
+        with contextlib.suppress(ProcessLookupError):
+            # SIGTERM, not SIGINT: a sweep started in the background of a script inherits
+            # SIGINT ignored, and its workers would train on; they handle SIGTERM as Ctrl-C.
+            worker.send_signal(signal.SIGTERM)
+    for worker in workers:
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()  # its trial reads RUNNING with a dead worker, and is failed by the next sweep
+
+
+@contextlib.contextmanager
+def _storage_failures(url: str, consequence: str) -> Iterator[None]:
+    """The study's storage stopped answering (a database stopped mid-sweep): a message and exit 1, no traceback."""
+    import optuna
+    import sqlalchemy.exc
+
+    from plugins.sweeps.storage import shown_url
+
+    failures = (optuna.exceptions.StorageInternalError, sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
+    try:
+        yield
+    except failures as error:
+        first = str(error).strip().splitlines()[0][:300] if str(error).strip() else type(error).__name__
+        raise EnvironmentProblem(
+            f"the sweep's storage {shown_url(url)} stopped answering ({first}); {consequence}. Run the same "
+            "command again once it is back: the sweep continues, and an interrupted trial is trained again."
+        ) from None
 
 
 def _stop_when_orphaned() -> None:

@@ -108,3 +108,47 @@ def test_a_trial_whose_worker_dies_at_once_is_failed_after_the_grace_period(tmp_
     time.sleep(2.5)
     optuna.storages.fail_stale_trials(optuna.load_study(study_name="early-death", storage=elsewhere))
     assert study.trials[trial.number].state.name == "FAIL"
+
+
+def test_a_database_that_stops_mid_trial_gets_a_message_and_the_rerun_continues(tmp_path: Path) -> None:
+    from postgres_server import postgres_bin, postgres_cluster
+
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        pytest.skip("no PostgreSQL binaries")
+    path = tiny_sweep(tmp_path, name="db-gone", trials=1, epochs=30, pruner="none")
+    folder = tmp_path / "runs" / "sweeps" / "db-gone"
+    with postgres_cluster(bin_dir) as cluster:
+        coordinator = subprocess.Popen(
+            [HOH, "sweep", str(path), "--storage", cluster.url],
+            cwd=tmp_path,
+            env=subprocess_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            victim = wait_for_running_trial(folder)
+            cluster.stop()
+            output, _ = coordinator.communicate(timeout=180)
+        finally:
+            coordinator.kill()
+        assert coordinator.returncode == 1, output
+        assert "stopped answering" in output and "Run the same command again once it is back" in output
+        logs = "".join(p.read_text() for p in (folder / "workers").glob("*.log"))
+        assert "Traceback" not in output + logs, output + logs[-3000:]
+
+        cluster.start()
+        again = subprocess.run(
+            [HOH, "sweep", str(path), "--storage", cluster.url],
+            cwd=tmp_path,
+            env=subprocess_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert again.returncode == 0, again.stdout + again.stderr
+        trials = _study(cluster.url, "db-gone").get_trials()
+        assert [t.state.name for t in trials] == ["FAIL", "COMPLETE"]
+        assert trials[1].params == trials[0].params == victim["params"]  # the interrupted one, trained again
