@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
 
     from plugins.sweeps.records import check_records_match_study
     from plugins.sweeps.spec import load_sweep
-    from plugins.sweeps.storage import open_storage, storage_url
+    from plugins.sweeps.storage import is_database, open_storage, repair_journal, storage_url, trial_slot
     from plugins.sweeps.trials import open_study, work
 
     if args.workers < 1:
@@ -85,6 +85,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     console = Console(highlight=False)
+    if not is_database(url) and Path(url).is_file():
+        with trial_slot(None, url, sweep.name):  # no worker of this sweep appends meanwhile
+            repaired = repair_journal(Path(url))
+        if repaired:
+            console.print(f"[yellow]repaired[/]: {repaired}", soft_wrap=True)
     study = open_study(sweep, open_storage(url), create=True)
     check_records_match_study(study, sweep, url)  # before any worker: a lost journal must not meet old trials
     folder = sweep.folder()

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from framework.api import EnvironmentProblem, UserError, process_alive
+from framework.api import EnvironmentProblem, UserError, process_alive, write_with
 
 JOURNAL_FILE = "optuna.journal"
 STORAGE_ENV = "HOH_SWEEP_STORAGE"
@@ -97,6 +97,55 @@ def open_storage(url: str) -> Any:
             f"cannot open the sweep storage {shown_url(url)}: {first[:300]}. Check that the "
             "database server runs and the URL (user, password, host, port, database)."
         ) from None
+
+
+def repair_journal(path: Path) -> str | None:
+    """Keep the readable start of a damaged journal file; returns what was done, or ``None`` when it is sound.
+
+    A record is one line of JSON with a known ``op_code``. A kill during an append leaves half a
+    line, and a disk or a person may leave worse; Optuna then fails with ``JSONDecodeError``,
+    ``UnicodeDecodeError`` or "Should not reach", and an append after a torn line corrupts the
+    next record too. The records before the first bad one are kept as the journal; the damaged
+    file is kept beside it (``optuna.journal.damaged-<UTC time>``), never deleted. Call it while
+    no worker appends (the coordinator does, under the trial slot's lock).
+    """
+    import datetime as dt
+    import json
+
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    lines = data.splitlines(keepends=True)
+    known, good = _journal_ops(), 0
+    for line in lines:
+        try:
+            record = json.loads(line.decode("utf-8")) if line.endswith(b"\n") else None
+        except (UnicodeDecodeError, ValueError):
+            record = None
+        if not (isinstance(record, dict) and record.get("op_code") in known and "worker_id" in record):
+            break
+        good += 1
+    if good == len(lines):
+        return None
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    kept = path.with_name(f"{path.name}.damaged-{stamp}")
+    os.replace(path, kept)
+    write_with(path, lambda target: target.write_bytes(b"".join(lines[:good])))
+    return (
+        f"the journal {path} was damaged at record {good + 1} of {len(lines)} (a write cut short, or changed "
+        f"bytes): its first {good} records are kept and {len(lines) - good} dropped; the damaged file is kept "
+        f"as {kept}"
+    )
+
+
+def _journal_ops() -> frozenset[int]:
+    """The record kinds this Optuna writes (its private ``JournalOperation``; any number if it moved)."""
+    try:
+        from optuna.storages.journal._storage import JournalOperation
+    except ImportError:  # a newer Optuna: judge a record by its form only
+        return frozenset(range(1000))
+    return frozenset(op.value for op in JournalOperation)
 
 
 @contextlib.contextmanager
