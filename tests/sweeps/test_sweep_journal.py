@@ -47,7 +47,7 @@ def test_the_records_before_the_damage_are_kept_and_the_damaged_file_too(tmp_pat
 
 
 def test_hoh_sweep_goes_on_after_a_torn_journal(tmp_path: Path) -> None:
-    path, sound = _journal_with_two_trials(tmp_path)
+    _, sound = _journal_with_two_trials(tmp_path)
     sweep_file = tmp_path / "sweep.toml"
     sweep_file.write_text(sweep_file.read_text().replace("trials = 6", "trials = 3"))
     folder = tmp_path / "runs" / "sweeps" / "tiny"
