@@ -4,8 +4,8 @@
 - ``curves.png``: each trial's objective metric per epoch, pruned ones cut short
   (``plot_intermediate_values``);
 - ``slices.png``: objective against each parameter (``plot_slice``);
-- ``importances.png``: which parameters mattered (``plot_param_importances``; from 3 finished
-  trials and 2 parameters on).
+- ``importances.png``: which parameters mattered (``plot_param_importances``; from 5 complete
+  trials and 2 parameters on, its title says over how many).
 
 They are redrawn as trials finish. Each is written to a temporary name and renamed, so a
 viewer never opens half a file.
@@ -21,20 +21,29 @@ from typing import Any
 from framework.api import write_with
 
 PICTURES = ("history.png", "curves.png", "slices.png", "importances.png")
+IMPORTANCE_TRIALS = 5
+"""Complete trials before importances are drawn: fANOVA's forest on fewer says little."""
 
 
-def _save(axes: Any, path: Path, title: str, xlabel: str | None = None) -> None:
+def _save(axes: Any, path: Path, title: str, xlabel: str | None = None, ylabel: str | None = None) -> None:
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     first = axes.flat[0] if hasattr(axes, "flat") else axes
     figure = first.get_figure()
     figure.suptitle(title)
     for ax in figure.axes:
-        if ax.get_xscale() == "log":  # minor tick labels of a short log range run into each other
+        if ax.get_xscale() == "log":
+            # a range shorter than a decade (a learning rate in [1e-4, 3e-3]) had no labelled tick at all:
+            # label 1, 2 and 5 of each decade, and no minor labels (they ran into each other)
+            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
             ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.tick_params(axis="x", labelrotation=45)
         if xlabel is not None and ax is first:
             ax.set_xlabel(xlabel)
+        if ylabel is not None and ax is first:
+            ax.set_ylabel(ylabel)
     # Optuna places colorbars itself: no tight_layout, which would move them over the plots.
     write_with(path, lambda target: figure.savefig(target, dpi=110, format="png", bbox_inches="tight"))
     plt.close(figure)
@@ -51,7 +60,7 @@ def draw(study: Any, folder: Path, metric: str) -> list[Path]:
 
     finished = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     drawn: list[Path] = []
-    jobs: list[tuple[str, Callable[[], Any], str, str | None]] = []
+    jobs: list[tuple[str, Callable[[], Any], str, str | None, str | None]] = []
     name = study.study_name
     if finished:
         jobs.append(
@@ -59,6 +68,7 @@ def draw(study: Any, folder: Path, metric: str) -> list[Path]:
                 "history.png",
                 lambda: plots.plot_optimization_history(study, target_name=metric),
                 f"{name}: {metric} per trial",
+                None,
                 None,
             )
         )
@@ -68,6 +78,7 @@ def draw(study: Any, folder: Path, metric: str) -> list[Path]:
                 lambda: plots.plot_slice(study, target_name=metric),
                 f"{name}: {metric} against each parameter",
                 None,
+                None,
             )
         )
     if any(t.intermediate_values for t in study.get_trials(deepcopy=False)):
@@ -76,24 +87,26 @@ def draw(study: Any, folder: Path, metric: str) -> list[Path]:
                 "curves.png",
                 lambda: plots.plot_intermediate_values(study),
                 f"{name}: {metric} per epoch (pruned trials stop early)",
-                "epoch (0 = the first)",
+                "epoch",
+                metric,
             )
         )
-    if len(finished) >= 3 and len(finished[0].params) >= 2:
+    if len(finished) >= IMPORTANCE_TRIALS and len(finished[0].params) >= 2:
         jobs.append(
             (
                 "importances.png",
                 lambda: plots.plot_param_importances(study, target_name=metric),
-                f"{name}: parameter importances (fANOVA)",
+                f"{name}: parameter importances (fANOVA over {len(finished)} complete trials: a rough guide)",
+                None,
                 None,
             )
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         warnings.simplefilter("ignore", UserWarning)  # matplotlib's layout notes on Optuna's figures
-        for file, plot, title, xlabel in jobs:
+        for file, plot, title, xlabel, ylabel in jobs:
             try:
-                _save(plot(), folder / file, title, xlabel)
+                _save(plot(), folder / file, title, xlabel, ylabel)
             except Exception:  # too few distinct values yet, or values Optuna cannot plot: never stops a sweep
                 continue
             drawn.append(folder / file)

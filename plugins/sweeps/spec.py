@@ -68,8 +68,10 @@ class SweepSection(BaseModel):
     )
     seed: int | None = Field(0, description="the sampler's seed (none: not seeded)")
     pruner: Literal["median", "hyperband", "none"] = "median"
-    warmup_epochs: int = Field(2, ge=0, description="epochs a trial runs before it may be pruned")
-    startup_trials: int = Field(3, ge=0, description="trials finished before the median pruner prunes")
+    warmup_epochs: int = Field(
+        2, ge=0, description="epochs a trial trains before it may be pruned (from that epoch's end on; never its last)"
+    )
+    startup_trials: int = Field(3, ge=0, description="complete trials before the median pruner prunes")
     output: str | None = Field(None, description="folder of sweeps; default: <experiment output>/sweeps")
     storage: str | None = Field(None, description="Optuna storage URL (postgresql://...); default: a journal file")
     objective: Objective = Field(default_factory=Objective)

@@ -14,6 +14,7 @@ import datetime as dt
 import math
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,8 +61,12 @@ class TrialPruning:
         value = logs.get(self.metric)
         if value is None or not math.isfinite(float(value)):
             return
-        self.trial.report(float(value), epoch)
+        # Steps are epochs counted from 1, as everywhere in hoh: warmup_epochs = 3 lets a trial be
+        # pruned from its 3rd epoch's end on (Optuna prunes at no step below n_warmup_steps).
+        self.trial.report(float(value), epoch + 1)
         self.reported.append(float(value))
+        if epoch + 1 >= run.experiment.training.epochs:
+            return  # the last epoch: the trial is complete, and pruning it would lose a whole result
         if self.trial.should_prune():
             self.pruned_at = epoch
             run.model.stop_training = True
@@ -111,6 +116,9 @@ def open_study(sweep: Sweep, storage: Any, *, create: bool) -> Any:
     recorded = study.user_attrs.get("hoh_sweep")
     if recorded is None:
         study.set_user_attr("hoh_sweep", sweep.fingerprint())
+        with warnings.catch_warnings():  # experimental in Optuna: names the objective in optuna-dashboard
+            warnings.simplefilter("ignore")
+            study.set_metric_names([sweep.settings.objective.metric])
     elif recorded != _jsonable(sweep.fingerprint()):
         raise UserError(
             f"sweep {sweep.name!r} exists in its storage with another search space, objective, method or base "

@@ -31,11 +31,11 @@ def test_a_pruned_trial_stops_after_the_judged_epoch_and_the_next_run_is_not_pru
     folder = sweep.folder() / "trial-0000"
     assert len((folder / "metrics.jsonl").read_text().splitlines()) == 1  # 1 of 3 epochs
     assert json.loads((folder / "status.json").read_text())["status"] == "pruned"
-    assert study.trials[0].intermediate_values.keys() == {0}
+    assert study.trials[0].intermediate_values.keys() == {1}  # epochs counted from 1
     assert not session.pm.has_plugin("sweep-trial-0")
 
     # the same session trains an ordinary run afterwards: all its epochs, nothing reported to the trial
     loaded = load_experiment(sweep.base, ["training.progress=none"], session=session)
     result = run_experiment(loaded, run_dir=tmp_path / "plain", console=log)
     assert len(result.history) == 3
-    assert study.trials[0].intermediate_values.keys() == {0}
+    assert study.trials[0].intermediate_values.keys() == {1}  # epochs counted from 1

@@ -62,9 +62,11 @@ def test_two_workers_share_the_journal_without_running_a_trial_twice(tmp_path: P
             history = [json.loads(line) for line in (folder / f"trial-{trial.number:04d}" / "metrics.jsonl").open()]
             assert record["objective"]["value"] == pytest.approx(min(row["val_loss"] for row in history))
             assert trial.value == pytest.approx(record["objective"]["value"])
-    for picture in ("history.png", "slices.png", "curves.png", "importances.png"):
+    for picture in ("history.png", "slices.png", "curves.png"):
         with Image.open(folder / picture) as image:
             assert image.size[0] > 400
+    complete = sum(t.state.name == "COMPLETE" for t in trials)
+    assert (folder / "importances.png").exists() == (complete >= 5)  # fANOVA over fewer says little
     assert "6 of 6 trials finished" in done.stdout
 
 
