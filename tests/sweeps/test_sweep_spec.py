@@ -28,7 +28,12 @@ def test_a_valid_sweep_names_its_parameters_and_fixed_values(tmp_path: Path) -> 
         ("model.dense_units", "choice", (4, 8, 16)),
     ]
     assert sweep.fixed == {"training.epochs": 2}
-    assert sweep.overrides({"model.dense_units": 16}) == ["training.epochs=2", "model.dense_units=16"]
+    assert sweep.overrides({"model.dense_units": 16}) == [
+        'training.keep="best"',  # at = "best": each trial keeps the epoch it is scored by
+        'training.monitor="val_loss"',
+        "training.epochs=2",
+        "model.dense_units=16",
+    ]
     assert sweep.folder() == Path("runs") / "sweeps" / "tiny"
 
 
