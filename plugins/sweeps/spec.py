@@ -28,6 +28,8 @@ a provider's ``Params`` (types, bounds, unknown keys) judges it as it would judg
 
 from __future__ import annotations
 
+import contextlib
+import difflib
 import math
 import re
 import tomllib
@@ -99,13 +101,16 @@ class Parameter:
     key: str
     kind: str
     values: tuple[Any, ...]  # (low, high) or the choices
+    step: float | int | None = None  # uniform and int ranges: sample low, low + step, ... high
 
     def probes(self) -> tuple[Any, ...]:
         """The values checked against the experiment before any trial: every choice; for a range its bounds
         and, for a float range, a value inside with a fraction (``{ uniform = [2.0, 4.0] }`` on an integer
         key passes at its bounds, then fails every trial)."""
-        if self.kind == "uniform":
+        if self.kind == "uniform" and self.step is None:
             return (*self.values, self.values[0] + 0.37 * (self.values[1] - self.values[0]))
+        if self.kind == "uniform":  # the first step in: a value the sampler can give
+            return (*self.values, self.values[0] + self.step)
         if self.kind == "log_uniform":
             return (*self.values, self.values[0] * (self.values[1] / self.values[0]) ** 0.37)
         return self.values
@@ -113,7 +118,8 @@ class Parameter:
     def describe(self) -> str:
         if self.kind == "choice":
             return "{" + ", ".join(repr(v) for v in self.values) + "}"
-        return f"{self.kind} [{self.values[0]:g}, {self.values[1]:g}]"
+        step = f" step {self.step:g}" if self.step is not None else ""
+        return f"{self.kind} [{self.values[0]:g}, {self.values[1]:g}]{step}"
 
 
 @dataclass(frozen=True)
@@ -193,11 +199,16 @@ def _line_of_key(text: str, key: str) -> int | None:
 def _parameter(key: str, spec: dict[str, Any]) -> Parameter:
     """A ``{ log_uniform = [a, b] }``-style table as a parameter; ValueError says what is valid."""
     kinds = ("uniform", "log_uniform", "int", "log_int", "choice")
-    if len(spec) != 1 or next(iter(spec)) not in kinds:
+    given = [name for name in spec if name != "step"]
+    if len(given) != 1 or given[0] not in kinds:
         raise ValueError(f"give exactly one of {', '.join(kinds)}, e.g. {{ log_uniform = [1e-5, 1e-2] }}")
-    kind, values = next(iter(spec.items()))
+    kind, values, step = given[0], spec[given[0]], spec.get("step")
+    if kind == "choice" and isinstance(values, list) and not values:
+        raise ValueError("choice needs at least one value, e.g. choice = [128, 256]")
     if not isinstance(values, list) or not values:
         raise ValueError(f"{kind} takes a list, e.g. {kind} = [1, 4]")
+    if step is not None and kind not in ("uniform", "int"):
+        raise ValueError(f"step goes with uniform or int ranges, not {kind} (Optuna samples a log range without one)")
     if kind == "choice":
         return Parameter(key, kind, tuple(values))
     if len(values) != 2:
@@ -211,7 +222,14 @@ def _parameter(key: str, spec: dict[str, Any]) -> Parameter:
         raise ValueError(f"low must be below high, got [{low!r}, {high!r}]")
     if kind.startswith("log") and low <= 0:
         raise ValueError(f"{kind} bounds must be positive, got [{low!r}, {high!r}]")
-    return Parameter(key, kind, (low if integral else float(low), high if integral else float(high)))
+    if step is not None:
+        if isinstance(step, bool) or not isinstance(step, number) or step <= 0:
+            raise ValueError(f"step must be a positive {'integer' if integral else 'number'}, got {step!r}")
+        if not math.isclose(round((high - low) / step) * step, high - low, rel_tol=1e-9, abs_tol=1e-12):
+            raise ValueError(
+                f"step {step!r} does not divide [{low!r}, {high!r}] evenly: Optuna would never reach {high!r}"
+            )
+    return Parameter(key, kind, (low if integral else float(low), high if integral else float(high)), step=step)
 
 
 def load_sweep(path: Path, *, session: Any = None, storage: str | None = None) -> Sweep:
@@ -248,8 +266,8 @@ def load_sweep(path: Path, *, session: Any = None, storage: str | None = None) -
                 problem(_line_of_key(text, key), f'space."{key}"', str(exc))
         else:
             fixed[key] = spec
-    if problems:
-        raise ExperimentError(str(path), problems, "sweep file")
+    # Every problem in one round: the keys that parsed are checked against the experiment even when
+    # others did not, and the method and the objective are checked whatever the space holds.
     base_loaded = _check_against_experiment(path, text, base, parameters, fixed, problem, session)
     for where, message in check_method(settings.method, settings.method_options, parameters, settings.trials):
         problem(_line_of_key(text, where.rsplit(".", 1)[-1]), where, message)
@@ -258,11 +276,14 @@ def load_sweep(path: Path, *, session: Any = None, storage: str | None = None) -
         names = {"loss", *(m if isinstance(m, str) else "" for m in training.metrics)}
         wanted = settings.objective.metric.removeprefix("val_")
         if wanted not in names:
+            recorded = sorted(name for n in names for name in (n, f"val_{n}"))
+            close = difflib.get_close_matches(settings.objective.metric, recorded, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
             problem(
                 _line_of_key(text, "metric"),
                 "sweep.objective.metric",
-                f"{settings.objective.metric!r} is not recorded by the experiment; its metrics are "
-                + ", ".join(sorted(f"{n}, val_{n}" for n in names)),
+                f"{settings.objective.metric!r} is not recorded by the experiment; {hint}its metrics are "
+                + ", ".join(recorded),
             )
     if settings.objective.at == "best":
         for key in ("training.keep", "training.monitor"):
@@ -311,7 +332,9 @@ def _check_against_experiment(path, text, base, parameters, fixed, problem, sess
                 reason = line.split(": ", 1)[-1] if line.startswith("override") else line
                 where = f'space."{key}"' if key else "space (fixed values)"
                 problem(_line_of_key(text, key) if key else None, where, reason)
-            if key is None:
+            if key is None:  # the fixed values are wrong: the base alone still judges the objective
+                with contextlib.suppress(UserError):
+                    return load_experiment(base, [], session=session)
                 return None
             continue
         except UserError as error:

@@ -96,9 +96,9 @@ def distributions(sweep: Sweep) -> dict[str, Any]:
         if p.kind == "choice":
             found[p.key] = CategoricalDistribution(p.values)
         elif p.kind in ("int", "log_int"):
-            found[p.key] = IntDistribution(p.values[0], p.values[1], log=p.kind == "log_int")
+            found[p.key] = IntDistribution(p.values[0], p.values[1], log=p.kind == "log_int", step=p.step or 1)
         else:
-            found[p.key] = FloatDistribution(p.values[0], p.values[1], log=p.kind == "log_uniform")
+            found[p.key] = FloatDistribution(p.values[0], p.values[1], log=p.kind == "log_uniform", step=p.step)
     return found
 
 

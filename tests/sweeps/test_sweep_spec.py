@@ -62,6 +62,10 @@ def test_unknown_keys_and_out_of_bound_values_are_reported_with_the_sweep_files_
         (("{ log_uniform = [1e-4, 1e-2] }", "{ uniform = [0.1, 0.01] }"), "low must be below high"),
         (('metric = "val_loss"', 'metric = "val_auc"'), "is not recorded by the experiment"),
         (("trials = 6", "trials = 0"), "greater than 0"),
+        (("[4, 8, 16] }", "[] }"), "choice needs at least one value"),
+        (("[1e-4, 1e-2] }", "[1e-4, 1e-2], step = 1e-3 }"), "step goes with uniform or int ranges"),
+        (("{ choice = [4, 8, 16] }", "{ int = [4, 16], step = 5 }"), "does not divide [4, 16] evenly"),
+        (('metric = "val_loss"', 'metric = "val_los"'), "did you mean 'val_loss'?"),
         (('"model.dense_units"', '"training.epochs" = { uniform = [2.0, 4.0] }\n"model.dense_units"'), "fractional"),
         (
             ('"model.dense_units"', '"pipeline.image_size" = { choice = [[16, 16], [96, 96]] }\n"model.dense_units"'),
@@ -141,3 +145,22 @@ def test_a_picture_optuna_cannot_draw_never_stops_the_sweep(tmp_path: Path) -> N
         study.tell(trial, value)
     drawn = draw(study, tmp_path, "val_loss")
     assert tmp_path / "history.png" in drawn  # the pictures that can be drawn still are
+
+
+def test_every_problem_is_reported_in_one_round(tmp_path: Path) -> None:
+    path = tiny_sweep(tmp_path)
+    text = path.read_text().replace('method = "random"', 'method = "tpee"').replace("[4, 8, 16]", "[]")
+    path.write_text(text.replace('metric = "val_loss"', 'metric = "val_acc"') + '"optimizer.lr" = 0.1\n')
+    problems = " ".join(_problems(path))
+    for expected in ("choice needs at least one value", "optimizer.lr", "did you mean 'tpe'", "'val_acc'"):
+        assert expected in problems, problems
+
+
+def test_a_step_reaches_optuna(tmp_path: Path) -> None:
+    from plugins.sweeps.trials import distributions
+
+    path = tiny_sweep(tmp_path)
+    path.write_text(path.read_text().replace("{ choice = [4, 8, 16] }", "{ int = [4, 16], step = 4 }"))
+    sweep = load_sweep(path)
+    assert sweep.parameters[1].describe() == "int [4, 16] step 4"
+    assert distributions(sweep)["model.dense_units"].step == 4
