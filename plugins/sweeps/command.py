@@ -23,9 +23,9 @@ from typing import Any
 
 from rich.console import Console
 from rich.live import Live
-from rich.table import Table
 
 from framework.api import EnvironmentProblem, UserError, interrupt_on_sigterm
+from plugins.sweeps.display import summary, trial_table
 
 POLL_SECONDS = 2.0
 ORPHAN_POLL_SECONDS = 2.0
@@ -33,7 +33,6 @@ COORDINATOR = "HOH_SWEEP_COORDINATOR"
 """Set for the workers a coordinator starts: its process id."""
 INHERITED_STORAGE = "HOH_SWEEP_WORKER_STORAGE"
 """The coordinator's ``--storage``, for its workers (kept off their command lines)."""
-STATE_STYLE = {"COMPLETE": "green", "PRUNED": "yellow", "FAIL": "red", "RUNNING": "cyan", "WAITING": "dim"}
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +44,11 @@ def arguments(parser: argparse.ArgumentParser) -> None:
         "(default: the file's storage, $HOH_SWEEP_STORAGE, or a journal file in the sweep's folder)",
     )
     parser.add_argument("--worker", action="store_true", help="run trials in this process (what --workers starts)")
+    parser.add_argument(
+        "--status",
+        action="store_true",
+        help="show every trial in the sweep's storage (all machines') once, and start nothing",
+    )
 
 
 def _require_optuna() -> None:
@@ -85,6 +89,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = 160  # a log or a pipe: rich's 80 columns would squeeze the table's columns away
+    if args.status:
+        return _status(sweep, url, console)
     if not is_database(url) and Path(url).is_file():
         with trial_slot(None, url, sweep.name):  # no worker of this sweep appends meanwhile
             repaired = repair_journal(Path(url))
@@ -110,7 +118,29 @@ def run(args: argparse.Namespace) -> int:
         console.print("[yellow]interrupted[/]: run the same command again to continue the sweep.")
         return 130
     with _storage_failures(url, "the sweep's trials are as they were"):
-        return _summary(study, sweep, workers, console)
+        return summary(study, sweep, workers, console)
+
+
+def _status(sweep: Any, url: str, console: Console) -> int:
+    """``--status``: the trials of every machine, from the shared study; nothing is started or changed."""
+    import optuna
+
+    from plugins.sweeps.storage import is_database, open_storage, shown_url
+
+    if not is_database(url) and not Path(url).is_file():
+        raise UserError(f"sweep {sweep.name!r} has not started: there is no journal at {url}.")
+    with _storage_failures(url, "nothing was shown"):
+        try:
+            study = optuna.load_study(study_name=sweep.name, storage=open_storage(url))
+        except KeyError:
+            raise UserError(
+                f"sweep {sweep.name!r} has not started: its storage {shown_url(url)} has no such study."
+            ) from None
+        console.print(trial_table(study, sweep, last=None))
+        states = [t.state.name for t in study.get_trials(deepcopy=False)]
+        counts = ", ".join(f"{states.count(state)} {state.lower()}" for state in sorted(set(states)))
+        console.print(f"storage {shown_url(url)}: {len(states)} trials ({counts or 'none yet'})")
+    return 0
 
 
 def _stop(workers: list[subprocess.Popen]) -> None:
@@ -192,52 +222,6 @@ def _start_workers(args: argparse.Namespace, folder: Path) -> list[subprocess.Po
     return workers
 
 
-def trial_table(study: Any, sweep: Any) -> Table:
-    """The live table: one row per trial (newest last), the best one marked."""
-    trials = study.get_trials(deepcopy=False)
-    best = None
-    with contextlib.suppress(ValueError):
-        best = study.best_trial.number
-    metric = sweep.settings.objective.metric
-    table = Table(
-        title=f"{sweep.name}: {sum(t.state.name in ('COMPLETE', 'PRUNED') for t in trials)}"
-        f"/{sweep.settings.trials} trials finished",
-        title_justify="left",
-    )
-    table.add_column("trial", justify="right")
-    table.add_column("state")
-    for p in sweep.parameters:
-        table.add_column(p.key.split(".")[-1], justify="right")
-    table.add_column(f"{metric} ({sweep.settings.objective.at})", justify="right")
-    table.add_column("epochs", justify="right")
-    table.add_column("seconds", justify="right")
-    for trial in trials[-30:]:
-        state = trial.state.name
-        values = [_short(trial.params.get(p.key)) for p in sweep.parameters]
-        shown = trial.user_attrs.get("hoh_objective", trial.value)  # a pruned trial's: its objective
-        value = "" if shown is None else f"{shown:.4f}"
-        seconds = ""
-        if trial.datetime_start is not None:
-            end = trial.datetime_complete or trial.datetime_start.now()
-            seconds = f"{(end - trial.datetime_start).total_seconds():.0f}"
-        mark = " *" if trial.number == best else ""
-        table.add_row(
-            f"{trial.number}{mark}",
-            f"[{STATE_STYLE.get(state, '')}]{state.lower()}[/]",
-            *values,
-            value,
-            str(len(trial.intermediate_values)),
-            seconds,
-        )
-    return table
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    return "" if value is None else str(value)
-
-
 def _watch(study: Any, sweep: Any, workers: list[subprocess.Popen], console: Console) -> None:
     from plugins.sweeps.pictures import draw
 
@@ -253,40 +237,3 @@ def _watch(study: Any, sweep: Any, workers: list[subprocess.Popen], console: Con
             if not running:
                 return
             time.sleep(POLL_SECONDS)
-
-
-def _summary(study: Any, sweep: Any, workers: list[subprocess.Popen], console: Console) -> int:
-    from plugins.sweeps.pictures import draw
-    from plugins.sweeps.records import best_experiment, trial_folder
-
-    pictures = draw(study, sweep.folder(), sweep.settings.objective.metric)
-    failed_workers = [w for w in workers if w.returncode not in (0, None)]
-    trials = study.get_trials(deepcopy=False)
-    counted = sum(t.state.name in ("COMPLETE", "PRUNED") for t in trials)
-    console.print(
-        f"{counted} of {sweep.settings.trials} trials finished "
-        f"({sum(t.state.name == 'PRUNED' for t in trials)} pruned, "
-        f"{sum(t.state.name == 'FAIL' for t in trials)} failed)"
-    )
-    with contextlib.suppress(ValueError):
-        best = study.best_trial
-        console.print(
-            f"best: trial {best.number}, {sweep.settings.objective.metric} = {best.value:.4f}, "
-            + ", ".join(f"{k} = {_short(v)}" for k, v in best.params.items())
-        )
-        console.print(f"  run folder {trial_folder(sweep.folder(), best.number)}")
-        written = best_experiment(sweep, best.number)
-        if written is not None:
-            console.print(f"  experiment {written} (hoh-run it to train that configuration again)")
-    if pictures:
-        console.print("pictures: " + ", ".join(str(p) for p in pictures))
-    if failed_workers:  # a killed worker's trial was failed and retried: the count may still be reached
-        codes = ", ".join(str(w.returncode) for w in failed_workers)
-        console.print(
-            f"[red]{len(failed_workers)} worker(s) ended with an error[/] (exit {codes}); their logs are in "
-            f"{sweep.folder() / 'workers'}"
-        )
-    if counted < sweep.settings.trials:
-        console.print("[red]the sweep is short of its trial count[/]: run the same command again to continue it.")
-        return 1
-    return 0

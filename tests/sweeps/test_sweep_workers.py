@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -68,6 +69,12 @@ def test_two_workers_share_the_journal_without_running_a_trial_twice(tmp_path: P
     complete = sum(t.state.name == "COMPLETE" for t in trials)
     assert (folder / "importances.png").exists() == (complete >= 5)  # fANOVA over fewer says little
     assert "6 of 6 trials finished" in done.stdout
+    logs = sorted((folder / "workers").iterdir())
+    status = _sweep(tmp_path, str(path), "--status")  # the study's view: every trial, with its machine
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "storage runs/sweeps/tiny/optuna.journal: 6 trials (" in " ".join(status.stdout.split())
+    assert status.stdout.count(socket.gethostname()) == 6
+    assert sorted((folder / "workers").iterdir()) == logs  # no worker was started
 
 
 def test_a_killed_worker_does_not_stall_the_sweep_and_running_again_continues_it(tmp_path: Path) -> None:

@@ -1,0 +1,99 @@
+"""What a sweep shows: the table of its trials (live, or once with ``--status``) and its summary."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from plugins.sweeps.storage import WORKER_ATTR
+
+STATE_STYLE = {"COMPLETE": "green", "PRUNED": "yellow", "FAIL": "red", "RUNNING": "cyan", "WAITING": "dim"}
+
+
+def trial_table(study: Any, sweep: Any, *, last: int | None = 30) -> Table:
+    """One row per trial (the ``last`` newest; ``None``: all), the best one marked, with the machine that ran it."""
+    trials = study.get_trials(deepcopy=False)
+    best = None
+    with contextlib.suppress(ValueError):
+        best = study.best_trial.number
+    metric = sweep.settings.objective.metric
+    table = Table(
+        title=f"{sweep.name}: {sum(t.state.name in ('COMPLETE', 'PRUNED') for t in trials)}"
+        f"/{sweep.settings.trials} trials finished",
+        title_justify="left",
+    )
+    table.add_column("trial", justify="right")
+    table.add_column("state")
+    for p in sweep.parameters:
+        table.add_column(p.key.split(".")[-1], justify="right")
+    table.add_column(f"{metric} ({sweep.settings.objective.at})", justify="right")
+    table.add_column("epochs", justify="right")
+    table.add_column("seconds", justify="right")
+    table.add_column("machine")
+    for trial in trials[-last:] if last else trials:
+        state = trial.state.name
+        values = [_short(trial.params.get(p.key)) for p in sweep.parameters]
+        shown = trial.user_attrs.get("hoh_objective", trial.value)  # a pruned trial's: its objective
+        value = "" if shown is None else f"{shown:.4f}"
+        seconds = ""
+        if trial.datetime_start is not None:
+            end = trial.datetime_complete or trial.datetime_start.now()
+            seconds = f"{(end - trial.datetime_start).total_seconds():.0f}"
+        mark = " *" if trial.number == best else ""
+        table.add_row(
+            f"{trial.number}{mark}",
+            f"[{STATE_STYLE.get(state, '')}]{state.lower()}[/]",
+            *values,
+            value,
+            str(len(trial.intermediate_values)),
+            seconds,
+            str((trial.system_attrs.get(WORKER_ATTR) or {}).get("host", "")),
+        )
+    return table
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return "" if value is None else str(value)
+
+
+def summary(study: Any, sweep: Any, workers: list[subprocess.Popen], console: Console) -> int:
+    from plugins.sweeps.pictures import draw
+    from plugins.sweeps.records import best_experiment, trial_folder
+
+    pictures = draw(study, sweep.folder(), sweep.settings.objective.metric)
+    failed_workers = [w for w in workers if w.returncode not in (0, None)]
+    trials = study.get_trials(deepcopy=False)
+    counted = sum(t.state.name in ("COMPLETE", "PRUNED") for t in trials)
+    console.print(
+        f"{counted} of {sweep.settings.trials} trials finished "
+        f"({sum(t.state.name == 'PRUNED' for t in trials)} pruned, "
+        f"{sum(t.state.name == 'FAIL' for t in trials)} failed)"
+    )
+    with contextlib.suppress(ValueError):
+        best = study.best_trial
+        console.print(
+            f"best: trial {best.number}, {sweep.settings.objective.metric} = {best.value:.4f}, "
+            + ", ".join(f"{k} = {_short(v)}" for k, v in best.params.items())
+        )
+        console.print(f"  run folder {trial_folder(sweep.folder(), best.number)}")
+        written = best_experiment(sweep, best.number)
+        if written is not None:
+            console.print(f"  experiment {written} (hoh-run it to train that configuration again)")
+    if pictures:
+        console.print("pictures: " + ", ".join(str(p) for p in pictures))
+    if failed_workers:  # a killed worker's trial was failed and retried: the count may still be reached
+        codes = ", ".join(str(w.returncode) for w in failed_workers)
+        console.print(
+            f"[red]{len(failed_workers)} worker(s) ended with an error[/] (exit {codes}); their logs are in "
+            f"{sweep.folder() / 'workers'}"
+        )
+    if counted < sweep.settings.trials:
+        console.print("[red]the sweep is short of its trial count[/]: run the same command again to continue it.")
+        return 1
+    return 0
