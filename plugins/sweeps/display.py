@@ -39,6 +39,8 @@ def trial_table(study: Any, sweep: Any, *, last: int | None = 30) -> Table:
         values = [_short(trial.params.get(p.key)) for p in sweep.parameters]
         shown = trial.user_attrs.get("hoh_objective", trial.value)  # a pruned trial's: its objective
         value = "" if shown is None else f"{shown:.4f}"
+        if shown is not None and trial.user_attrs.get("hoh_spread") is not None:  # the mean over seeds
+            value += f" ± {trial.user_attrs['hoh_spread']:.4f}"
         seconds = ""
         if trial.datetime_start is not None:
             end = trial.datetime_complete or trial.datetime_start.now()
@@ -77,11 +79,15 @@ def summary(study: Any, sweep: Any, workers: list[subprocess.Popen], console: Co
     )
     with contextlib.suppress(ValueError):
         best = study.best_trial
+        spread = best.user_attrs.get("hoh_spread")
+        over = f" ± {spread:.4f} (mean ± sd over {sweep.settings.repeats} seeds)" if spread is not None else ""
         console.print(
-            f"best: trial {best.number}, {sweep.settings.objective.metric} = {best.value:.4f}, "
+            f"best: trial {best.number}, {sweep.settings.objective.metric} = {best.value:.4f}{over}, "
             + ", ".join(f"{k} = {_short(v)}" for k, v in best.params.items())
         )
         console.print(f"  run folder {trial_folder(sweep.folder(), best.number)}")
+        if sweep.settings.repeats > 1:
+            console.print(f"  {_against_noise(trials, best)}")
         written = best_experiment(sweep, best.number)
         if written is not None:
             console.print(f"  experiment {written} (hoh-run it to train that configuration again)")
@@ -97,3 +103,20 @@ def summary(study: Any, sweep: Any, workers: list[subprocess.Popen], console: Co
         console.print("[red]the sweep is short of its trial count[/]: run the same command again to continue it.")
         return 1
     return 0
+
+
+def _against_noise(trials: list[Any], best: Any) -> str:
+    """Whether the best configuration beats the median one by more than the seeds' typical spread."""
+    import statistics
+
+    complete = [t for t in trials if t.state.name == "COMPLETE" and t.user_attrs.get("hoh_spread") is not None]
+    if len(complete) < 2:
+        return "too few complete configurations to compare the best with the rest"
+    middle = statistics.median(t.value for t in complete)
+    spread = statistics.median(t.user_attrs["hoh_spread"] for t in complete)
+    gap = abs(best.value - middle)
+    verdict = "more" if gap > spread else "no more"
+    return (
+        f"the best is {gap:.4f} from the median configuration ({middle:.4f}); seeds spread a configuration by "
+        f"{spread:.4f} (median sd): {verdict} than the noise between seeds"
+    )

@@ -1,6 +1,6 @@
 """The sweeps plugin's hooks: the ``hoh sweep`` command and sweep files in ``hoh validate``.
 
-Pruning is a plugin instance per trial (:class:`plugins.sweeps.trials.TrialPruning`).
+Pruning is a plugin instance per trial (:class:`plugins.sweeps.pruning.TrialPruning`).
 
 Importing this module imports neither Optuna nor TensorFlow: ``hoh --help`` stays fast,
 and hoh works without the ``[sweep]`` extra until a sweep is run.

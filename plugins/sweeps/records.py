@@ -53,7 +53,10 @@ def best_experiment(sweep: Sweep, number: int) -> Path | None:
 
     import tomli_w
 
-    source = trial_folder(sweep.folder(), number) / "experiment.toml"
+    folder = trial_folder(sweep.folder(), number)
+    source = folder / "experiment.toml"
+    if not source.is_file():  # replicates: one run a seed; the file keeps the first seed
+        source = next(iter(sorted(folder.glob("seed-*/experiment.toml"))), source)
     try:
         data = tomllib.loads(source.read_text(encoding="utf-8"))
     except (OSError, ValueError):

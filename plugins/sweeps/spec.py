@@ -69,6 +69,9 @@ class SweepSection(BaseModel):
         default_factory=dict, description="keyword arguments for the method's sampler, e.g. { multivariate = true }"
     )
     seed: int | None = Field(0, description="the sampler's seed (none: not seeded)")
+    repeats: int = Field(
+        1, ge=1, le=50, description="seeds each configuration trains with; its objective is their mean"
+    )
     pruner: Literal["median", "hyperband", "none"] = "median"
     warmup_epochs: int = Field(
         2, ge=0, description="epochs a trial trains before it may be pruned (from that epoch's end on; never its last)"
@@ -170,6 +173,7 @@ class Sweep:
             "objective": self.settings.objective.model_dump(),
             "method": self.settings.method,
             **({"method_options": self.settings.method_options} if self.settings.method_options else {}),
+            **({"repeats": self.settings.repeats} if self.settings.repeats > 1 else {}),
         }
 
 
@@ -285,6 +289,15 @@ def load_sweep(path: Path, *, session: Any = None, storage: str | None = None) -
                 f"{settings.objective.metric!r} is not recorded by the experiment; {hint}its metrics are "
                 + ", ".join(recorded),
             )
+    if settings.repeats > 1 and settings.pruner != "none":
+        problem(
+            _line_of_key(text, "pruner"),
+            "sweep.pruner",
+            f"a pruner judges one training run, and repeats = {settings.repeats} trains each configuration "
+            'that many times: set pruner = "none"',
+        )
+    if settings.repeats > 1 and ("experiment.seed" in fixed or any(p.key == "experiment.seed" for p in parameters)):
+        problem(_line_of_key(text, "experiment.seed"), 'space."experiment.seed"', "repeats sets the seeds itself")
     if settings.objective.at == "best":
         for key in ("training.keep", "training.monitor"):
             if key in fixed or any(p.key == key for p in parameters):

@@ -12,16 +12,17 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import math
+import statistics
 import threading
 import time
 import warnings
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
-from framework import RunContext, hookimpl
 from framework.api import Session, mark_ended
+from plugins.sweeps.pruning import TrialPruning, pruner_for
 from plugins.sweeps.records import TRIAL_FILE, check_records_match_study, mark_dead, trial_folder, write_record
 from plugins.sweeps.samplers import make_sampler, method_of
 from plugins.sweeps.spec import Sweep
@@ -39,52 +40,11 @@ OBJECTIVE_ATTR = "hoh_objective"
 """Trial user attribute: a pruned trial's objective as trial.json has it."""
 ERROR_ATTR = "hoh_error"
 """Trial user attribute of a trial that failed by its own error (not retried)."""
+SPREAD_ATTR = "hoh_spread"
+"""Trial user attribute: the standard deviation of a replicated configuration's objectives over its seeds."""
 RETRY_ATTR = "hoh_retry_of"
 """Trial user attribute: the number of the interrupted or killed trial whose parameters it runs again."""
 MAX_FAILURES_IN_A_ROW = 3
-
-
-@dataclass
-class TrialPruning:
-    """A plugin instance for one trial: reports each epoch's objective metric to Optuna and stops
-    training when the pruner says so. Registered in the worker's session while the trial trains
-    (:meth:`framework.api.Session.plugin`), so no other run ever sees it.
-    """
-
-    trial: Any
-    metric: str
-    pruned_at: int | None = None
-    reported: list[float] = field(default_factory=list)
-
-    @hookimpl
-    def hoh_after_epoch(self, run: RunContext, epoch: int, logs: dict[str, float], history: list) -> None:
-        value = logs.get(self.metric)
-        if value is None or not math.isfinite(float(value)):
-            return
-        # Steps are epochs counted from 1, as everywhere in hoh: warmup_epochs = 3 lets a trial be
-        # pruned from its 3rd epoch's end on (Optuna prunes at no step below n_warmup_steps).
-        self.trial.report(float(value), epoch + 1)
-        self.reported.append(float(value))
-        if epoch + 1 >= run.experiment.training.epochs:
-            return  # the last epoch: the trial is complete, and pruning it would lose a whole result
-        if self.trial.should_prune():
-            self.pruned_at = epoch
-            run.model.stop_training = True
-            run.console.print(f"[yellow]pruned[/] after epoch {epoch + 1}: {self.metric} = {float(value):.4f}")
-
-
-def pruner_for(sweep: Sweep) -> Any:
-    import optuna
-
-    settings = sweep.settings
-    if settings.pruner == "median":
-        return optuna.pruners.MedianPruner(
-            n_startup_trials=settings.startup_trials, n_warmup_steps=settings.warmup_epochs
-        )
-    if settings.pruner == "hyperband":
-        epochs = sweep.base_loaded.experiment.training.epochs
-        return optuna.pruners.HyperbandPruner(min_resource=max(1, settings.warmup_epochs), max_resource=epochs)
-    return optuna.pruners.NopPruner()
 
 
 def distributions(sweep: Sweep) -> dict[str, Any]:
@@ -181,6 +141,28 @@ def _to_retry(trials: list[Any]) -> Any | None:
     return None
 
 
+def _replicates(
+    sweep: Sweep, overrides: list[str], seed: int, folder: Path, session: Session, log: Console
+) -> list[dict[str, Any]]:
+    """Train the configuration once a seed (``seed``, ``seed + 1``, ...) in ``folder/seed-N/``; each one's objective."""
+    import keras
+
+    from framework.api import load_experiment, new_run_dir_for, run_experiment
+
+    done: list[dict[str, Any]] = []
+    for offset in range(sweep.settings.repeats):
+        loaded = load_experiment(sweep.base, [*overrides, f"experiment.seed={seed + offset}"], session=session)
+        run_dir = folder / f"seed-{seed + offset}"
+        new_run_dir_for(loaded, run_dir)
+        log.print(f"  seed {seed + offset} ({offset + 1} of {sweep.settings.repeats})")
+        result = run_experiment(loaded, run_dir=run_dir, console=log)
+        done.append(
+            {"seed": seed + offset, "run": run_dir.name, "value": _objective(sweep, result.history, result.evaluation)}
+        )
+        keras.backend.clear_session()
+    return done
+
+
 def _objective(sweep: Sweep, history: list[dict[str, float]], evaluation: dict[str, float]) -> float | None:
     objective = sweep.settings.objective
     if objective.at == "final":
@@ -218,16 +200,26 @@ def run_trial(sweep: Sweep, study: Any, storage: Any, trial: Any, url: str, sess
     if is_database(url):
         threading.Thread(target=_heartbeat, args=(storage, trial._trial_id, stop), daemon=True).start()
     pruning = TrialPruning(trial, sweep.settings.objective.metric)
-    state, value, reason, created = "FAIL", None, None, False
+    state, value, reason, created, replicates = "FAIL", None, None, False, []
     try:
         overrides = [*sweep.overrides(trial.params), "training.progress=none"]
         loaded = load_experiment(sweep.base, overrides, session=session)
-        new_run_dir_for(loaded, folder)  # the run folder and its experiment.toml, then trial.json in it
+        if sweep.settings.repeats == 1:
+            new_run_dir_for(loaded, folder)  # the run folder and its experiment.toml, then trial.json in it
+        else:
+            folder.mkdir(parents=True)  # a folder of runs, one a seed; FileExistsError: another trial's
         created = True  # from here on the folder is this trial's: its records may be written
         write_record(folder, sweep, url, trial, state="RUNNING", started=stamp, worker=this_worker())
-        with session.plugin(pruning, f"sweep-trial-{trial.number}"):
-            result = run_experiment(loaded, run_dir=folder, console=log)
-        value = _objective(sweep, result.history, result.evaluation)
+        if sweep.settings.repeats == 1:
+            with session.plugin(pruning, f"sweep-trial-{trial.number}"):
+                result = run_experiment(loaded, run_dir=folder, console=log)
+            value = _objective(sweep, result.history, result.evaluation)
+        else:
+            replicates = _replicates(sweep, overrides, loaded.experiment.experiment.seed, folder, session, log)
+            values = [r["value"] for r in replicates]
+            value = None if None in values else statistics.fmean(values)
+            if value is not None:
+                trial.set_user_attr(SPREAD_ATTR, statistics.stdev(values))
         if pruning.pruned_at is not None:
             state = "PRUNED"
             reason = f"pruned after epoch {pruning.pruned_at + 1} by the {sweep.settings.pruner} pruner"
@@ -255,6 +247,9 @@ def run_trial(sweep: Sweep, study: Any, storage: Any, trial: Any, url: str, sess
     finally:
         stop.set()
         objective = {**sweep.settings.objective.model_dump(), "value": value}
+        if replicates:
+            values = [r["value"] for r in replicates if r["value"] is not None]
+            objective["spread"] = statistics.stdev(values) if len(values) > 1 else None  # sample standard deviation
         if created:  # never a folder this trial did not make: another trial's records stay as they are
             write_record(
                 folder,
@@ -268,6 +263,7 @@ def run_trial(sweep: Sweep, study: Any, storage: Any, trial: Any, url: str, sess
                 ended=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 seconds=round(time.monotonic() - started, 3),
                 worker=this_worker(),
+                **({"replicates": replicates} if replicates else {}),
             )
         keras.backend.clear_session()  # the next trial starts from a fresh graph and name scope
     return state
