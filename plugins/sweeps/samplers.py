@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from plugins.sweeps.spec import Parameter, Sweep
+    from plugins.sweeps.space import Parameter
+    from plugins.sweeps.spec import Sweep
 
 SEED_FACTOR = 100_003
 """Trial ``n`` of a sweep seeded ``s`` is drawn by a sampler seeded ``s * SEED_FACTOR + n``."""

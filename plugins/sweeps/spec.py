@@ -30,10 +30,8 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import math
 import re
 import tomllib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -42,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from framework.api import ExperimentError, Loaded, UserError, check_before_work, load_experiment, read_toml
 from plugins.sweeps.samplers import check_method
+from plugins.sweeps.space import Parameter, ordered, parse_parameter, probe_sets, toml_value
 
 PRUNERS = ("median", "hyperband", "none")
 
@@ -98,34 +97,6 @@ class SweepFile(BaseModel):
 
 
 @dataclass(frozen=True)
-class Parameter:
-    """One searched key: ``kind`` is ``uniform``, ``log_uniform``, ``int``, ``log_int`` or ``choice``."""
-
-    key: str
-    kind: str
-    values: tuple[Any, ...]  # (low, high) or the choices
-    step: float | int | None = None  # uniform and int ranges: sample low, low + step, ... high
-
-    def probes(self) -> tuple[Any, ...]:
-        """The values checked against the experiment before any trial: every choice; for a range its bounds
-        and, for a float range, a value inside with a fraction (``{ uniform = [2.0, 4.0] }`` on an integer
-        key passes at its bounds, then fails every trial)."""
-        if self.kind == "uniform" and self.step is None:
-            return (*self.values, self.values[0] + 0.37 * (self.values[1] - self.values[0]))
-        if self.kind == "uniform":  # the first step in: a value the sampler can give
-            return (*self.values, self.values[0] + self.step)
-        if self.kind == "log_uniform":
-            return (*self.values, self.values[0] * (self.values[1] / self.values[0]) ** 0.37)
-        return self.values
-
-    def describe(self) -> str:
-        if self.kind == "choice":
-            return "{" + ", ".join(repr(v) for v in self.values) + "}"
-        step = f" step {self.step:g}" if self.step is not None else ""
-        return f"{self.kind} [{self.values[0]:g}, {self.values[1]:g}]{step}"
-
-
-@dataclass(frozen=True)
 class Sweep:
     """A checked sweep file."""
 
@@ -177,63 +148,12 @@ class Sweep:
         }
 
 
-def toml_value(value: Any) -> str:
-    """``value`` as override text (TOML)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, float):
-        return (
-            repr(value) if math.isfinite(value) else ("nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
-        )
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    return str(value)
-
-
 def _line_of_key(text: str, key: str) -> int | None:
     pattern = re.compile(r"""^\s*(["']?)""" + re.escape(key) + r"""\1\s*=""")
     for number, line in enumerate(text.splitlines(), start=1):
         if pattern.match(line):
             return number
     return None
-
-
-def _parameter(key: str, spec: dict[str, Any]) -> Parameter:
-    """A ``{ log_uniform = [a, b] }``-style table as a parameter; ValueError says what is valid."""
-    kinds = ("uniform", "log_uniform", "int", "log_int", "choice")
-    given = [name for name in spec if name != "step"]
-    if len(given) != 1 or given[0] not in kinds:
-        raise ValueError(f"give exactly one of {', '.join(kinds)}, e.g. {{ log_uniform = [1e-5, 1e-2] }}")
-    kind, values, step = given[0], spec[given[0]], spec.get("step")
-    if kind == "choice" and isinstance(values, list) and not values:
-        raise ValueError("choice needs at least one value, e.g. choice = [128, 256]")
-    if not isinstance(values, list) or not values:
-        raise ValueError(f"{kind} takes a list, e.g. {kind} = [1, 4]")
-    if step is not None and kind not in ("uniform", "int"):
-        raise ValueError(f"step goes with uniform or int ranges, not {kind} (Optuna samples a log range without one)")
-    if kind == "choice":
-        return Parameter(key, kind, tuple(values))
-    if len(values) != 2:
-        raise ValueError(f"{kind} takes [low, high], got {len(values)} values")
-    low, high = values
-    integral = kind in ("int", "log_int")
-    number = int if integral else (int, float)
-    if isinstance(low, bool) or isinstance(high, bool) or not isinstance(low, number) or not isinstance(high, number):
-        raise ValueError(f"{kind} bounds must be {'integers' if integral else 'numbers'}, got [{low!r}, {high!r}]")
-    if not low < high:
-        raise ValueError(f"low must be below high, got [{low!r}, {high!r}]")
-    if kind.startswith("log") and low <= 0:
-        raise ValueError(f"{kind} bounds must be positive, got [{low!r}, {high!r}]")
-    if step is not None:
-        if isinstance(step, bool) or not isinstance(step, number) or step <= 0:
-            raise ValueError(f"step must be a positive {'integer' if integral else 'number'}, got {step!r}")
-        if not math.isclose(round((high - low) / step) * step, high - low, rel_tol=1e-9, abs_tol=1e-12):
-            raise ValueError(
-                f"step {step!r} does not divide [{low!r}, {high!r}] evenly: Optuna would never reach {high!r}"
-            )
-    return Parameter(key, kind, (low if integral else float(low), high if integral else float(high)), step=step)
 
 
 def load_sweep(path: Path, *, session: Any = None, storage: str | None = None) -> Sweep:
@@ -265,11 +185,13 @@ def load_sweep(path: Path, *, session: Any = None, storage: str | None = None) -
     for key, spec in checked.space.items():
         if isinstance(spec, dict):
             try:
-                parameters.append(_parameter(key, spec))
+                parameters.append(parse_parameter(key, spec))
             except ValueError as exc:
                 problem(_line_of_key(text, key), f'space."{key}"', str(exc))
         else:
             fixed[key] = spec
+    for where, message in _check_conditions(parameters, fixed, settings.method):
+        problem(_line_of_key(text, where), f'space."{where}"', message)
     # Every problem in one round: the keys that parsed are checked against the experiment even when
     # others did not, and the method and the objective are checked whatever the space holds.
     base_loaded = _check_against_experiment(path, text, base, parameters, fixed, problem, session)
@@ -315,13 +237,30 @@ def load_sweep(path: Path, *, session: Any = None, storage: str | None = None) -
     return Sweep(path, settings, base, tuple(parameters), fixed, base_loaded)
 
 
-def _probe_sets(parameters: list[Parameter], fixed: dict[str, Any]) -> Iterator[tuple[str | None, list[str]]]:
-    """Override lists to check: the fixed values alone, then each parameter's probes on top."""
-    base = [f"{key}={toml_value(value)}" for key, value in fixed.items()]
-    yield None, base
+def _check_conditions(parameters: list[Parameter], fixed: dict[str, Any], method: str) -> list[tuple[str, str]]:
+    """Problems with ``when`` conditions: unknown keys, impossible values, circles, a grid (key, message)."""
+    found: list[tuple[str, str]] = []
+    searched = {p.key: p for p in parameters}
     for parameter in parameters:
-        for value in parameter.probes():
-            yield parameter.key, [*base, f"{parameter.key}={toml_value(value)}"]
+        for key, wanted in parameter.when:
+            if key in fixed:
+                possible = [fixed[key]]
+            elif key in searched and searched[key].kind == "choice":
+                possible = list(searched[key].values)
+            else:
+                found.append((parameter.key, f"when names {key!r}, which is neither fixed nor a searched choice"))
+                continue
+            if not any(Parameter(key, "choice", (), when=((key, wanted),)).active({key: v}) for v in possible):
+                found.append((parameter.key, f"when {key} = {wanted!r} never holds: {key} is one of {possible!r}"))
+        if parameter.when and method in ("grid", "GridSampler"):
+            found.append(
+                (parameter.key, "a grid tries every combination: when (a conditional key) needs another method")
+            )
+    try:
+        ordered(parameters)
+    except ValueError as error:
+        found.append((parameters[0].key, str(error)))
+    return found
 
 
 def _check_against_experiment(path, text, base, parameters, fixed, problem, session) -> Loaded | None:
@@ -336,7 +275,7 @@ def _check_against_experiment(path, text, base, parameters, fixed, problem, sess
 
     session = session or Session()
     first: Loaded | None = None
-    for key, overrides in _probe_sets(parameters, fixed):
+    for key, overrides in probe_sets(parameters, fixed):
         try:
             loaded = load_experiment(base, overrides, session=session)
             check_before_work(loaded)  # as hoh-run would before the trial: the model's input size, memory

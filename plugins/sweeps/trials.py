@@ -25,6 +25,7 @@ from framework.api import Session, mark_ended
 from plugins.sweeps.pruning import TrialPruning, pruner_for
 from plugins.sweeps.records import TRIAL_FILE, check_records_match_study, mark_dead, trial_folder, write_record
 from plugins.sweeps.samplers import make_sampler, method_of
+from plugins.sweeps.space import ordered
 from plugins.sweeps.spec import Sweep
 from plugins.sweeps.storage import (
     HEARTBEAT_SECONDS,
@@ -60,6 +61,26 @@ def distributions(sweep: Sweep) -> dict[str, Any]:
         else:
             found[p.key] = FloatDistribution(p.values[0], p.values[1], log=p.kind == "log_uniform", step=p.step)
     return found
+
+
+def ask_trial(study: Any, sweep: Sweep) -> Any:
+    """A new trial with its parameters sampled now, define-by-run: a conditional key only where its ``when``
+    holds (an enqueued trial's parameters, a grid point or a retry, are taken as they are)."""
+    trial = study.ask()
+    values: dict[str, Any] = dict(sweep.fixed)
+    for parameter in ordered(sweep.parameters):
+        if parameter.active(values):
+            values[parameter.key] = _suggest(trial, parameter)
+    return trial
+
+
+def _suggest(trial: Any, p: Any) -> Any:
+    if p.kind == "choice":
+        return trial.suggest_categorical(p.key, list(p.values))
+    low, high = p.values
+    if p.kind in ("int", "log_int"):
+        return trial.suggest_int(p.key, low, high, step=p.step or 1, log=p.kind == "log_int")
+    return trial.suggest_float(p.key, low, high, step=p.step, log=p.kind == "log_uniform")
 
 
 def open_study(sweep: Sweep, storage: Any, *, create: bool) -> Any:
@@ -121,7 +142,7 @@ def _next_trial(study: Any, storage: Any, sweep: Sweep, url: str) -> Any | None:
                     if point is None:  # cannot happen while trials <= points (checked with the file)
                         return None
                     study.enqueue_trial(point)
-                trial = study.ask(distributions(sweep))  # samples every parameter now (or takes the enqueued)
+                trial = ask_trial(study, sweep)
                 storage.set_trial_system_attr(trial._trial_id, WORKER_ATTR, this_worker())
                 if is_database(url):  # at once: Optuna's stale-trial check skips a trial with no heartbeat at all
                     storage.record_heartbeat(trial._trial_id)

@@ -13,7 +13,7 @@ from framework.api import Session
 from framework.cli.main import main
 from plugins.sweeps.records import best_experiment
 from plugins.sweeps.spec import load_sweep
-from plugins.sweeps.trials import distributions, run_trial
+from plugins.sweeps.trials import ask_trial, run_trial
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +24,7 @@ def test_the_objectives_best_epoch_is_what_the_trial_keeps_and_best_toml_runs_it
     monkeypatch.chdir(tmp_path)
     sweep = load_sweep(tiny_sweep(tmp_path, epochs=4, pruner="none"))  # val_loss, minimize, at = "best"
     study = optuna.create_study(direction="minimize")
-    trial = study.ask(distributions(sweep))
+    trial = ask_trial(study, sweep)
     log = Console(file=open(tmp_path / "log.txt", "w"), highlight=False)  # noqa: SIM115
     assert run_trial(sweep, study, study._storage, trial, "", Session(autoload=False), log) == "COMPLETE"
 

@@ -9,7 +9,7 @@ from sweep_helpers import run_script, tiny_sweep
 
 from plugins.sweeps.spec import load_sweep
 from plugins.sweeps.storage import JOURNAL_FILE, open_storage, repair_journal
-from plugins.sweeps.trials import distributions, open_study
+from plugins.sweeps.trials import ask_trial, open_study
 
 
 def _journal_with_two_trials(tmp_path: Path) -> tuple[Path, bytes]:
@@ -17,7 +17,7 @@ def _journal_with_two_trials(tmp_path: Path) -> tuple[Path, bytes]:
     path = tmp_path / JOURNAL_FILE
     study = open_study(sweep, open_storage(str(path)), create=True)
     for value in (0.5, 0.4):
-        study.tell(study.ask(distributions(sweep)), value)
+        study.tell(ask_trial(study, sweep), value)
     return path, path.read_bytes()
 
 

@@ -10,7 +10,7 @@ from sweep_helpers import tiny_sweep
 
 from framework.api import Session, load_experiment, run_experiment
 from plugins.sweeps.spec import load_sweep
-from plugins.sweeps.trials import distributions, run_trial
+from plugins.sweeps.trials import ask_trial, run_trial
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +24,7 @@ def test_a_pruned_trial_stops_after_the_judged_epoch_and_the_next_run_is_not_pru
     study = optuna.create_study(direction="minimize", pruner=optuna.pruners.ThresholdPruner(upper=-1.0))
     session = Session(autoload=False)
     log = Console(file=open(tmp_path / "log.txt", "w"), highlight=False)  # noqa: SIM115
-    trial = study.ask(distributions(sweep))
+    trial = ask_trial(study, sweep)
     state = run_trial(sweep, study, study._storage, trial, "", session, log)
 
     assert state == "PRUNED"

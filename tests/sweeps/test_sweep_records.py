@@ -12,7 +12,7 @@ from framework.api import Session
 from framework.cli.main import main
 from plugins.sweeps.spec import load_sweep
 from plugins.sweeps.storage import JOURNAL_FILE, open_storage
-from plugins.sweeps.trials import distributions, open_study, run_trial
+from plugins.sweeps.trials import ask_trial, open_study, run_trial
 
 
 def _finished_trial(sweep_folder: Path, number: int, params: dict) -> Path:
@@ -48,7 +48,7 @@ def test_a_trial_that_meets_another_trials_folder_fails_without_touching_it(tmp_
     old = _finished_trial(sweep.folder(), 0, {"optimizer.learning_rate": 0.001, "model.dense_units": 8})
     before = (old / "trial.json").read_bytes()
     study = optuna.create_study(direction="minimize")  # a study that never gave out trial 0
-    trial = study.ask(distributions(sweep))
+    trial = ask_trial(study, sweep)
     log = Console(file=open(tmp_path / "log.txt", "w"), highlight=False)  # noqa: SIM115
     state = run_trial(sweep, study, study._storage, trial, "", Session(autoload=False), log)
     assert state == "FAIL"
@@ -64,6 +64,6 @@ def test_a_study_that_knows_the_folders_trials_goes_on(tmp_path, monkeypatch):
     sweep = load_sweep(tiny_sweep(tmp_path))
     url = str(sweep.folder() / JOURNAL_FILE)
     study = open_study(sweep, open_storage(url), create=True)
-    trial = study.ask(distributions(sweep))
+    trial = ask_trial(study, sweep)
     _finished_trial(sweep.folder(), trial.number, trial.params)
     check_records_match_study(study, sweep, url)  # no error

@@ -13,7 +13,7 @@ from sweep_helpers import tiny_sweep
 from framework.api import Session
 from framework.errors import ExperimentError
 from plugins.sweeps.spec import load_sweep
-from plugins.sweeps.trials import distributions, run_trial
+from plugins.sweeps.trials import ask_trial, run_trial
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +24,7 @@ def test_a_configuration_trains_once_a_seed_and_is_scored_by_the_mean(tmp_path, 
     monkeypatch.chdir(tmp_path)
     sweep = load_sweep(tiny_sweep(tmp_path, epochs=2, pruner="none", extra="repeats = 3"))
     study = optuna.create_study(direction="minimize")
-    trial = study.ask(distributions(sweep))
+    trial = ask_trial(study, sweep)
     log = Console(file=open(tmp_path / "log.txt", "w"), highlight=False)  # noqa: SIM115
     assert run_trial(sweep, study, study._storage, trial, "", Session(autoload=False), log) == "COMPLETE"
 

@@ -157,10 +157,50 @@ def test_every_problem_is_reported_in_one_round(tmp_path: Path) -> None:
 
 
 def test_a_step_reaches_optuna(tmp_path: Path) -> None:
-    from plugins.sweeps.trials import distributions
+    from plugins.sweeps.trials import ask_trial
 
     path = tiny_sweep(tmp_path)
     path.write_text(path.read_text().replace("{ choice = [4, 8, 16] }", "{ int = [4, 16], step = 4 }"))
     sweep = load_sweep(path)
     assert sweep.parameters[1].describe() == "int [4, 16] step 4"
-    assert distributions(sweep)["model.dense_units"].step == 4
+    import optuna
+
+    study = optuna.create_study()
+    drawn = {ask_trial(study, sweep).params["model.dense_units"] for _ in range(30)}
+    assert drawn <= {4, 8, 12, 16} and len(drawn) > 1
+    assert study.trials[0].distributions["model.dense_units"].step == 4
+
+
+CONDITIONAL = """
+"optimizer.provider" = { choice = ["rmsprop", "sgd"] }
+"optimizer.momentum" = { uniform = [0.5, 0.9], when = { "optimizer.provider" = "sgd" } }
+"""
+
+
+def test_a_conditional_key_is_searched_only_where_its_condition_holds(tmp_path: Path) -> None:
+    import optuna
+
+    from plugins.sweeps.trials import ask_trial
+
+    path = tiny_sweep(tmp_path)
+    path.write_text(path.read_text() + CONDITIONAL)
+    sweep = load_sweep(path)  # momentum is probed with provider = sgd: rmsprop has a momentum too, sgd must
+    study = optuna.create_study()
+    for _ in range(20):
+        params = ask_trial(study, sweep).params
+        assert ("optimizer.momentum" in params) == (params["optimizer.provider"] == "sgd"), params
+    assert sweep.parameters[-1].describe() == "uniform [0.5, 0.9] when optimizer.provider = 'sgd'"
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ('{ "optimizer.provider" = "adamw" }', "never holds"),
+        ('{ "optimizer.nope" = 1 }', "neither fixed nor a searched choice"),
+        ('"sgd"', "when takes a table"),
+    ],
+)
+def test_a_condition_that_cannot_hold_is_refused(tmp_path: Path, condition: str, expected: str) -> None:
+    path = tiny_sweep(tmp_path)
+    path.write_text(path.read_text() + CONDITIONAL.replace('{ "optimizer.provider" = "sgd" }', condition))
+    assert any(expected in p for p in _problems(path))
