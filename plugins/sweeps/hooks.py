@@ -41,7 +41,9 @@ def hoh_validate_file(path: Path, data: dict[str, Any]) -> list[str] | None:
     objective = settings.objective
     lines = [
         f"sweep {sweep.name}: {settings.trials} trials of {sweep.base}",
-        f"method {settings.method}, pruner {settings.pruner}, objective {objective.direction} "
+        f"method {settings.method}, pruner {settings.pruner}, "
+        + (f"{settings.repeats} seeds a configuration, " if settings.repeats > 1 else "")
+        + f"objective {objective.direction} "
         f"{objective.metric} ({objective.at})",
         *(f"search  {p.key} {p.describe()}" for p in sweep.parameters),
         *(f"fixed   {key} = {value!r}" for key, value in sweep.fixed.items()),
