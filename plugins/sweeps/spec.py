@@ -138,7 +138,8 @@ class Sweep:
     def fingerprint(self) -> dict[str, Any]:
         """What must not change while a sweep is continued (stored with the study)."""
         return {
-            "experiment": str(self.base.resolve()),
+            # as the sweep file names it: another machine may hold the same files under another folder
+            "experiment": self.settings.experiment,
             "space": {p.key: [p.kind, list(p.values)] for p in self.parameters},
             "fixed": self.fixed,
             "objective": self.settings.objective.model_dump(),

@@ -100,7 +100,7 @@ def open_study(sweep: Sweep, storage: Any, *, create: bool) -> Any:
         with warnings.catch_warnings():  # experimental in Optuna: names the objective in optuna-dashboard
             warnings.simplefilter("ignore")
             study.set_metric_names([sweep.settings.objective.metric])
-    elif recorded != _jsonable(sweep.fingerprint()):
+    elif not _same_search(recorded, _jsonable(sweep.fingerprint()), sweep):
         raise UserError(
             f"sweep {sweep.name!r} exists in its storage with another search space, objective, method or base "
             f"experiment than {sweep.source} now has. Continuing it would mix two searches: give the sweep a new "
@@ -112,6 +112,13 @@ def open_study(sweep: Sweep, storage: Any, *, create: bool) -> Any:
             f"{sweep.source} says {direction}. Give the sweep a new name."
         )
     return study
+
+
+def _same_search(recorded: dict[str, Any], current: dict[str, Any], sweep: Sweep) -> bool:
+    """Whether a stored fingerprint is this sweep's (older hoh recorded the base experiment's absolute path)."""
+    if isinstance(recorded, dict) and recorded.get("experiment") == str(sweep.base.resolve()):
+        recorded = {**recorded, "experiment": current["experiment"]}
+    return recorded == current
 
 
 def _jsonable(value: Any) -> Any:
