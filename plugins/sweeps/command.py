@@ -231,7 +231,7 @@ def _watch(study: Any, sweep: Any, workers: list[subprocess.Popen], console: Con
             running = [w.poll() for w in workers].count(None) > 0  # poll() each: reaps a killed one
             finished = sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
             if finished != drawn_for:
-                draw(study, sweep.folder(), sweep.settings.objective.metric)
+                draw(study, sweep.folder(), [objective.metric for objective in sweep.objectives])
                 drawn_for = finished
             live.update(trial_table(study, sweep))
             if not running:

@@ -38,13 +38,12 @@ def hoh_validate_file(path: Path, data: dict[str, Any]) -> list[str] | None:
         return None
     sweep = load_sweep(path)
     settings = sweep.settings
-    objective = settings.objective
+    goals = ", ".join(f"{o.direction} {o.metric} ({o.at})" for o in sweep.objectives)
     lines = [
         f"sweep {sweep.name}: {settings.trials} trials of {sweep.base}",
         f"method {settings.method}, pruner {settings.pruner}, "
         + (f"{settings.repeats} seeds a configuration, " if settings.repeats > 1 else "")
-        + f"objective {objective.direction} "
-        f"{objective.metric} ({objective.at})",
+        + f"objective{'s' if len(sweep.objectives) > 1 else ''} {goals}",
         *(f"search  {p.key} {p.describe()}" for p in sweep.parameters),
         *(f"fixed   {key} = {value!r}" for key, value in sweep.fixed.items()),
         f"folder  {sweep.folder()}",

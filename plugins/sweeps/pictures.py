@@ -4,6 +4,7 @@
 - ``curves.png``: each trial's objective metric per epoch, pruned ones cut short
   (``plot_intermediate_values``);
 - ``slices.png``: objective against each parameter (``plot_slice``);
+- ``pareto.png``: with several objectives, the trials' trade-off and its front (``plot_pareto_front``);
 - ``importances.png``: which parameters mattered (``plot_param_importances``; from 5 complete
   trials and 2 parameters on, its title says over how many).
 
@@ -20,7 +21,7 @@ from typing import Any
 
 from framework.api import write_with
 
-PICTURES = ("history.png", "curves.png", "slices.png", "importances.png")
+PICTURES = ("history.png", "curves.png", "slices.png", "importances.png", "pareto.png")
 IMPORTANCE_TRIALS = 5
 """Complete trials before importances are drawn: fANOVA's forest on fewer says little."""
 
@@ -49,8 +50,12 @@ def _save(axes: Any, path: Path, title: str, xlabel: str | None = None, ylabel: 
     plt.close(figure)
 
 
-def draw(study: Any, folder: Path, metric: str) -> list[Path]:
-    """Draw what the trials so far allow; returns the pictures written."""
+def draw(study: Any, folder: Path, metrics: list[str]) -> list[Path]:
+    """Draw what the trials so far allow; returns the pictures written.
+
+    ``metrics`` names the objectives; with several, the pictures of one objective show the first
+    (``target``), and ``pareto.png`` shows the trade-off between the first two.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -62,11 +67,24 @@ def draw(study: Any, folder: Path, metric: str) -> list[Path]:
     drawn: list[Path] = []
     jobs: list[tuple[str, Callable[[], Any], str, str | None, str | None]] = []
     name = study.study_name
+    metric = metrics[0]
+    several = len(metrics) > 1
+    target = {"target": (lambda trial: trial.values[0])} if several else {}
+    if finished and 2 <= len(metrics) <= 3:  # Optuna draws the front of two or three objectives
+        jobs.append(
+            (
+                "pareto.png",
+                lambda: plots.plot_pareto_front(study, target_names=metrics),
+                f"{name}: the trade-off (the front: trials no other beats on every objective)",
+                None,
+                None,
+            )
+        )
     if finished:
         jobs.append(
             (
                 "history.png",
-                lambda: plots.plot_optimization_history(study, target_name=metric),
+                lambda: plots.plot_optimization_history(study, target_name=metric, **target),
                 f"{name}: {metric} per trial",
                 None,
                 None,
@@ -75,7 +93,7 @@ def draw(study: Any, folder: Path, metric: str) -> list[Path]:
         jobs.append(
             (
                 "slices.png",
-                lambda: plots.plot_slice(study, target_name=metric),
+                lambda: plots.plot_slice(study, target_name=metric, **target),
                 f"{name}: {metric} against each parameter",
                 None,
                 None,
@@ -95,7 +113,7 @@ def draw(study: Any, folder: Path, metric: str) -> list[Path]:
         jobs.append(
             (
                 "importances.png",
-                lambda: plots.plot_param_importances(study, target_name=metric),
+                lambda: plots.plot_param_importances(study, target_name=metric, **target),
                 f"{name}: parameter importances (fANOVA over {len(finished)} complete trials: a rough guide)",
                 None,
                 None,

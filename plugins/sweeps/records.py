@@ -32,7 +32,7 @@ def write_record(path: Path, sweep: Sweep, url: str, trial: Any, **fields: Any) 
             "storage": shown_url(url),
             "number": trial.number,
             "params": trial.params,
-            "objective": {**sweep.settings.objective.model_dump(), "value": None},
+            "objective": {**sweep.objective.model_dump(), "value": None},
             **fields,
         },
     )

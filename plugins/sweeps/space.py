@@ -123,9 +123,7 @@ def parse_parameter(key: str, spec: dict[str, Any]) -> Parameter:
         if isinstance(step, bool) or not isinstance(step, number) or step <= 0:
             raise ValueError(f"step must be a positive {'integer' if integral else 'number'}, got {step!r}")
         if not math.isclose(round((high - low) / step) * step, high - low, rel_tol=1e-9, abs_tol=1e-12):
-            raise ValueError(
-                f"step {step!r} does not divide [{low!r}, {high!r}] evenly: {high!r} would never be tried"
-            )
+            raise ValueError(f"step {step!r} does not divide [{low!r}, {high!r}] evenly: {high!r} would never be tried")
     bounds = (low if integral else float(low), high if integral else float(high))
     return Parameter(key, kind, bounds, step=step, when=conditions)
 

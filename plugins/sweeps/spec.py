@@ -43,10 +43,12 @@ from plugins.sweeps.samplers import check_method
 from plugins.sweeps.space import Parameter, ordered, parse_parameter, probe_sets, toml_value
 
 PRUNERS = ("median", "hyperband", "none")
+SECONDS = "seconds"
+"""The objective metric for time: the mean seconds of an epoch (each history row records its ``seconds``)."""
 
 
 class Objective(BaseModel):
-    """What a trial is scored by."""
+    """What a trial is scored by. ``metric = "seconds"`` is the mean time of an epoch (its ``at`` is not used)."""
 
     model_config = ConfigDict(extra="forbid")
     metric: str = Field("val_accuracy", description="a metric of the run's per-epoch history (e.g. val_loss)")
@@ -78,7 +80,14 @@ class SweepSection(BaseModel):
     startup_trials: int = Field(3, ge=0, description="complete trials before the median pruner prunes")
     output: str | None = Field(None, description="folder of sweeps; default: <experiment output>/sweeps")
     storage: str | None = Field(None, description="Optuna storage URL (postgresql://...); default: a journal file")
-    objective: Objective = Field(default_factory=Objective)
+    objective: Objective | list[Objective] = Field(
+        default_factory=Objective,
+        description="what a trial is scored by; several [[sweep.objective]] tables make a multi-objective search",
+    )
+
+    def objectives(self) -> list[Objective]:
+        """Every objective, the first (the primary one) first."""
+        return list(self.objective) if isinstance(self.objective, list) else [self.objective]
 
 
 class SweepFile(BaseModel):
@@ -111,6 +120,15 @@ class Sweep:
     def name(self) -> str:
         return self.settings.name
 
+    @property
+    def objective(self) -> Objective:
+        """The primary objective: what each trial keeps its best epoch by, and what the table sorts by."""
+        return self.settings.objectives()[0]
+
+    @property
+    def objectives(self) -> list[Objective]:
+        return self.settings.objectives()
+
     def folder(self) -> Path:
         """``<output>/<name>``: the journal, the trial folders and the pictures."""
         output = self.settings.output
@@ -123,9 +141,9 @@ class Sweep:
     def kept(self) -> dict[str, Any]:
         """What every trial keeps: with ``at = "best"``, the objective's best epoch (``model.keras`` and
         ``evaluation.json`` then hold the weights the sweep scores the trial by)."""
-        if self.settings.objective.at != "best":
+        if self.objective.at != "best" or self.objective.metric == SECONDS:
             return {}
-        return {"training.keep": "best", "training.monitor": self.settings.objective.metric}
+        return {"training.keep": "best", "training.monitor": self.objective.metric}
 
     def overrides(self, params: dict[str, Any]) -> list[str]:
         """Command-line overrides of one trial: what it keeps, the fixed values, then the sampled ones."""
@@ -142,7 +160,9 @@ class Sweep:
             "experiment": self.settings.experiment,
             "space": {p.key: [p.kind, list(p.values)] for p in self.parameters},
             "fixed": self.fixed,
-            "objective": self.settings.objective.model_dump(),
+            "objective": self.objective.model_dump()
+            if len(self.objectives) == 1
+            else [o.model_dump() for o in self.objectives],
             "method": self.settings.method,
             **({"method_options": self.settings.method_options} if self.settings.method_options else {}),
             **({"repeats": self.settings.repeats} if self.settings.repeats > 1 else {}),
@@ -198,20 +218,29 @@ def load_sweep(path: Path, *, session: Any = None, storage: str | None = None) -
     base_loaded = _check_against_experiment(path, text, base, parameters, fixed, problem, session)
     for where, message in check_method(settings.method, settings.method_options, parameters, settings.trials):
         problem(_line_of_key(text, where.rsplit(".", 1)[-1]), where, message)
-    if settings.objective.at != "final" and base_loaded is not None:
-        training = base_loaded.experiment.training
-        names = {"loss", *(m if isinstance(m, str) else "" for m in training.metrics)}
-        wanted = settings.objective.metric.removeprefix("val_")
-        if wanted not in names:
-            recorded = sorted(name for n in names for name in (n, f"val_{n}"))
-            close = difflib.get_close_matches(settings.objective.metric, recorded, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            problem(
-                _line_of_key(text, "metric"),
-                "sweep.objective.metric",
-                f"{settings.objective.metric!r} is not recorded by the experiment; {hint}its metrics are "
-                + ", ".join(recorded),
-            )
+    objectives = settings.objectives()
+    for objective in objectives:
+        if objective.at != "final" and objective.metric != SECONDS and base_loaded is not None:
+            training = base_loaded.experiment.training
+            names = {"loss", *(m if isinstance(m, str) else "" for m in training.metrics)}
+            if objective.metric.removeprefix("val_") not in names:
+                recorded = sorted({name for n in names for name in (n, f"val_{n}")} | {SECONDS})
+                close = difflib.get_close_matches(objective.metric, recorded, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                problem(
+                    _line_of_key(text, "metric"),
+                    "sweep.objective.metric",
+                    f"{objective.metric!r} is not recorded by the experiment; {hint}its metrics are "
+                    + ", ".join(recorded),
+                )
+    if len(objectives) > 1 and settings.pruner != "none":
+        problem(
+            _line_of_key(text, "pruner"),
+            "sweep.pruner",
+            'a pruner judges one objective, and this sweep has several ([[sweep.objective]]): set pruner = "none"',
+        )
+    if len(objectives) > 1 and len({o.metric for o in objectives}) < len(objectives):
+        problem(_line_of_key(text, "metric"), "sweep.objective", "each objective needs a metric of its own")
     if settings.repeats > 1 and settings.pruner != "none":
         problem(
             _line_of_key(text, "pruner"),
@@ -221,7 +250,7 @@ def load_sweep(path: Path, *, session: Any = None, storage: str | None = None) -
         )
     if settings.repeats > 1 and ("experiment.seed" in fixed or any(p.key == "experiment.seed" for p in parameters)):
         problem(_line_of_key(text, "experiment.seed"), 'space."experiment.seed"', "repeats sets the seeds itself")
-    if settings.objective.at == "best":
+    if objectives[0].at == "best":
         for key in ("training.keep", "training.monitor"):
             if key in fixed or any(p.key == key for p in parameters):
                 problem(

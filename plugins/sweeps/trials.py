@@ -16,6 +16,7 @@ import statistics
 import threading
 import time
 import warnings
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from plugins.sweeps.pruning import TrialPruning, pruner_for
 from plugins.sweeps.records import TRIAL_FILE, check_records_match_study, mark_dead, trial_folder, write_record
 from plugins.sweeps.samplers import make_sampler, method_of
 from plugins.sweeps.space import ordered
-from plugins.sweeps.spec import Sweep
+from plugins.sweeps.spec import SECONDS, Sweep
 from plugins.sweeps.storage import (
     HEARTBEAT_SECONDS,
     WORKER_ATTR,
@@ -89,27 +90,28 @@ def open_study(sweep: Sweep, storage: Any, *, create: bool) -> Any:
 
     from framework.api import UserError
 
-    direction = sweep.settings.objective.direction
+    directions = [objective.direction for objective in sweep.objectives]
     kwargs = {"study_name": sweep.name, "storage": storage, "sampler": make_sampler(sweep), "pruner": pruner_for(sweep)}
     if not create:
         return optuna.load_study(**kwargs)
-    study = optuna.create_study(direction=direction, load_if_exists=True, **kwargs)
+    study = optuna.create_study(directions=directions, load_if_exists=True, **kwargs)
     recorded = study.user_attrs.get("hoh_sweep")
     if recorded is None:
         study.set_user_attr("hoh_sweep", sweep.fingerprint())
         with warnings.catch_warnings():  # experimental in Optuna: names the objective in optuna-dashboard
             warnings.simplefilter("ignore")
-            study.set_metric_names([sweep.settings.objective.metric])
+            study.set_metric_names([objective.metric for objective in sweep.objectives])
     elif not _same_search(recorded, _jsonable(sweep.fingerprint()), sweep):
         raise UserError(
             f"sweep {sweep.name!r} exists in its storage with another search space, objective, method or base "
             f"experiment than {sweep.source} now has. Continuing it would mix two searches: give the sweep a new "
             "[sweep] name, or restore the file as it was."
         )
-    if study.direction.name.lower() != direction:
+    recorded_directions = [d.name.lower() for d in study.directions]
+    if recorded_directions != directions:
         raise UserError(
-            f"sweep {sweep.name!r} exists with direction {study.direction.name.lower()}; "
-            f"{sweep.source} says {direction}. Give the sweep a new name."
+            f"sweep {sweep.name!r} exists with direction(s) {', '.join(recorded_directions)}; "
+            f"{sweep.source} says {', '.join(directions)}. Give the sweep a new name."
         )
     return study
 
@@ -184,16 +186,22 @@ def _replicates(
         new_run_dir_for(loaded, run_dir)
         log.print(f"  seed {seed + offset} ({offset + 1} of {sweep.settings.repeats})")
         result = run_experiment(loaded, run_dir=run_dir, console=log)
-        done.append(
-            {"seed": seed + offset, "run": run_dir.name, "value": _objective(sweep, result.history, result.evaluation)}
-        )
+        scores = _scores(sweep, result.history, result.evaluation)
+        done.append({"seed": seed + offset, "run": run_dir.name, "value": scores[0], "values": scores})
         keras.backend.clear_session()
     return done
 
 
-def _objective(sweep: Sweep, history: list[dict[str, float]], evaluation: dict[str, float]) -> float | None:
-    objective = sweep.settings.objective
-    if objective.at == "final":
+def _scores(sweep: Sweep, history: list[dict[str, float]], evaluation: dict[str, float]) -> list[float | None]:
+    """Each objective's value for one run (``None``: not recorded, or not finite)."""
+    return [_score(objective, history, evaluation) for objective in sweep.objectives]
+
+
+def _score(objective: Any, history: list[dict[str, float]], evaluation: dict[str, float]) -> float | None:
+    if objective.metric == SECONDS:  # time: the mean epoch
+        values = [row["seconds"] for row in history if "seconds" in row]
+        value = statistics.fmean(values) if values else None
+    elif objective.at == "final":
         value = evaluation.get(objective.metric.removeprefix("val_"))
     else:
         values = [row[objective.metric] for row in history if objective.metric in row]
@@ -227,8 +235,8 @@ def run_trial(sweep: Sweep, study: Any, storage: Any, trial: Any, url: str, sess
     stop = threading.Event()
     if is_database(url):
         threading.Thread(target=_heartbeat, args=(storage, trial._trial_id, stop), daemon=True).start()
-    pruning = TrialPruning(trial, sweep.settings.objective.metric)
-    state, value, reason, created, replicates = "FAIL", None, None, False, []
+    pruning = TrialPruning(trial, sweep.objective.metric)
+    state, scores, reason, created, replicates = "FAIL", [None] * len(sweep.objectives), None, False, []
     try:
         overrides = [*sweep.overrides(trial.params), "training.progress=none"]
         loaded = load_experiment(sweep.base, overrides, session=session)
@@ -239,15 +247,17 @@ def run_trial(sweep: Sweep, study: Any, storage: Any, trial: Any, url: str, sess
         created = True  # from here on the folder is this trial's: its records may be written
         write_record(folder, sweep, url, trial, state="RUNNING", started=stamp, worker=this_worker())
         if sweep.settings.repeats == 1:
-            with session.plugin(pruning, f"sweep-trial-{trial.number}"):
+            reporting = session.plugin(pruning, f"sweep-trial-{trial.number}") if len(scores) == 1 else nullcontext()
+            with reporting:  # Optuna takes intermediate values of a single objective only
                 result = run_experiment(loaded, run_dir=folder, console=log)
-            value = _objective(sweep, result.history, result.evaluation)
+            scores = _scores(sweep, result.history, result.evaluation)
         else:
             replicates = _replicates(sweep, overrides, loaded.experiment.experiment.seed, folder, session, log)
-            values = [r["value"] for r in replicates]
-            value = None if None in values else statistics.fmean(values)
-            if value is not None:
-                trial.set_user_attr(SPREAD_ATTR, statistics.stdev(values))
+            by_objective = list(zip(*(r["values"] for r in replicates), strict=True))
+            scores = [None if None in values else statistics.fmean(values) for values in by_objective]
+            if scores[0] is not None:
+                trial.set_user_attr(SPREAD_ATTR, statistics.stdev(by_objective[0]))
+        value = scores[0]
         if pruning.pruned_at is not None:
             state = "PRUNED"
             reason = f"pruned after epoch {pruning.pruned_at + 1} by the {sweep.settings.pruner} pruner"
@@ -255,13 +265,14 @@ def run_trial(sweep: Sweep, study: Any, storage: Any, trial: Any, url: str, sess
             if value is not None:  # Optuna keeps the last reported value for a pruned trial: show the objective
                 trial.set_user_attr(OBJECTIVE_ATTR, value)
             study.tell(trial, state=TrialState.PRUNED)
-        elif value is None:
-            reason = f"the run recorded no finite {sweep.settings.objective.metric}"
+        elif None in scores:
+            missing = [o.metric for o, score in zip(sweep.objectives, scores, strict=True) if score is None]
+            reason = f"the run recorded no finite {', '.join(missing)}"
             trial.set_user_attr(ERROR_ATTR, reason)
             study.tell(trial, state=TrialState.FAIL)
         else:
             state = "COMPLETE"
-            study.tell(trial, value)
+            study.tell(trial, scores if len(scores) > 1 else scores[0])
     except KeyboardInterrupt:
         reason = "interrupted"
         study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
@@ -274,7 +285,9 @@ def run_trial(sweep: Sweep, study: Any, storage: Any, trial: Any, url: str, sess
         log.print(f"[red]trial {trial.number} failed[/]: {reason}")
     finally:
         stop.set()
-        objective = {**sweep.settings.objective.model_dump(), "value": value}
+        objective = {**sweep.objective.model_dump(), "value": scores[0]}
+        if len(scores) > 1:
+            objective["all"] = [{**o.model_dump(), "value": v} for o, v in zip(sweep.objectives, scores, strict=True)]
         if replicates:
             values = [r["value"] for r in replicates if r["value"] is not None]
             objective["spread"] = statistics.stdev(values) if len(values) > 1 else None  # sample standard deviation

@@ -143,7 +143,7 @@ def test_a_picture_optuna_cannot_draw_never_stops_the_sweep(tmp_path: Path) -> N
         trial = study.ask(space)
         trial.report(value, 0)
         study.tell(trial, value)
-    drawn = draw(study, tmp_path, "val_loss")
+    drawn = draw(study, tmp_path, ["val_loss"])
     assert tmp_path / "history.png" in drawn  # the pictures that can be drawn still are
 
 
