@@ -52,7 +52,7 @@ def trial_table(study: Any, sweep: Any, *, last: int | None = 30) -> Table:
             f"[{STATE_STYLE.get(state, '')}]{state.lower()}[/]",
             *values,
             *scores,
-            str(len(trial.intermediate_values)),
+            str(trial.user_attrs.get("hoh_epochs", len(trial.intermediate_values))),
             seconds,
             str((trial.system_attrs.get(WORKER_ATTR) or {}).get("host", "")),
         )

@@ -42,6 +42,8 @@ OBJECTIVE_ATTR = "hoh_objective"
 """Trial user attribute: a pruned trial's objective as trial.json has it."""
 ERROR_ATTR = "hoh_error"
 """Trial user attribute of a trial that failed by its own error (not retried)."""
+EPOCHS_ATTR = "hoh_epochs"
+"""Trial user attribute: the epochs it trained (all its seeds' together)."""
 SPREAD_ATTR = "hoh_spread"
 """Trial user attribute: the standard deviation of a replicated configuration's objectives over its seeds."""
 RETRY_ATTR = "hoh_retry_of"
@@ -187,7 +189,15 @@ def _replicates(
         log.print(f"  seed {seed + offset} ({offset + 1} of {sweep.settings.repeats})")
         result = run_experiment(loaded, run_dir=run_dir, console=log)
         scores = _scores(sweep, result.history, result.evaluation)
-        done.append({"seed": seed + offset, "run": run_dir.name, "value": scores[0], "values": scores})
+        done.append(
+            {
+                "seed": seed + offset,
+                "run": run_dir.name,
+                "value": scores[0],
+                "values": scores,
+                "epochs": len(result.history),
+            }
+        )
         keras.backend.clear_session()
     return done
 
@@ -251,8 +261,10 @@ def run_trial(sweep: Sweep, study: Any, storage: Any, trial: Any, url: str, sess
             with reporting:  # Optuna takes intermediate values of a single objective only
                 result = run_experiment(loaded, run_dir=folder, console=log)
             scores = _scores(sweep, result.history, result.evaluation)
+            trial.set_user_attr(EPOCHS_ATTR, len(result.history))
         else:
             replicates = _replicates(sweep, overrides, loaded.experiment.experiment.seed, folder, session, log)
+            trial.set_user_attr(EPOCHS_ATTR, sum(r["epochs"] for r in replicates))
             by_objective = list(zip(*(r["values"] for r in replicates), strict=True))
             scores = [None if None in values else statistics.fmean(values) for values in by_objective]
             if scores[0] is not None:
