@@ -44,6 +44,9 @@ class RunContext:
         model: The compiled ``keras.Model`` (``None`` until built).
         is_chief: Whether this process writes the run folder (always true on one machine;
             a multi-worker strategy makes only its chief write).
+        outcome: Set by a plugin that ends the run early on purpose, e.g. ``"pruned"`` (a sweep's
+            pruner): ``status.json`` records it instead of ``"finished"`` and ``hoh_after_run`` sees it.
+        outcome_reason: Why, in a sentence (recorded with it).
         extras: Free space for plugins to share state during a run.
     """
 
@@ -58,6 +61,8 @@ class RunContext:
     flows: Flows | None = None
     model: Any = None
     is_chief: bool = True
+    outcome: Literal["pruned"] | None = None
+    outcome_reason: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property

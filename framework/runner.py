@@ -176,5 +176,5 @@ def _train_locked(loaded: Loaded, run: RunContext, *, offline: bool, allow_inexa
         with contextlib.suppress(Exception):
             loaded.hook.hoh_on_run_error(run=run, error=error)
         raise
-    mark_ended(run.run_dir, "finished")
+    mark_ended(run.run_dir, run.outcome or "finished", run.outcome_reason)  # "pruned", say: a plugin's decision
     return RunResult(run.run_dir, list(run.history), evaluation, run.experiment.training.keep)

@@ -12,7 +12,10 @@ that table switches it off even when the environment names a store. Needs the ``
 extra (``pip install -e ".[mlflow]"``: ``mlflow-skinny``, the client without the server UI).
 
 Each hoh run is one MLflow run, tagged ``hoh.run_dir`` with its folder; a resumed hoh run
-continues the same MLflow run. Logged: every setting of the resolved experiment as a param
+continues the same MLflow run. The experiment's ``[experiment] tags`` become MLflow tags; a
+sweep's trials (tagged ``sweep`` and ``trial``) are nested under one parent run per sweep, named
+``trial-N``, with ``hoh.status`` saying ``pruned`` for a pruned one (MLflow's own status is
+FINISHED: it has no pruned). Logged: every setting of the resolved experiment as a param
 (dotted keys, as overrides use them), each epoch's metrics at step = epoch (1-based), the
 final evaluation as ``evaluation.<metric>``, the run folder's files as artifacts (``artifacts
 = false`` to skip), and the end status (FINISHED, FAILED, KILLED for an interrupt). MLflow's
@@ -37,6 +40,7 @@ from framework.api import EVALUATION_FILE, EnvironmentProblem
 
 NAME = "mlflow"
 RUN_DIR_TAG = "hoh.run_dir"
+SWEEP_PARENT_TAG = "hoh.sweep_parent"
 _RUN = "mlflow.run"  # key in RunContext.extras: (client, run id)
 SKIPPED_FILES = {"run.lock", "status.json"}  # the lock; the status, which says "running" until after this hook
 
@@ -87,6 +91,17 @@ def _store_setup_lock(uri: str) -> Iterator[None]:
         yield
 
 
+def _sweep_parent(client: Any, experiment_id: str, sweep: str) -> str:
+    """The parent run of a sweep's trials: found by its tag, or made (under the store's set-up lock)."""
+    query = f"tags.`{SWEEP_PARENT_TAG}` = '{sweep}'"
+    with _store_setup_lock(client.tracking_uri):  # two workers' first trials must not make two parents
+        found = client.search_runs([experiment_id], filter_string=query, max_results=1)
+        if found:
+            return found[0].info.run_id
+        tags = {SWEEP_PARENT_TAG: sweep, "mlflow.source.name": "hoh sweep", "sweep": sweep}
+        return client.create_run(experiment_id, run_name=f"sweep {sweep}", tags=tags).info.run_id
+
+
 def _params(run: RunContext) -> list[Any]:
     from mlflow.entities import Param
 
@@ -117,8 +132,12 @@ def hoh_configure_run(run: RunContext) -> None:
             run_id = previous[0].info.run_id
             client.update_run(run_id, status="RUNNING")
         else:
-            tags = {RUN_DIR_TAG: folder, "mlflow.source.name": "hoh", "hoh.experiment": name}
-            run_id = client.create_run(experiment_id, run_name=run.run_dir.name, tags=tags).info.run_id
+            labels = dict(run.experiment.experiment.tags)
+            tags = {RUN_DIR_TAG: folder, "mlflow.source.name": "hoh", "hoh.experiment": name, **labels}
+            if "sweep" in labels:  # a sweep's trial: nested under one parent run a sweep
+                tags["mlflow.parentRunId"] = _sweep_parent(client, experiment_id, labels["sweep"])
+            run_name = f"trial-{labels['trial']}" if "trial" in labels else run.run_dir.name
+            run_id = client.create_run(experiment_id, run_name=run_name, tags=tags).info.run_id
             params = _params(run)
             for start in range(0, len(params), 100):  # MLflow takes at most 100 params a batch
                 client.log_batch(run_id, params=params[start : start + 100])
@@ -170,6 +189,7 @@ def hoh_after_run(run: RunContext, history: list[dict[str, float]]) -> None:
                 client.log_artifacts(run_id, str(path), artifact_path=path.name)
             else:
                 client.log_artifact(run_id, str(path))
+    client.set_tag(run_id, "hoh.status", run.outcome or "finished")  # MLflow has no "pruned" of its own
     client.set_terminated(run_id, status="FINISHED")
 
 

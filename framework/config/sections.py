@@ -32,6 +32,11 @@ class ExperimentSection(BaseModel):
     )
     disable_plugins: list[str] = Field(default_factory=list, description="Names of plugins not to load.")
     output: str = Field("runs", description="Folder for run folders, relative to the working directory.")
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        description="Labels recorded with the run (experiment.toml); tracking plugins log them, e.g. "
+        '{ team = "vision" }. A sweep tags its trials with sweep and trial.',
+    )
 
     @field_validator("output")
     @classmethod

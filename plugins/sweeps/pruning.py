@@ -36,6 +36,8 @@ class TrialPruning:
         if self.trial.should_prune():
             self.pruned_at = epoch
             run.model.stop_training = True
+            run.outcome = "pruned"  # status.json says so, and hoh_after_run hooks (MLflow's) see it
+            run.outcome_reason = f"pruned after epoch {epoch + 1} by the sweep's pruner ({self.metric})"
             run.console.print(f"[yellow]pruned[/] after epoch {epoch + 1}: {self.metric} = {float(value):.4f}")
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from rich.console import Console
 
-from framework.api import Session, mark_ended
+from framework.api import Session
 from plugins.sweeps.pruning import TrialPruning, pruner_for
 from plugins.sweeps.records import TRIAL_FILE, check_records_match_study, mark_dead, trial_folder, write_record
 from plugins.sweeps.samplers import make_sampler, method_of
@@ -248,7 +248,8 @@ def run_trial(sweep: Sweep, study: Any, storage: Any, trial: Any, url: str, sess
     pruning = TrialPruning(trial, sweep.objective.metric)
     state, scores, reason, created, replicates = "FAIL", [None] * len(sweep.objectives), None, False, []
     try:
-        overrides = [*sweep.overrides(trial.params), "training.progress=none"]
+        tags = [f'experiment.tags.sweep="{sweep.name}"', f'experiment.tags.trial="{trial.number}"']
+        overrides = [*sweep.overrides(trial.params), "training.progress=none", *tags]
         loaded = load_experiment(sweep.base, overrides, session=session)
         if sweep.settings.repeats == 1:
             new_run_dir_for(loaded, folder)  # the run folder and its experiment.toml, then trial.json in it
@@ -273,7 +274,6 @@ def run_trial(sweep: Sweep, study: Any, storage: Any, trial: Any, url: str, sess
         if pruning.pruned_at is not None:
             state = "PRUNED"
             reason = f"pruned after epoch {pruning.pruned_at + 1} by the {sweep.settings.pruner} pruner"
-            mark_ended(folder, "pruned", reason)
             if value is not None:  # Optuna keeps the last reported value for a pruned trial: show the objective
                 trial.set_user_attr(OBJECTIVE_ATTR, value)
             study.tell(trial, state=TrialState.PRUNED)
