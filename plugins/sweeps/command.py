@@ -29,6 +29,8 @@ from plugins.sweeps.display import summary, trial_table
 
 POLL_SECONDS = 2.0
 ORPHAN_POLL_SECONDS = 2.0
+STORAGE_GRACE_SECONDS = 15.0
+"""When the storage stops answering: how long the workers may take to stop on their own before SIGTERM."""
 COORDINATOR = "HOH_SWEEP_COORDINATOR"
 """Set for the workers a coordinator starts: its process id."""
 INHERITED_STORAGE = "HOH_SWEEP_WORKER_STORAGE"
@@ -111,7 +113,9 @@ def run(args: argparse.Namespace) -> int:
         with _storage_failures(url, "its workers were stopped"):
             _watch(study, sweep, workers, console)
     except EnvironmentProblem:
-        _stop(workers)
+        if not console.is_terminal:
+            console.line()  # the live table's last line ends without one in a log: the message starts afresh
+        _stop(workers, grace=STORAGE_GRACE_SECONDS)  # they meet the same storage: let them end on their own first
         raise
     except KeyboardInterrupt:
         _stop(workers)
@@ -143,9 +147,14 @@ def _status(sweep: Any, url: str, console: Console) -> int:
     return 0
 
 
-def _stop(workers: list[subprocess.Popen]) -> None:
-    """SIGTERM every worker (each fails and records its trial), then wait for them."""
+def _stop(workers: list[subprocess.Popen], grace: float = 0.0) -> None:
+    """SIGTERM every worker still running after ``grace`` seconds (each fails and records its trial), then wait."""
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(worker.poll() is None for worker in workers):
+        time.sleep(0.2)
     for worker in workers:
+        if worker.poll() is not None:
+            continue
         with contextlib.suppress(ProcessLookupError):
             # SIGTERM, not SIGINT: a sweep started in the background of a script inherits
             # SIGINT ignored, and its workers would train on; they handle SIGTERM as Ctrl-C.
@@ -169,6 +178,8 @@ def _storage_failures(url: str, consequence: str) -> Iterator[None]:
     try:
         yield
     except failures as error:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # leaving now: a stop signal must not cut the exit short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         first = str(error).strip().splitlines()[0][:300] if str(error).strip() else type(error).__name__
         raise EnvironmentProblem(
             f"the sweep's storage {shown_url(url)} stopped answering ({first}); {consequence}. Run the same "

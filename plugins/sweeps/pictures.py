@@ -1,6 +1,7 @@
 """The sweep's pictures, drawn with Optuna's matplotlib visualizations into the sweep's folder.
 
-- ``history.png``: the objective of each trial and the best so far (``plot_optimization_history``);
+- ``history.png``: the objective of each trial and the best so far (``plot_optimization_history``),
+  pruned trials marked at the objective they had when stopped;
 - ``curves.png``: each trial's objective metric per epoch, pruned ones cut short
   (``plot_intermediate_values``);
 - ``slices.png``: objective against each parameter (``plot_slice``);
@@ -50,6 +51,22 @@ def _save(axes: Any, path: Path, title: str, xlabel: str | None = None, ylabel: 
     plt.close(figure)
 
 
+def _with_pruned(axes: Any, study: Any) -> Any:
+    """Optuna's history shows complete trials only: add the pruned ones, at the objective they had when stopped."""
+    from optuna.trial import TrialState
+
+    pruned = [
+        (trial.number, trial.user_attrs["hoh_objective"])
+        for trial in study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))
+        if "hoh_objective" in trial.user_attrs
+    ]
+    if pruned:
+        numbers, values = zip(*pruned, strict=True)
+        axes.scatter(numbers, values, marker="x", color="grey", label="pruned (objective when stopped)", zorder=3)
+        axes.legend()
+    return axes
+
+
 def draw(study: Any, folder: Path, metrics: list[str]) -> list[Path]:
     """Draw what the trials so far allow; returns the pictures written.
 
@@ -84,7 +101,7 @@ def draw(study: Any, folder: Path, metrics: list[str]) -> list[Path]:
         jobs.append(
             (
                 "history.png",
-                lambda: plots.plot_optimization_history(study, target_name=metric, **target),
+                lambda: _with_pruned(plots.plot_optimization_history(study, target_name=metric, **target), study),
                 f"{name}: {metric} per trial",
                 None,
                 None,

@@ -135,6 +135,7 @@ def test_a_database_that_stops_mid_trial_gets_a_message_and_the_rerun_continues(
             coordinator.kill()
         assert coordinator.returncode == 1, output
         assert "stopped answering" in output and "Run the same command again once it is back" in output
+        assert not [line for line in output.splitlines() if "┘" in line and "error" in line]  # on a line of its own
         logs = "".join(p.read_text() for p in (folder / "workers").glob("*.log"))
         assert "Traceback" not in output + logs, output + logs[-3000:]
 
