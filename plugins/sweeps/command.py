@@ -29,6 +29,8 @@ from plugins.sweeps.display import summary, trial_table
 
 POLL_SECONDS = 2.0
 ORPHAN_POLL_SECONDS = 2.0
+STOP_WAIT_SECONDS = 60.0
+"""How long a stopped worker may take to record its trial and exit before it is killed."""
 STORAGE_GRACE_SECONDS = 15.0
 """When the storage stops answering: how long the workers may take to stop on their own before SIGTERM."""
 COORDINATOR = "HOH_SWEEP_COORDINATOR"
@@ -67,9 +69,16 @@ def run(args: argparse.Namespace) -> int:
     _require_optuna()
     import optuna
 
-    from plugins.sweeps.records import check_records_match_study
+    from plugins.sweeps.records import check_records_match_study, mark_dead
     from plugins.sweeps.spec import load_sweep
-    from plugins.sweeps.storage import is_database, open_storage, repair_journal, storage_url, trial_slot
+    from plugins.sweeps.storage import (
+        fail_dead_trials,
+        is_database,
+        open_storage,
+        repair_journal,
+        storage_url,
+        trial_slot,
+    )
     from plugins.sweeps.trials import open_study, work
 
     if args.workers < 1:
@@ -100,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
             repaired = repair_journal(Path(url))
         if repaired:
             console.print(f"[yellow]repaired[/]: {repaired}", soft_wrap=True)
-    study = open_study(sweep, open_storage(url), create=True)
+    storage = open_storage(url)
+    study = open_study(sweep, storage, create=True)
     check_records_match_study(study, sweep, url)  # before any worker: a lost journal must not meet old trials
     folder = sweep.folder()
     console.print(
@@ -118,7 +128,10 @@ def run(args: argparse.Namespace) -> int:
         _stop(workers, grace=STORAGE_GRACE_SECONDS)  # they meet the same storage: let them end on their own first
         raise
     except KeyboardInterrupt:
-        _stop(workers)
+        if _stop(workers):  # a worker that had to be killed could not record its trial: do it for it
+            with contextlib.suppress(Exception):
+                for number in fail_dead_trials(study, storage):
+                    mark_dead(folder, number, "interrupted; its worker did not stop in time and was killed")
         console.print("[yellow]interrupted[/]: run the same command again to continue the sweep.")
         return 130
     with _storage_failures(url, "the sweep's trials are as they were"):
@@ -147,8 +160,11 @@ def _status(sweep: Any, url: str, console: Console) -> int:
     return 0
 
 
-def _stop(workers: list[subprocess.Popen], grace: float = 0.0) -> None:
-    """SIGTERM every worker still running after ``grace`` seconds (each fails and records its trial), then wait."""
+def _stop(workers: list[subprocess.Popen], grace: float = 0.0) -> bool:
+    """SIGTERM every worker still running after ``grace`` seconds (each fails and records its trial), then wait.
+
+    Returns whether a worker had to be killed (SIGKILL) after :data:`STOP_WAIT_SECONDS`.
+    """
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline and any(worker.poll() is None for worker in workers):
         time.sleep(0.2)
@@ -159,11 +175,15 @@ def _stop(workers: list[subprocess.Popen], grace: float = 0.0) -> None:
             # SIGTERM, not SIGINT: a sweep started in the background of a script inherits
             # SIGINT ignored, and its workers would train on; they handle SIGTERM as Ctrl-C.
             worker.send_signal(signal.SIGTERM)
+    killed = False
     for worker in workers:
         try:
-            worker.wait(timeout=30)
+            worker.wait(timeout=STOP_WAIT_SECONDS)
         except subprocess.TimeoutExpired:
-            worker.kill()  # its trial reads RUNNING with a dead worker, and is failed by the next sweep
+            worker.kill()  # its trial reads RUNNING with a dead worker: failed by the caller or the next sweep
+            worker.wait()
+            killed = True
+    return killed
 
 
 @contextlib.contextmanager

@@ -154,20 +154,28 @@ def _schema_lock(url: str) -> Iterator[None]:
     if not urlsplit(url).scheme.startswith("postgresql"):
         yield
         return
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
     engine = create_engine(url, poolclass=NullPool)
     try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK})
-            try:
-                yield
-            finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK})
-                connection.commit()
+        with engine.connect() as connection, _advisory_lock(connection, SCHEMA_LOCK):
+            yield
     finally:
         engine.dispose()
+
+
+@contextlib.contextmanager
+def _advisory_lock(connection: Any, key: int) -> Iterator[None]:
+    """PostgreSQL's session-level advisory lock ``key``, held on ``connection`` for the block."""
+    from sqlalchemy import text
+
+    connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+    try:
+        yield
+    finally:
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+        connection.commit()
 
 
 @contextlib.contextmanager
@@ -179,19 +187,13 @@ def trial_slot(storage: Any, url: str, study_name: str) -> Iterator[None]:
         with FileLock(url + ".slot.lock", timeout=600):
             yield
         return
-    from sqlalchemy import text
 
     if storage.engine.dialect.name != "postgresql":  # no advisory locks: at worst one extra trial
         yield
         return
     key = zlib.crc32(f"hoh-sweep:{study_name}".encode())
-    with storage.engine.connect() as connection:
-        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
-        try:
-            yield
-        finally:
-            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-            connection.commit()
+    with storage.engine.connect() as connection, _advisory_lock(connection, key):
+        yield
 
 
 def this_worker() -> dict[str, Any]:

@@ -160,6 +160,7 @@ def test_sigterm_stops_the_sweep_and_fails_the_running_trial(tmp_path: Path, bac
     assert coordinator.returncode == 130, output
     assert "run the same command again to continue the sweep" in output
     (record,) = trial_records(folder)
-    assert record["state"] == "FAIL" and record["reason"] == "interrupted"
+    logs = "".join(p.read_text()[-3000:] for p in (folder / "workers").glob("*.log"))  # why, when it fails
+    assert record["state"] == "FAIL" and record["reason"] == "interrupted", output + logs
     assert json.loads((folder / "trial-0000" / "status.json").read_text())["status"] == "interrupted"
     assert _study(folder, "stopped").get_trials()[0].state.name == "FAIL"
