@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     _require_optuna()
     import optuna
 
-    from plugins.sweeps.records import check_records_match_study, mark_dead
+    from plugins.sweeps.records import check_records_match_study, mark_dead, trial_folder
     from plugins.sweeps.spec import load_sweep
     from plugins.sweeps.storage import (
         fail_dead_trials,
@@ -131,7 +132,8 @@ def run(args: argparse.Namespace) -> int:
         if _stop(workers):  # a worker that had to be killed could not record its trial: do it for it
             with contextlib.suppress(Exception):
                 for number in fail_dead_trials(study, storage):
-                    mark_dead(folder, number, "interrupted; its worker did not stop in time and was killed")
+                    mark_dead(folder, number, "interrupted")
+                    _mark_interrupted(trial_folder(folder, number))
         console.print("[yellow]interrupted[/]: run the same command again to continue the sweep.")
         return 130
     with _storage_failures(url, "the sweep's trials are as they were"):
@@ -158,6 +160,18 @@ def _status(sweep: Any, url: str, console: Console) -> int:
         counts = ", ".join(f"{states.count(state)} {state.lower()}" for state in sorted(set(states)))
         console.print(f"storage {shown_url(url)}: {len(states)} trials ({counts or 'none yet'})")
     return 0
+
+
+def _mark_interrupted(run_dir: Path) -> None:
+    """The run of a worker killed after it was asked to stop: interrupted, as it would have said itself."""
+    from framework.api import mark_ended
+
+    status = run_dir / "status.json"
+    with contextlib.suppress(OSError, ValueError):
+        if json.loads(status.read_text(encoding="utf-8")).get("status") == "running":
+            mark_ended(
+                run_dir, "interrupted", f"stopped by SIGTERM; its worker was killed after {STOP_WAIT_SECONDS:.0f} s"
+            )
 
 
 def _stop(workers: list[subprocess.Popen], grace: float = 0.0) -> bool:
