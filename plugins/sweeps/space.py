@@ -27,7 +27,7 @@ class Parameter:
 
     def active(self, values: dict[str, Any]) -> bool:
         """Whether a trial with ``values`` (fixed and sampled so far) searches this key."""
-        return all(key in values and _hashable(values[key]) == wanted for key, wanted in self.when)
+        return all(key in values and same_value(values[key], wanted) for key, wanted in self.when)
 
     def probes(self) -> tuple[Any, ...]:
         """The values checked against the experiment before any trial: every choice; for a range its bounds
@@ -52,6 +52,11 @@ class Parameter:
 def _hashable(value: Any) -> Any:
     """Lists (TOML arrays) as tuples, so that conditions compare and hash."""
     return tuple(_hashable(v) for v in value) if isinstance(value, list | tuple) else value
+
+
+def same_value(value: Any, wanted: Any) -> bool:
+    """Whether a key's value is the one a ``when`` condition wants (a TOML array and a tuple compare alike)."""
+    return _hashable(value) == _hashable(wanted)
 
 
 def ordered(parameters: list[Parameter] | tuple[Parameter, ...]) -> list[Parameter]:

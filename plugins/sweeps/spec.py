@@ -40,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from framework.api import ExperimentError, Loaded, UserError, check_before_work, load_experiment, read_toml
 from plugins.sweeps.samplers import check_method
-from plugins.sweeps.space import Parameter, ordered, parse_parameter, probe_sets, toml_value
+from plugins.sweeps.space import Parameter, ordered, parse_parameter, probe_sets, same_value, toml_value
 
 PRUNERS = ("median", "hyperband", "none")
 SECONDS = "seconds"
@@ -280,7 +280,7 @@ def _check_conditions(parameters: list[Parameter], fixed: dict[str, Any], method
             else:
                 found.append((parameter.key, f"when names {key!r}, which is neither fixed nor a searched choice"))
                 continue
-            if not any(Parameter(key, "choice", (), when=((key, wanted),)).active({key: v}) for v in possible):
+            if not any(same_value(v, wanted) for v in possible):
                 found.append((parameter.key, f"when {key} = {wanted!r} never holds: {key} is one of {possible!r}"))
         if parameter.when and method in ("grid", "GridSampler"):
             found.append(

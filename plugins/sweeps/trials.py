@@ -51,21 +51,6 @@ RETRY_ATTR = "hoh_retry_of"
 MAX_FAILURES_IN_A_ROW = 3
 
 
-def distributions(sweep: Sweep) -> dict[str, Any]:
-    """Optuna's distribution of each searched parameter."""
-    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
-
-    found: dict[str, Any] = {}
-    for p in sweep.parameters:
-        if p.kind == "choice":
-            found[p.key] = CategoricalDistribution(p.values)
-        elif p.kind in ("int", "log_int"):
-            found[p.key] = IntDistribution(p.values[0], p.values[1], log=p.kind == "log_int", step=p.step or 1)
-        else:
-            found[p.key] = FloatDistribution(p.values[0], p.values[1], log=p.kind == "log_uniform", step=p.step)
-    return found
-
-
 def ask_trial(study: Any, sweep: Sweep) -> Any:
     """A new trial with its parameters sampled now, define-by-run: a conditional key only where its ``when``
     holds (an enqueued trial's parameters, a grid point or a retry, are taken as they are)."""
