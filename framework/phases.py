@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from framework.atomic import write_json, write_text, write_with
+from framework.class_weights import CLASS_WEIGHTS_FILE, by_index, describe, resolve_class_weight
 from framework.config.loader import Choice
 from framework.distribution import is_chief
 from framework.environment import describe_environment
@@ -58,6 +59,7 @@ class Phases:
         self.run = run
         self.pipeline: InputPipeline | None = None
         self.images: ImageFolders | None = None
+        self.class_weights: dict[str, float] | None = None  # [training] class_weight, by class name
 
     def callbacks(self) -> list[Any]:
         """The experiment's callback providers' callbacks, the progress display first."""
@@ -102,7 +104,12 @@ class Phases:
             steps_per_epoch=experiment.training.steps_per_epoch,
             validation_steps=experiment.training.validation_steps,
         )
+        for note in run.flows.notes:
+            run.console.print(note, markup=False, highlight=False)
         check_loss_fits_labels(experiment.training.loss, run.flows)
+        self.class_weights = resolve_class_weight(
+            experiment.training.class_weight, self.images.class_names, run.flows.train_class_counts
+        )
 
     def build_model(self) -> None:
         """Phase ``build``, second half: model (``hoh_build_model``), optimizer and compile in the strategy's scope."""
@@ -125,6 +132,9 @@ class Phases:
         labels = {"class_names": list(images.class_names), "labels": list(images.labels)}
         write_json(run.run_dir / CLASSES_FILE, labels)
         write_json(run.run_dir / INFERENCE_FILE, _inference_record(loaded, pipeline, images))
+        if self.class_weights:
+            write_json(run.run_dir / CLASS_WEIGHTS_FILE, self.class_weights)
+            run.console.print(f"class weights: {describe(self.class_weights)}", markup=False, highlight=False)
         write_text(run.run_dir / SUMMARY_FILE, _summary(model))
         loaded.hook.hoh_before_run(run=run, model=model)
 
@@ -148,6 +158,8 @@ class Phases:
         callbacks = [DivergenceGuard(), EpochRecorder(run, self.loaded.hook), *self.callbacks()]
         done = len(run.history) if run.resumed else 0
         training = experiment.training
+        names = self.images.class_names if self.images is not None else ()
+        class_weight = by_index(self.class_weights, names) if self.class_weights else None
         best = None
         if training.keep == "best":  # after the recorder, before a resume callback's commit of the epoch
             best = BestWeights(run.run_dir / BEST_WEIGHTS_FILE, training.monitor, history=run.history[:done])
@@ -161,6 +173,7 @@ class Phases:
                 validation_data=flows.validation,
                 validation_steps=None,  # flows.validation is finite: exactly flows.validation_steps batches
                 callbacks=callbacks,
+                class_weight=class_weight,
                 shuffle=False,  # pipelines shuffle (seeded) themselves
                 verbose=0,
             )

@@ -190,6 +190,10 @@ class Flows:
             not the user's (such as TensorFlow's ``InvalidArgumentError`` from a decoder); returns
             a message that names the input files at fault, or ``None``. Lets a pipeline check
             cheaply before training and explain a failure only when one happens.
+        train_class_counts: Training images per class, in label order; needed by
+            ``[training] class_weight = "balanced"``. Empty when the pipeline does not count them.
+        notes: Lines the runner prints before training: what the pipeline chose and why
+            (such as where decoded images are kept).
     """
 
     train: Any
@@ -199,6 +203,8 @@ class Flows:
     train_count: int = 0
     validation_count: int = 0
     explain_failure: Callable[[BaseException], str | None] | None = None
+    train_class_counts: tuple[int, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 class InputPipeline(abc.ABC):

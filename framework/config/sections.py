@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator, model_validator
 
 from framework.config.keras_names import LOSSES, METRICS, check_name
 
@@ -60,6 +60,12 @@ class TrainingSection(BaseModel):
     )
     loss: str = Field("binary_crossentropy", min_length=1, description="Keras loss identifier.")
     metrics: list[str] = Field(default_factory=lambda: ["accuracy"], description="Keras metric identifiers.")
+    class_weight: Literal["balanced"] | dict[str, PositiveFloat] | None = Field(
+        None,
+        description='How much each class counts in the training loss: "balanced" (each class in total as much as '
+        "the others, by its number of training images) or a table {class name = weight} (others weigh 1); "
+        "validation is not weighted.",
+    )
     keep: Literal["last", "best"] = Field(
         "last",
         description="Which weights model.keras and evaluation.json hold: the last epoch's, or the best epoch's "

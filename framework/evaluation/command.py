@@ -21,6 +21,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from framework.class_weights import CLASS_WEIGHTS_FILE, describe
 from framework.commands import Command
 from framework.errors import UserError
 from framework.images import list_images
@@ -77,6 +78,7 @@ SETTINGS_SHOWN = (
     ("training", "epochs"),
     ("training", "steps_per_epoch"),
     ("training", "keep"),
+    ("training", "class_weight"),
     ("training", "precision"),
 )
 """The settings the page lists (all of them are in the run's experiment.toml)."""
@@ -105,6 +107,17 @@ def run_settings(experiment: dict[str, Any]) -> dict[str, str]:
         if isinstance(table, dict) and key in table:
             shown[f"{section}.{key}"] = str(table[key])
     return shown
+
+
+def _class_weights(run: TrainedRun) -> dict[str, str]:
+    """The ``class weights`` fact: the weights training applied (``class_weights.json``), if any."""
+    import json
+
+    try:
+        weights = json.loads((run.run_dir / CLASS_WEIGHTS_FILE).read_text(encoding="utf-8"))
+        return {"class weights (training loss)": describe({str(k): float(v) for k, v in weights.items()})}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
 
 
 def _keras_loss(run: TrainedRun, folder: Path | None, checkpoint: str | None) -> float | None:
@@ -173,6 +186,7 @@ def evaluate_run(
         "images": f"{data} ({len(scores.paths)} images"
         + (f", {len(scores.errors)} unreadable)" if scores.errors else ")"),
         "classes": ", ".join(f"{i}: {label}" for i, label in enumerate(run.labels)),
+        **_class_weights(run),
         "written": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
     document: dict[str, Any] = {

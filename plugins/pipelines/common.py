@@ -233,6 +233,14 @@ def check_class_mode(class_mode: str, class_names: tuple[str, ...]) -> None:
         )
 
 
+def class_counts(labels: Sequence[int], classes: int) -> tuple[int, ...]:
+    """Images per class, in label order, from each image's label."""
+    counts = [0] * classes
+    for label in labels:
+        counts[int(label)] += 1
+    return tuple(counts)
+
+
 def resolve_steps(count: int, batch_size: int, steps: int | None) -> int:
     """Batches per epoch: ``steps`` when given, else one full pass (last batch partial)."""
     if steps is not None:

@@ -41,6 +41,7 @@ from plugins.pipelines.common import (
     PipelineParams,
     SizedPipeline,
     check_class_mode,
+    class_counts,
     failure_explainer,
     list_images,
     partial_validation_order,
@@ -226,6 +227,7 @@ class ImageDataGeneratorPipeline(SizedPipeline):
             validation_steps=val_steps,
             train_count=train.samples,
             validation_count=val_count,
+            train_class_counts=class_counts(train.classes, n_classes),
             # the iterators' own lists (skip_unreadable applied): no second walk of the folders
             explain_failure=failure_explainer(train.filepaths, *([val.filepaths] if val is not None else [])),
         )

@@ -1,45 +1,47 @@
-"""The ``tf-data`` pipeline: a cached, prefetched ``tf.data`` input pipeline.
+"""The ``tf-data`` pipeline: decoded once, shuffled every pass, prefetched ``tf.data`` batches.
 
 Same semantics as ``image-data-generator`` (same parameter names and defaults, class
 order and labels, RGBA -> RGB by dropping alpha, nearest-neighbour resize picking the
-same pixels as Pillow, rescale), built as the tf.data performance guide recommends::
+same pixels as Pillow, rescale), with bounded memory at any number of images::
 
-    file list (Python, sorted) -> from_tensor_slices((paths, labels))
-      -> map(read + decode + resize, parallel, deterministic) -> cache (uint8)
-      -> shuffle(whole set, seeded, reshuffled each pass) -> batch -> repeat
+    file list (Python, sorted) -> decode once (parallel map) -> uint8 array, in memory
+      or on disk (plugins.pipelines.memory_plan chooses; decoded_store keeps it)
+      -> every pass a seeded permutation, batches gathered from the array
       -> map(float32, augment, rescale) -> prefetch
 
-The cache holds uint8 pixels (4x less memory than float32); conversion, augmentation
-and rescaling happen per batch after it. The training flow always repeats, so every
-epoch trains exactly ``steps_per_epoch`` batches (``None``: one pass, last batch
-partial, like flow_from_directory: batching before repeat keeps passes apart).
-Validation is finite: exactly ``validation_steps`` batches (cycling through the set if
-that is more than one pass), the same batches at every evaluation, cached as batches.
+``cache = "none"`` decodes every pass instead (the same order). The training flow always
+repeats, so every epoch trains exactly ``steps_per_epoch`` batches (``None``: one pass, last
+batch partial, like flow_from_directory). Validation is finite: exactly
+``validation_steps`` batches (cycling through the set if that is more than one pass), the
+same batches at every evaluation.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, PositiveFloat, model_validator
 
 from framework import Flows, ImageFolders, UserError
 from framework.api import unreadable
+from plugins.pipelines import decoded_store
 from plugins.pipelines.augment import augment_batch
 from plugins.pipelines.common import (
     LabelledFiles,
     PipelineParams,
     SizedPipeline,
     check_class_mode,
+    class_counts,
     failure_explainer,
     list_images,
     partial_validation_order,
     readable_files,
     resolve_steps,
 )
+from plugins.pipelines.memory_plan import CachePlan, check_batches_fit, check_disk_room, decoded_bytes, plan_cache
+from plugins.pipelines.tf_decode import decode_image
 
 if TYPE_CHECKING:
     import numpy as np
@@ -63,18 +65,29 @@ UNSUPPORTED_OPTIONS = (
 
 
 class TfDataParams(PipelineParams):
-    """Parameters of ``tf-data``: the shared ones plus caching and shuffling."""
+    """Parameters of ``tf-data``: the shared ones plus where decoded images are kept."""
 
     cache: str = Field(
-        "memory",
-        description='"memory" (decoded uint8 images in RAM), "none", or a folder for an on-disk cache.',
+        "auto",
+        description='Where decoded images are kept: "auto" (in memory when they fit pipeline.memory_budget, else '
+        'on disk), "memory", "disk" (in the user cache folder, reused by later runs), "none" (decoded at every '
+        "pass), or a folder for the on-disk cache.",
     )
-    shuffle_buffer: PositiveInt | None = Field(None, description="Shuffle buffer in images; default: the whole set.")
+    memory_budget: PositiveFloat | None = Field(
+        None,
+        description='GB the decoded images may take in memory with cache = "auto"; default: half of the memory '
+        "available to the process (cgroup limits included).",
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _refuse_unsupported(cls, data: Any) -> Any:
         if isinstance(data, dict):
+            if "shuffle_buffer" in data:
+                raise ValueError(
+                    "shuffle_buffer is gone: tf-data now shuffles the whole set at every pass, with no buffer in "
+                    "memory; remove it"
+                )
             for name in UNSUPPORTED_OPTIONS:
                 if name in data:
                     raise ValueError(
@@ -84,51 +97,18 @@ class TfDataParams(PipelineParams):
         return data
 
 
-def _pil_nearest(tf: Any, size: Any, target: int) -> Any:
-    """Source indices Pillow's NEAREST resize picks along one axis (``ImagingScaleAffine``).
+def decoded_root() -> Path:
+    """The on-disk cache's folder for ``cache = "auto"``/``"disk"``: ``$HOH_DECODED_CACHE`` or the user cache."""
+    import os
 
-    Pillow walks ``x = scale / 2, x += scale, ...`` in float64 and truncates; a
-    cumulative sum in float64 reproduces it exactly (checked against Pillow 13 for all
-    sizes 1..119 -> 1..129 and more). ``tf.image.resize(method="nearest")`` rounds
-    ties differently and picked another pixel for ~7% of pixels at 32 -> 20.
-    """
-    scale = tf.cast(size, tf.float64) / tf.cast(target, tf.float64)
-    steps = tf.concat([[scale * 0.5], tf.fill([target - 1], scale)], axis=0)
-    return tf.minimum(tf.cast(tf.math.cumsum(steps), tf.int32), tf.cast(size, tf.int32) - 1)
+    import platformdirs
 
-
-def _file_key(path: Path) -> str:
-    """What identifies one file's content in the on-disk cache key: path, size and mtime.
-
-    A file replaced under the same name gets another size or modification time, so the
-    cache made from the old pixels is not reused.
-    """
-    stat = path.stat()
-    return f"{path}\t{stat.st_size}\t{stat.st_mtime_ns}"
-
-
-def _decode(tf: Any, data: Any, height: int, width: int) -> Any:
-    """PNG/JPEG/BMP/GIF bytes -> uint8 ``[height, width, 3]`` exactly like Keras' ``load_img``.
-
-    ``channels=3`` drops alpha without compositing (as PIL ``convert("RGB")``) and
-    expands grey; the resize picks the same pixels as PIL's NEAREST (identity when
-    the size already matches).
-    """
-    image = tf.io.decode_image(data, channels=3, expand_animations=False, dtype=tf.uint8)
-    shape = tf.shape(image)
-
-    def resized() -> Any:
-        rows = tf.gather(image, _pil_nearest(tf, shape[0], height), axis=0)
-        return tf.gather(rows, _pil_nearest(tf, shape[1], width), axis=1)
-
-    same_size = tf.logical_and(tf.equal(shape[0], height), tf.equal(shape[1], width))
-    image = tf.cond(same_size, lambda: image, resized)  # no copies when the size already matches
-    image.set_shape((height, width, 3))
-    return image
+    env = os.environ.get("HOH_DECODED_CACHE", "").strip()
+    return Path(env).expanduser() if env else Path(platformdirs.user_cache_dir("hoh")) / "decoded"
 
 
 class TfDataPipeline(SizedPipeline):
-    """Cached, shuffled, prefetched ``tf.data`` batches with exact steps per epoch."""
+    """Images decoded once, shuffled every pass, in batches of exact steps per epoch."""
 
     params: TfDataParams
 
@@ -139,46 +119,87 @@ class TfDataPipeline(SizedPipeline):
             raise UserError(f"No images found under {root} for classes {list(class_names)}.")
         return readable_files(files, root, skip=self.params.skip_unreadable)
 
-    def _decoded(self, tf: Any, files: LabelledFiles) -> Any:
+    def _decode_dataset(self, tf: Any, paths: Any) -> Any:
+        """``paths`` (a dataset of file names) decoded, in order, on all cores."""
         height, width = self.params.image_size
-        dataset = tf.data.Dataset.from_tensor_slices(([str(p) for p in files.paths], list(files.labels)))
-        return dataset.map(
-            lambda path, label: (_decode(tf, tf.io.read_file(path), height, width), label),
+        return paths.map(
+            lambda path: decode_image(tf, tf.io.read_file(path), height, width),
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         )
 
-    def _cache(self, dataset: Any, files: LabelledFiles, split: str) -> Any:
-        height, width = self.params.image_size
-        if self.params.cache == "memory":
-            return dataset.cache()
-        if self.params.cache == "none":
-            return dataset
-        folder = Path(self.params.cache).expanduser()
-        folder.mkdir(parents=True, exist_ok=True)
-        key = hashlib.sha256("\n".join([f"{height}x{width}", *map(_file_key, files.paths)]).encode()).hexdigest()[:16]
-        return dataset.cache(str(folder / f"{split}-{key}"))
+    def _decoded_array(self, tf: Any, files: LabelledFiles, plan: CachePlan, split: str) -> np.ndarray:
+        """The images of ``files`` decoded, in memory or on disk as ``plan`` says."""
+        shape = tuple(self.params.image_size)
 
-    def _batched(
-        self,
-        tf: Any,
-        dataset: Any,
-        batch: int,
-        classes: int,
-        *,
-        augment: bool,
-        seed: int,
-        take: int | None = None,
-        cache: Callable[[Any], Any] | None = None,
-    ) -> Any:
-        """Batches (uint8) -> repeat -> [take -> cache] -> float32, augment, rescale -> prefetch."""
+        def batches() -> Any:
+            names = tf.data.Dataset.from_tensor_slices([str(p) for p in files.paths])
+            return self._decode_dataset(tf, names).batch(256).prefetch(2).as_numpy_iterator()
+
+        what = f"decoding {len(files.paths)} {split} images"
+        try:
+            if plan.kind == "memory":
+                return decoded_store.decode_in_memory(len(files.paths), shape, batches(), what)
+            assert plan.folder is not None
+            key = decoded_store.content_key(files.paths, shape)
+            if not (plan.folder / f"{key}.u8").exists():
+                check_disk_room(plan.folder, decoded_bytes(len(files.paths), shape))
+            array, _ = decoded_store.decode_on_disk(plan.folder, key, len(files.paths), shape, batches, what)
+            return array
+        except tf.errors.OpError as error:  # pixel data corrupt under valid checksums: name the file
+            message = failure_explainer(files.paths)(error)
+            raise UserError(message or f"decoding the {split} images failed: {error.message}") from None
+
+    def _train_batches(self, tf: Any, files: LabelledFiles, plan: CachePlan, seed: int) -> Any:
+        """Endless uint8 training batches; each pass in the seeded order of :func:`decoded_store.pass_order`."""
+        import numpy as np
+
+        labels = np.asarray(files.labels, dtype=np.int32)
+        batch = self.params.batch_size
+        if plan.kind != "none":
+            array = self._decoded_array(tf, files, plan, "training")
+            return tf.data.Dataset.from_generator(
+                lambda: decoded_store.shuffled_batches(array, labels, batch, seed),
+                output_signature=self._signature(tf),
+            ).apply(tf.data.experimental.assert_cardinality(tf.data.INFINITE_CARDINALITY))
+        names = tf.constant([str(p) for p in files.paths])
+
+        def one_pass(index: Any) -> Any:
+            order = tf.data.Dataset.from_generator(
+                lambda i: decoded_store.pass_order(len(labels), seed, int(i)),
+                args=(index,),
+                output_signature=tf.TensorSpec((), tf.int64),
+            )
+            images = self._decode_dataset(tf, order.map(lambda i: tf.gather(names, i)))
+            return tf.data.Dataset.zip((images, order.map(lambda i: tf.gather(labels, i)))).batch(batch)
+
+        return tf.data.Dataset.counter().flat_map(one_pass)
+
+    def _validation_batches(self, tf: Any, files: LabelledFiles, plan: CachePlan, order: list[int] | None) -> Any:
+        """Endless uint8 validation batches in one fixed order."""
+        import numpy as np
+
+        labels = np.asarray(files.labels, dtype=np.int32)
+        batch = self.params.validation_batch_size
+        if plan.kind != "none":
+            array = self._decoded_array(tf, files, plan, "validation")
+            return tf.data.Dataset.from_generator(
+                lambda: decoded_store.fixed_batches(array, labels, batch, order),
+                output_signature=self._signature(tf),
+            )
+        rows = list(range(len(labels))) if order is None else order
+        names = tf.data.Dataset.from_tensor_slices([str(files.paths[i]) for i in rows])
+        images = self._decode_dataset(tf, names)
+        return tf.data.Dataset.zip((images, tf.data.Dataset.from_tensor_slices(labels[rows]))).batch(batch).repeat()
+
+    def _signature(self, tf: Any) -> tuple[Any, Any]:
+        height, width = self.params.image_size
+        return (tf.TensorSpec((None, height, width, 3), tf.uint8), tf.TensorSpec((None,), tf.int32))
+
+    def _finish(self, tf: Any, batches: Any, classes: int, *, augment: bool, seed: int) -> Any:
+        """uint8 batches -> float32, augmented (seeded per batch), rescaled, labels as the loss wants -> prefetch."""
         params = self.params
-        dataset = dataset.batch(batch).repeat()  # batch before repeat: each pass ends with its own partial batch
-        if take is not None:
-            dataset = dataset.take(take)
-        if cache is not None:
-            dataset = cache(dataset)
-        dataset = tf.data.Dataset.zip((tf.data.Dataset.counter(), dataset))
+        dataset = tf.data.Dataset.zip((tf.data.Dataset.counter(), batches))
 
         def finish(index: Any, pair: tuple[Any, Any]) -> tuple[Any, Any]:
             images, labels = pair
@@ -191,7 +212,7 @@ class TfDataPipeline(SizedPipeline):
             return images, tf.one_hot(labels, classes, dtype=tf.float32)
 
         dataset = dataset.map(finish, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        return dataset.prefetch(tf.data.AUTOTUNE)
+        return dataset.prefetch(2)  # bounded: AUTOTUNE may hold many float32 batches
 
     def flows(
         self,
@@ -203,39 +224,30 @@ class TfDataPipeline(SizedPipeline):
     ) -> Flows:
         import tensorflow as tf
 
-        check_class_mode(self.params.class_mode, images.class_names)
         p = self.params
+        check_class_mode(p.class_mode, images.class_names)
+        check_batches_fit(p.batch_size, p.validation_batch_size, p.image_size)
         n_classes = len(images.class_names)
         files = self._files(images.train_dir, images.class_names)
-        count = len(files.paths)
-        train = self._cache(self._decoded(tf, files), files, "train")
-        train = train.shuffle(p.shuffle_buffer or count, seed=seed, reshuffle_each_iteration=True)
-        train = self._batched(tf, train, p.batch_size, n_classes, augment=True, seed=seed)
+        val_files = None
+        if images.validation_dir is not None:
+            val_files = self._files(images.validation_dir, images.class_names)
+        count, val_count = len(files.paths), len(val_files.paths) if val_files else 0
+        plan = plan_cache(p.cache, count + val_count, p.image_size, p.memory_budget, decoded_root())
+        notes = (f"tf-data: decoded images {'on disk' if plan.kind == 'disk' else 'in ' + plan.kind}: {plan.reason}",)
+        if plan.kind == "none":
+            notes = (f"tf-data: {plan.reason}",)
+        train = self._finish(tf, self._train_batches(tf, files, plan, seed), n_classes, augment=True, seed=seed)
 
         validation = None
         val_steps = None
-        val_count = 0
-        if images.validation_dir is not None:
-            val_files = self._files(images.validation_dir, images.class_names)
-            val_count = len(val_files.paths)
+        if val_files is not None:
             val_steps = resolve_steps(val_count, p.validation_batch_size, validation_steps)
             order = partial_validation_order(val_count, p.validation_batch_size, val_steps, seed)
-            if order is not None:
-                val_files = LabelledFiles(
-                    tuple(val_files.paths[i] for i in order), tuple(val_files.labels[i] for i in order)
-                )
-            # Exactly val_steps batches, the same ones at every evaluation: a finite dataset,
-            # cached after `take` so that the cache is complete after the first evaluation.
-            validation = self._batched(
-                tf,
-                self._decoded(tf, val_files),
-                p.validation_batch_size,
-                n_classes,
-                augment=False,
-                seed=seed,
-                take=val_steps,
-                cache=lambda batches: self._cache(batches, val_files, f"validation-{val_steps}"),
-            )
+            # Exactly val_steps batches, the same ones at every evaluation.
+            batches = self._validation_batches(tf, val_files, plan, order).take(val_steps)
+            batches = batches.apply(tf.data.experimental.assert_cardinality(val_steps))  # Keras counts on it
+            validation = self._finish(tf, batches, n_classes, augment=False, seed=seed)
         return Flows(
             train=train,
             steps_per_epoch=resolve_steps(count, p.batch_size, steps_per_epoch),
@@ -243,9 +255,9 @@ class TfDataPipeline(SizedPipeline):
             validation_steps=val_steps,
             train_count=count,
             validation_count=val_count,
-            explain_failure=failure_explainer(
-                files.paths, *([val_files.paths] if images.validation_dir is not None else [])
-            ),
+            train_class_counts=class_counts(files.labels, n_classes),
+            explain_failure=failure_explainer(files.paths, *([val_files.paths] if val_files is not None else [])),
+            notes=notes,
         )
 
     def load_images(self, paths: Sequence[Path]) -> np.ndarray:
@@ -256,7 +268,7 @@ class TfDataPipeline(SizedPipeline):
         out = np.empty((len(paths), height, width, 3), dtype=np.float32)
         for i, path in enumerate(paths):
             try:
-                image = _decode(tf, tf.io.read_file(str(path)), height, width)
+                image = decode_image(tf, tf.io.read_file(str(path)), height, width)
             except (tf.errors.OpError, ValueError) as error:
                 raise unreadable(path, error) from error
             out[i] = tf.cast(image, tf.float32).numpy() * np.float32(self.params.rescale)

@@ -110,9 +110,13 @@ def folders_with_corrupt_pixels(tmp_path, write_split):
 
 def test_corrupt_pixel_data_is_named_when_training_fails_on_it(pipeline, folders_with_corrupt_pixels) -> None:
     folders, bad = folders_with_corrupt_pixels
-    flows = pipeline(batch_size=8).flows(folders, seed=1, steps_per_epoch=1, validation_steps=None)
-    assert flows.explain_failure is not None
-    message = flows.explain_failure(RuntimeError("InvalidArgumentError: Invalid PNG data"))
+    try:  # tf-data decodes every image before training: it names the file then
+        flows = pipeline(batch_size=8).flows(folders, seed=1, steps_per_epoch=1, validation_steps=None)
+    except UserError as error:
+        message = str(error)
+    else:
+        assert flows.explain_failure is not None
+        message = flows.explain_failure(RuntimeError("InvalidArgumentError: Invalid PNG data"))
     assert message is not None and str(bad) in message and "1 that cannot" in message
     assert "pipeline.skip_unreadable = true" in message
 

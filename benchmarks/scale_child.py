@@ -1,0 +1,106 @@
+"""One scale-benchmark measurement in a process of its own, so that its peak memory is its own.
+
+    python benchmarks/scale_child.py KIND FOLDER IMAGE_SIZE BATCH CACHE_DIR
+
+KIND is ``hoh`` (the ``tf-data`` pipeline, default settings), ``keras-memory`` /
+``keras-disk`` (``keras.utils.image_dataset_from_directory`` with ``.cache()`` in memory or
+in a file, as Keras' tutorials write it) or ``ceiling`` (the same files read and decoded in
+a tight loop on all cores, nothing else). Prints one JSON line: seconds to the first batch,
+first-pass and steady (second pass) images/s, and the peak resident memory (``ru_maxrss``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def _hoh(folder: Path, size: int, batch: int) -> tuple[Any, int]:
+    from framework import ImageFolders
+    from plugins.pipelines.tf_data import TfDataParams, build_tf_data
+
+    classes = tuple(sorted(p.name for p in folder.iterdir() if p.is_dir()))
+    pipeline = build_tf_data(TfDataParams(image_size=(size, size), batch_size=batch))
+    flows = pipeline.flows(ImageFolders(folder, None, classes), seed=1, steps_per_epoch=None, validation_steps=None)
+    return flows.train, flows.steps_per_epoch
+
+
+def _keras(folder: Path, size: int, batch: int, cache: str | None) -> tuple[Any, int]:
+    import keras
+    import tensorflow as tf
+
+    data = keras.utils.image_dataset_from_directory(
+        folder, image_size=(size, size), batch_size=batch, label_mode="binary", shuffle=True, seed=1, verbose=False
+    )
+    steps = int(data.cardinality())
+    data = data.cache(cache) if cache else data.cache()
+    # As the Keras/TensorFlow tutorials write it: cache, shuffle, prefetch, and one pass per epoch.
+    # hoh hands the model rescaled batches; Keras' tutorial rescales in the model (a Rescaling layer): the
+    # same work, done here so that both give the model the same batches.
+    data = data.shuffle(1000).map(lambda x, y: (x * (1 / 255), y), num_parallel_calls=tf.data.AUTOTUNE)
+    return data.prefetch(tf.data.AUTOTUNE).repeat(), steps
+
+
+def _ceiling(folder: Path, size: int, batch: int) -> tuple[Any, int]:
+    import tensorflow as tf
+
+    from framework.api import list_images
+
+    paths = [str(p) for sub in sorted(folder.iterdir()) for p in list_images(sub)]
+    data = tf.data.Dataset.from_tensor_slices(paths).map(
+        lambda p: (tf.io.decode_image(tf.io.read_file(p), channels=3, expand_animations=False), 0),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=False,
+    )
+    return data.batch(batch).prefetch(tf.data.AUTOTUNE).repeat(), -(-len(paths) // batch)
+
+
+def main() -> None:
+    kind, folder, cache_dir = sys.argv[1], Path(sys.argv[2]), sys.argv[5]
+    size, batch = int(sys.argv[3]), int(sys.argv[4])
+    os.environ["HOH_DECODED_CACHE"] = cache_dir
+    import tensorflow as tf  # imported before the clock starts: start-up is not the pipeline's
+
+    tf.constant(0)
+    start = time.perf_counter()
+    if kind == "hoh":
+        data, steps = _hoh(folder, size, batch)
+    elif kind == "ceiling":
+        data, steps = _ceiling(folder, size, batch)
+    else:
+        cache = str(Path(cache_dir) / "keras-cache") if kind == "keras-disk" else None
+        data, steps = _keras(folder, size, batch, cache)
+    iterator = iter(data)
+    first_batch, images, passes = None, [0, 0], [0.0, 0.0]
+    for index in range(2):
+        began = time.perf_counter()
+        for _ in range(steps):
+            x, _ = next(iterator)
+            images[index] += int(x.shape[0])
+            if first_batch is None:
+                first_batch = time.perf_counter() - start
+        passes[index] = time.perf_counter() - (start if index == 0 else began)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(
+        json.dumps(
+            {
+                "kind": kind,
+                "images": images[0],
+                "first_batch_s": first_batch,
+                "first_pass_per_s": images[0] / passes[0],
+                "steady_per_s": images[1] / passes[1],
+                "peak_rss_gb": peak / 1e9,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""Scale: tf-data at 1k, 10k and 50k images, against the decode ceiling and Keras' own loader.
+
+Each (folder, loader) is measured in a fresh process (``scale_child.py``): seconds to the
+first batch, first-pass and steady images/s, and the process's peak resident memory.
+Loaders of one folder run one after the other in the same session, their order rotated
+between folders. Folders are generated once and kept (``scale_images.py``).
+
+Goals (full mode; reported, not gated, in quick mode): hoh at least as fast as Keras'
+``image_dataset_from_directory`` + ``.cache()`` wherever that one runs; peak memory at the
+largest size no more than 2 GB above the smallest; steady images/s at the largest size at
+least 0.8 of the smallest; first pass at least 0.8 of the decode ceiling.
+
+    pytest benchmarks/test_scale.py -s          # full: ~25 min the first time (makes 61k images)
+    pytest benchmarks/test_scale.py -s --quick  # quick: 256 small JPEGs, ~40 s
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bench_figures import Session
+from scale_images import image_folder
+
+from plugins.pipelines.memory_plan import available_memory
+
+CHILD = Path(__file__).with_name("scale_child.py")
+KINDS = ("ceiling", "hoh", "keras-memory", "keras-disk")
+FULL_SETS = [("jpg", 1000), ("jpg", 10000), ("jpg", 50000), ("png", 1000), ("png", 10000)]
+QUICK_SETS = [("jpg", 256)]
+
+
+def _skip_reason(kind: str, count: int, size: int, scratch: Path) -> str | None:
+    """Why a Keras peer cannot run here: its cache holds float32 images (4 bytes a value)."""
+    need = count * size * size * 3 * 4
+    if kind == "keras-memory" and need > 0.6 * available_memory()[0]:
+        return f"its in-memory cache needs {need / 1e9:.0f} GB"
+    if kind == "keras-disk" and need > shutil.disk_usage(scratch).free - 10e9:
+        return f"its disk cache needs {need / 1e9:.0f} GB"
+    return None
+
+
+def _measure(kind: str, folder: Path, size: int, batch: int, scratch: Path) -> dict:
+    cache = scratch / kind
+    cache.mkdir(parents=True)
+    try:
+        done = subprocess.run(
+            [sys.executable, str(CHILD), kind, str(folder), str(size), str(batch), str(cache)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    if done.returncode != 0:
+        return {"kind": kind, "error": done.stderr.strip().splitlines()[-1:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _goals(rows: list[dict]) -> list[str]:
+    """The goals that were missed, each as one sentence."""
+    missed = []
+    by = {(r["set"], r["kind"]): r for r in rows if "steady_per_s" in r}
+    sets = sorted({r["set"] for r in rows}, key=lambda name: (name.split()[0], int(name.split()[1])))
+    for name in sets:
+        hoh, ceiling = by.get((name, "hoh")), by.get((name, "ceiling"))
+        if hoh is None:
+            missed.append(f"{name}: hoh did not run")
+            continue
+        for peer in ("keras-memory", "keras-disk"):
+            other = by.get((name, peer))
+            if other and hoh["steady_per_s"] < other["steady_per_s"]:
+                missed.append(f"{name}: steady {hoh['steady_per_s']:.0f}/s below {peer} {other['steady_per_s']:.0f}/s")
+        if ceiling and hoh["first_pass_per_s"] < 0.8 * ceiling["first_pass_per_s"]:
+            missed.append(
+                f"{name}: first pass {hoh['first_pass_per_s']:.0f}/s below 0.8 of the ceiling "
+                f"{ceiling['first_pass_per_s']:.0f}/s"
+            )
+    for fmt in ("jpg", "png"):
+        runs = [by[(n, "hoh")] for n in sets if n.startswith(fmt) and (n, "hoh") in by]
+        if len(runs) >= 2:
+            small, large = runs[0], runs[-1]
+            if large["peak_rss_gb"] - small["peak_rss_gb"] > 2:
+                missed.append(f"{fmt}: peak memory grew {large['peak_rss_gb'] - small['peak_rss_gb']:.2f} GB")
+            if large["steady_per_s"] < 0.8 * small["steady_per_s"]:
+                missed.append(f"{fmt}: steady at the largest size is below 0.8 of the smallest")
+    return missed
+
+
+@pytest.mark.benchmark(group="scale")
+def test_scale(benchmark, bench: Session, tmp_path: Path) -> None:
+    quick = bench.cfg.quick
+    size, batch = (64, 32) if quick else (300, 128)
+    rows: list[dict] = []
+
+    def run_all() -> None:
+        for turn, (fmt, count) in enumerate(QUICK_SETS if quick else FULL_SETS):
+            folder = image_folder(count, size, fmt, root=tmp_path / "images" if quick else None)
+            kinds = KINDS[turn % len(KINDS) :] + KINDS[: turn % len(KINDS)]
+            for kind in kinds:
+                reason = _skip_reason(kind, count, size, tmp_path)
+                row = {"kind": kind, "skipped": reason} if reason else _measure(kind, folder, size, batch, tmp_path)
+                rows.append({"set": f"{fmt} {count}", **row})
+
+    benchmark.pedantic(run_all, rounds=1, iterations=1)
+    load = os.getloadavg()
+    print(f"\nscale benchmark, {size}x{size}, batch {batch}; load average {load[0]:.2f} {load[1]:.2f}")
+    print(f"{'set':<11}{'loader':<14}{'1st batch s':>12}{'1st pass/s':>12}{'steady/s':>10}{'peak GB':>9}")
+    for r in rows:
+        if "steady_per_s" in r:
+            print(
+                f"{r['set']:<11}{r['kind']:<14}{r['first_batch_s']:>12.1f}{r['first_pass_per_s']:>12.0f}"
+                f"{r['steady_per_s']:>10.0f}{r['peak_rss_gb']:>9.2f}"
+            )
+        else:
+            print(f"{r['set']:<11}{r['kind']:<14}  {r.get('skipped') or r.get('error')}")
+    missed = _goals(rows)
+    benchmark.extra_info.update({"rows": rows, "missed": missed, "load": load})
+    print("goals: " + ("all met" if not missed else "; ".join(missed)))
+    assert all("error" not in r for r in rows), [r for r in rows if "error" in r]
+    if not quick:
+        assert not missed, missed

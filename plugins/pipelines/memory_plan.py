@@ -1,0 +1,186 @@
+"""Where ``tf-data`` keeps decoded images: the memory they need against the memory there is.
+
+Decoded images take ``height x width x 3`` bytes each (uint8): 0.27 MB at 300x300, so a
+set of 50,000 needs 13.5 GB. Before any image is decoded, :func:`plan_cache` compares that
+with a memory budget (by default half of the memory available to this process, cgroup
+limits included) and picks memory when it fits, else an on-disk cache
+(:mod:`plugins.pipelines.decoded_store`), saying why. :func:`check_batches_fit` refuses,
+before any work, batches that alone would not fit.
+
+Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from framework import EnvironmentProblem, UserError
+
+GB = 1e9
+
+#: Batches the disk plan holds at once: one being filled, two prefetched, one in the model,
+#: each as uint8 and as float32 (the cast before augmentation and rescaling).
+BATCHES_IN_FLIGHT = 4
+
+
+def _read_int(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def _cgroup_room() -> int | None:
+    """Bytes this process's memory cgroup may still take, or ``None`` without a limit.
+
+    cgroup v2 (``memory.max`` - ``memory.current``) or v1 (``memory.limit_in_bytes`` -
+    ``memory.usage_in_bytes``), at the path ``/proc/self/cgroup`` names or, in a container
+    whose cgroup is mounted as the root, at the root.
+    """
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    rooms: list[int] = []
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controllers == "":
+            bases, files = [Path("/sys/fs/cgroup")], ("memory.max", "memory.current")
+        elif "memory" in controllers.split(","):
+            bases, files = [Path("/sys/fs/cgroup/memory")], ("memory.limit_in_bytes", "memory.usage_in_bytes")
+        else:
+            continue
+        for base in bases:
+            for folder in (base / path.lstrip("/"), base):
+                limit, usage = _read_int(folder / files[0]), _read_int(folder / files[1])
+                if limit is not None and usage is not None and limit < 2**60:
+                    rooms.append(max(0, limit - usage))
+                    break
+    return min(rooms) if rooms else None
+
+
+def available_memory() -> tuple[int, str]:
+    """Bytes of memory this process can still take, and where the figure comes from.
+
+    The smaller of the kernel's ``MemAvailable`` and the room left under a cgroup limit
+    (a container's or a ``systemd-run -p MemoryMax=`` one).
+    """
+    available = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                available = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    room = _cgroup_room()
+    if room is not None and (available is None or room < available):
+        return room, "left under this process's cgroup memory limit"
+    if available is None:  # not Linux: no figure; assume the cautious 4 GB
+        return int(4 * GB), "assumed (no /proc/meminfo here)"
+    return available, "available (MemAvailable)"
+
+
+@dataclass(frozen=True)
+class CachePlan:
+    """Where decoded images are kept, and why.
+
+    Attributes:
+        kind: ``"memory"``, ``"disk"`` or ``"none"`` (decode every pass).
+        reason: One sentence for the run's output.
+        folder: The on-disk cache's folder (``disk`` only).
+    """
+
+    kind: str
+    reason: str
+    folder: Path | None = None
+
+
+def decoded_bytes(count: int, image_size: tuple[int, int]) -> int:
+    """Bytes ``count`` decoded uint8 RGB images of ``image_size`` take."""
+    height, width = image_size
+    return count * height * width * 3
+
+
+def plan_cache(
+    cache: str,
+    count: int,
+    image_size: tuple[int, int],
+    budget_gb: float | None,
+    default_folder: Path,
+) -> CachePlan:
+    """Choose where ``count`` decoded images are kept, for the ``tf-data`` ``cache`` setting.
+
+    Args:
+        cache: ``"auto"``, ``"memory"``, ``"disk"``, ``"none"`` or a folder (a disk cache there).
+        count: Training plus validation images.
+        image_size: ``(height, width)`` they are decoded to.
+        budget_gb: Memory the cache may take, in GB; ``None``: half of :func:`available_memory`.
+        default_folder: The disk cache's folder when ``cache`` is ``"auto"`` or ``"disk"``.
+
+    Raises:
+        UserError: when ``cache = "memory"`` is asked for and the images do not fit the budget.
+        EnvironmentProblem: when the disk cache is chosen and its folder's disk has no room.
+    """
+    need = decoded_bytes(count, image_size)
+    if budget_gb is None:
+        available, source = available_memory()
+        budget, budget_text = available // 2, f"half of the {available / GB:.1f} GB {source}"
+    else:
+        budget, budget_text = int(budget_gb * GB), "pipeline.memory_budget"
+    sizing = f"{count} images decoded at {image_size[0]}x{image_size[1]} take {need / GB:.2f} GB"
+    if cache == "none":
+        return CachePlan("none", "no cache: every image is read and decoded at every pass")
+    if cache == "memory" or (cache == "auto" and need <= budget):
+        if need > budget:
+            raise UserError(
+                f'pipeline.cache = "memory": {sizing}, more than the memory budget of {budget / GB:.2f} GB '
+                f'({budget_text}); training would run out of memory. Use cache = "auto" (on disk when they do not '
+                'fit), "disk", or a smaller pipeline.image_size.'
+            )
+        return CachePlan("memory", f"{sizing}, within the memory budget of {budget / GB:.2f} GB ({budget_text})")
+    folder = default_folder if cache in ("auto", "disk") else Path(cache).expanduser()
+    why = (
+        f"{sizing}, more than the memory budget of {budget / GB:.2f} GB ({budget_text})"
+        if cache == "auto"
+        else f"{sizing}; pipeline.cache = {cache!r}"
+    )
+    return CachePlan("disk", f"{why}: decoded once into {folder}, reused by later runs", folder)
+
+
+def check_disk_room(folder: Path, need: int) -> None:
+    """Refuse, before decoding, a disk cache that the disk under ``folder`` has no room for.
+
+    Raises:
+        EnvironmentProblem: naming the folder, what it needs and what is free.
+    """
+    probe = folder
+    while not probe.exists():
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    if need + int(0.5 * GB) > free:
+        raise EnvironmentProblem(
+            f"the decoded-image cache needs {need / GB:.2f} GB in {folder}, but its disk has {free / GB:.2f} GB "
+            "free (keeping 0.5 GB spare). Free some space, set pipeline.cache to a folder on a larger disk, or "
+            "lower pipeline.image_size."
+        )
+
+
+def check_batches_fit(batch_size: int, validation_batch_size: int, image_size: tuple[int, int]) -> None:
+    """Refuse, before any work, batches that alone take more memory than there is.
+
+    Raises:
+        EnvironmentProblem: naming the batch size, what the batches need and what is available.
+    """
+    per_image = decoded_bytes(1, image_size) * 5  # uint8 + float32
+    need = BATCHES_IN_FLIGHT * per_image * max(batch_size, validation_batch_size)
+    available, source = available_memory()
+    if need > available:
+        raise EnvironmentProblem(
+            f"batches of {max(batch_size, validation_batch_size)} images at {image_size[0]}x{image_size[1]} need "
+            f"about {need / GB:.1f} GB in the input pipeline alone ({BATCHES_IN_FLIGHT} batches in flight, uint8 "
+            f"and float32), but only {available / GB:.1f} GB are {source}. Lower pipeline.batch_size "
+            "(and validation_batch_size) or pipeline.image_size."
+        )

@@ -1,0 +1,109 @@
+"""tf-data keeps decoded images where they fit: in memory under the budget, else on disk, else a message."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from framework import EnvironmentProblem, UserError
+from plugins.pipelines import memory_plan
+from plugins.pipelines.tf_data import TfDataParams, build_tf_data
+
+MB = 1e6 / 1e9  # in GB
+
+
+def flows(folders, **params):
+    pipeline = build_tf_data(TfDataParams(image_size=(32, 32), batch_size=4, validation_batch_size=2, **params))
+    return pipeline.flows(folders, seed=3, steps_per_epoch=None, validation_steps=None)
+
+
+def batches(flow, count: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [(x.numpy(), y.numpy()) for x, y in flow.take(count)]
+
+
+def test_auto_keeps_images_in_memory_when_they_fit(tiny_folders) -> None:
+    result = flows(tiny_folders, memory_budget=1.0)
+    (note,) = result.notes
+    assert "in memory" in note and "14 images decoded at 32x32 take 0.00 GB" in note
+
+
+def test_auto_goes_to_disk_over_the_budget_and_the_order_is_the_same(tiny_folders, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("HOH_DECODED_CACHE", str(tmp_path / "decoded"))
+    in_memory = flows(tiny_folders, memory_budget=1.0)
+    on_disk = flows(tiny_folders, memory_budget=0.01 * MB)  # 10 kB: the 14 images (43 kB) do not fit
+    assert "on disk" in on_disk.notes[0] and "more than the memory budget of 0.00 GB" in on_disk.notes[0]
+    assert len(list((tmp_path / "decoded").glob("*.u8"))) == 2  # training and validation
+    # Where the images are kept changes nothing the model sees: a resumed run may choose otherwise.
+    for (x1, y1), (x2, y2) in zip(batches(in_memory.train, 7), batches(on_disk.train, 7), strict=True):
+        np.testing.assert_array_equal(x1, x2)
+        np.testing.assert_array_equal(y1, y2)
+    for (x1, _), (x2, _) in zip(batches(in_memory.validation, 3), batches(on_disk.validation, 3), strict=True):
+        np.testing.assert_array_equal(x1, x2)
+    # Every pass is a new order of the whole set, and its last batch is partial (9 = 4 + 4 + 1).
+    labels = [y for _, y in batches(on_disk.train, 6)]
+    assert [len(y) for y in labels] == [4, 4, 1, 4, 4, 1]
+    assert sorted(np.concatenate(labels[:3])) == sorted(np.concatenate(labels[3:]))
+
+
+def test_the_disk_cache_is_built_once_and_reused(tiny_folders, tmp_path) -> None:
+    folder = tmp_path / "mine"
+    flows(tiny_folders, cache=str(folder))
+    files = {path: path.stat().st_mtime_ns for path in folder.glob("*.u8")}
+    assert len(files) == 2 and not list(folder.glob("*partial*"))
+    again = flows(tiny_folders, cache=str(folder))
+    assert {path: path.stat().st_mtime_ns for path in folder.glob("*.u8")} == files
+    assert next(iter(again.train))[0].shape == (4, 32, 32, 3)
+
+
+def test_memory_over_the_budget_is_refused_before_decoding(tiny_folders) -> None:
+    with pytest.raises(UserError, match=r'cache = "memory": 14 images decoded at 32x32 take .* more than the memory'):
+        flows(tiny_folders, cache="memory", memory_budget=0.01 * MB)
+
+
+def test_batches_that_cannot_fit_are_refused_before_any_work(tiny_folders) -> None:
+    available, _ = memory_plan.available_memory()
+    side = int((available / (memory_plan.BATCHES_IN_FLIGHT * 5 * 3 * 128)) ** 0.5) + 100
+    pipeline = build_tf_data(TfDataParams(image_size=(side, side), batch_size=128))
+    with pytest.raises(EnvironmentProblem, match=r"batches of 128 images at \d+x\d+ need about .* Lower pipeline"):
+        pipeline.flows(tiny_folders, seed=1, steps_per_epoch=None, validation_steps=None)
+
+
+def test_a_disk_without_room_is_refused_naming_the_folder(tmp_path) -> None:
+    free = shutil.disk_usage(tmp_path).free
+    with pytest.raises(EnvironmentProblem, match=f"needs .* GB in {tmp_path / 'cache'}, but its disk has"):
+        memory_plan.check_disk_room(tmp_path / "cache", free)
+    memory_plan.check_disk_room(tmp_path / "cache", 1000)  # room enough: no error
+
+
+CGROUP_V1 = Path("/sys/fs/cgroup/memory")
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not any((folder / "cgroup.procs").exists() for folder in (CGROUP_V1, CGROUP_V1.parent)),
+    reason="needs root and a writable memory cgroup",
+)
+def test_available_memory_sees_a_cgroup_limit() -> None:
+    v2 = not CGROUP_V1.exists()
+    folder = (Path("/sys/fs/cgroup") if v2 else CGROUP_V1) / f"hoh-test-{uuid.uuid4().hex[:8]}"
+    try:
+        folder.mkdir()
+    except OSError as error:
+        pytest.skip(f"cannot create a cgroup: {error}")
+    try:
+        (folder / ("memory.max" if v2 else "memory.limit_in_bytes")).write_text(str(600 * 10**6))
+        code = (
+            f"import os; open('{folder}/cgroup.procs', 'w').write(str(os.getpid()));"
+            "from plugins.pipelines.memory_plan import available_memory; print(*available_memory(), sep='|')"
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        room, source = out.strip().split("|")
+        assert 0 < int(room) <= 600 * 10**6 and "cgroup" in source
+    finally:
+        folder.rmdir()
