@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from framework.atomic import sha256_file, strict_json_value, write_json, write_text, write_with
 from framework.commands import Command
 from framework.errors import EnvironmentProblem, ExperimentError, PluginError, TrainingFailed, UserError
-from framework.images import IMAGE_FORMATS, IMAGE_SUFFIXES, list_images
+from framework.images import IMAGE_FORMATS, IMAGE_SUFFIXES, list_images, other_images
 from framework.preprocessing import Preprocessing
 from framework.run_status import mark_ended, process_alive
 from framework.rundir import (
@@ -50,6 +50,7 @@ _LAZY = {
     "Experiment": "framework.config.loader",
     "read_toml": "framework.config.loader",
     "load_images": "framework.inference.preprocessing",
+    "load_pixels": "framework.inference.preprocessing",
     "unreadable": "framework.inference.preprocessing",
     "Loaded": "framework.loading",
     "load_experiment": "framework.loading",
@@ -81,6 +82,7 @@ __all__ = [
     "TrainingFailed",
     "UserError",
     "list_images",
+    "other_images",
     "mark_ended",
     "process_alive",
     "read_history",

@@ -10,9 +10,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif"})
-"""Suffixes (lower case) of the images every pipeline decodes: Keras' ``load_img`` (Pillow)
-and ``tf.io.decode_image`` both read PNG, JPEG, BMP and GIF (first frame)."""
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"})
+"""Suffixes (lower case) of the images every pipeline decodes: Pillow and ``tf.io.decode_image``
+both read PNG (8 and 16 bits), JPEG (RGB, grey, CMYK), BMP, GIF (first frame) and WebP."""
+
+OTHER_IMAGE_SUFFIXES = frozenset(
+    {".tif", ".tiff", ".heic", ".heif", ".avif", ".jxl", ".jp2", ".psd", ".dng", ".cr2", ".nef", ".arw", ".svg"}
+)
+"""Suffixes of pictures that TensorFlow's decoders cannot read: a folder holding them is refused, naming
+them, rather than trained without them unseen."""
 
 IMAGE_FORMATS = tuple(sorted(s.removeprefix(".") for s in IMAGE_SUFFIXES))
 """:data:`IMAGE_SUFFIXES` without the dot, in the form of Keras' ``white_list_formats``."""
@@ -26,6 +32,15 @@ def has_image_suffix(name: str) -> bool:
 def is_image_file(path: Path) -> bool:
     """True for a visible file with an image suffix (``.png``, ``.jpg``, ...)."""
     return path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
+
+
+def other_images(folder: Path) -> list[Path]:
+    """Files under ``folder`` (walked as :func:`list_images` walks) whose suffix is in :data:`OTHER_IMAGE_SUFFIXES`."""
+    found: list[Path] = []
+    suffixes = tuple(OTHER_IMAGE_SUFFIXES)
+    for dirpath, _, files in sorted(os.walk(folder, followlinks=False), key=lambda entry: entry[0]):
+        found.extend(Path(dirpath) / name for name in sorted(files) if name.lower().endswith(suffixes))
+    return found
 
 
 def list_images(folder: Path) -> list[Path]:

@@ -21,12 +21,16 @@ class Preprocessing:
         resize: Resampling when the size differs; ``"nearest"`` picks the pixels Pillow's
             ``Image.resize(..., NEAREST)`` picks (as Keras' ``load_img``).
         color_mode: ``"rgb"``: grey and palette images are converted, alpha is dropped.
+        orientation: ``"exif"``: an image with an EXIF orientation (phone photos) is turned
+            upright first, as ``PIL.ImageOps.exif_transpose``; ``"none"``: stored pixels as they
+            are (runs recorded before hoh applied EXIF orientation).
     """
 
     image_size: tuple[int, int]
     rescale: float = 1 / 255
     resize: Literal["nearest"] = "nearest"
     color_mode: Literal["rgb"] = "rgb"
+    orientation: Literal["exif", "none"] = "exif"
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -48,8 +52,12 @@ class Preprocessing:
         try:
             height, width = (int(v) for v in data["image_size"])
             resize, color_mode = data.get("resize", "nearest"), data.get("color_mode", "rgb")
-            if resize != "nearest" or color_mode != "rgb":
-                raise ValueError(f"resize {resize!r} / color_mode {color_mode!r} is not known to this hoh version")
-            return cls((height, width), float(data["rescale"]), resize, color_mode)
+            orientation = data.get("orientation", "none")  # absent: recorded before EXIF orientation was applied
+            if resize != "nearest" or color_mode != "rgb" or orientation not in ("exif", "none"):
+                raise ValueError(
+                    f"resize {resize!r} / color_mode {color_mode!r} / orientation {orientation!r} is not known to "
+                    "this hoh version"
+                )
+            return cls((height, width), float(data["rescale"]), resize, color_mode, orientation)
         except (KeyError, TypeError) as error:
             raise ValueError(f"not a preprocessing description: {error}") from None

@@ -95,6 +95,9 @@ def signature(run: TrainedRun, fmt: Format, checks: dict[str, Any]) -> dict[str,
             "dtype": "float32",
             "range": [0, 255],
             "color": "RGB (grey and palette images converted, alpha dropped)",
+            "orientation": "turned upright by the file's EXIF orientation first (PIL.ImageOps.exif_transpose)"
+            if prep.orientation == "exif"
+            else "as stored (EXIF orientation not applied)",
             "resize": f"to {width}x{height} (width x height) with nearest-neighbour sampling, as Pillow's "
             "Image.resize(size, Image.NEAREST); the model does not resize",
             "rescale_inside_model": prep.rescale,
@@ -119,7 +122,8 @@ def verify(fmt: Format, artifact: Path, keras_model: Any, images: Sequence[Path]
     prep = run.preprocessing
     assert prep is not None
     try:
-        pixels = np.stack([load_pixels(path, prep.image_size) for path in images]).astype(np.float32)
+        exif = prep.orientation == "exif"
+        pixels = np.stack([load_pixels(path, prep.image_size, exif=exif) for path in images]).astype(np.float32)
     except ValueError as error:  # names the file
         raise UserError(f"cannot verify the export: {error}.") from None
     count = min(PROBES, len(pixels))

@@ -24,21 +24,29 @@ def unreadable(path: Path | str, error: BaseException) -> ValueError:
     if isinstance(error, FileNotFoundError):
         return ValueError(f"{path} does not exist")
     reason = str(error).split(" <_io.")[0]  # PIL names the in-memory buffer it read from, not the file
-    return ValueError(f"{path} is not a readable image ({reason}); use PNG, JPEG, BMP or GIF files")
+    return ValueError(f"{path} is not a readable image ({reason}); use PNG, JPEG, BMP, GIF or WebP files")
 
 
-def load_pixels(path: Path, image_size: tuple[int, int]) -> np.ndarray:
+def load_pixels(path: Path, image_size: tuple[int, int], *, exif: bool = True) -> np.ndarray:
     """One file as ``uint8`` RGB pixels of ``image_size``, as Keras' ``load_img(..., interpolation="nearest")``.
+
+    Args:
+        exif: Turn the image upright by its EXIF orientation first (``ImageOps.exif_transpose``),
+            as a photo viewer shows it; Keras' ``load_img`` does not.
 
     Raises:
         ValueError: naming the file, when it is not a readable image.
     """
     import numpy as np
-    from PIL import Image
+    from PIL import Image, ImageOps
 
     height, width = image_size
     try:
         with Image.open(path) as image:
+            if exif:
+                image = ImageOps.exif_transpose(image)
+            if image.mode.startswith("I;16"):  # 16-bit grey: convert("RGB") would clip at 255, not scale
+                image = Image.fromarray((np.asarray(image, dtype=np.uint16) >> 8).astype(np.uint8), "L")
             rgb = image.convert("RGB") if image.mode != "RGB" else image
             if rgb.size != (width, height):
                 rgb = rgb.resize((width, height), Image.Resampling.NEAREST)
@@ -57,6 +65,7 @@ def load_images(paths: Sequence[Path], preprocessing: Preprocessing) -> np.ndarr
 
     out = np.empty((len(paths), *preprocessing.input_shape), dtype=np.float32)
     for index, path in enumerate(paths):
-        out[index] = load_pixels(Path(path), preprocessing.image_size).astype(np.float32)
+        pixels = load_pixels(Path(path), preprocessing.image_size, exif=preprocessing.orientation == "exif")
+        out[index] = pixels.astype(np.float32)
     out *= np.float32(preprocessing.rescale)
     return out

@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import Field
 
 from framework import DatasetContext, ImageFolders, Params, UserError
-from framework.api import IMAGE_SUFFIXES, list_images
+from framework.api import IMAGE_SUFFIXES, list_images, other_images
 
 
 class ImageFolderParams(Params):
@@ -54,6 +54,15 @@ def check_classes(folder: Path, role: str) -> dict[str, int]:
         raise UserError(f"The {role} {folder} does not exist.")
     if not folder.is_dir():
         raise UserError(f"The {role} {folder} is not a folder.")
+    others = other_images(folder)
+    if others:
+        named = ", ".join(str(path.relative_to(folder)) for path in others[:5]) + (", ..." if len(others) > 5 else "")
+        kinds = ", ".join(sorted({path.suffix.lower() for path in others}))
+        raise UserError(
+            f"The {role} {folder} holds {len(others)} pictures in formats hoh cannot read ({kinds}): {named}. "
+            f"Convert them to one it reads ({'/'.join(sorted(IMAGE_SUFFIXES))}), for example with ImageMagick's "
+            "mogrify -format jpg, or move them out of the folder."
+        )
     counts = count_images(folder)
     empty = [name for name, count in counts.items() if count == 0]
     if empty:

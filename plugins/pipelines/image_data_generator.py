@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, field_validator
 
 from framework import Flows, ImageFolders
-from framework.api import IMAGE_FORMATS, load_images
+from framework.api import IMAGE_FORMATS, load_images, load_pixels
 from plugins.pipelines.common import (
     PipelineParams,
     SizedPipeline,
@@ -132,6 +132,24 @@ class ImageDataGeneratorPipeline(SizedPipeline):
         class _Iterator(DirectoryIterator):
             white_list_formats = IMAGE_FORMATS
             fixed_order: list[int] | None = None
+
+            def _get_batches_of_transformed_samples(self, index_array: Any) -> tuple[Any, Any]:
+                # Keras' own, with framework.api.load_pixels for load_img: the same pixels, turned
+                # upright by EXIF orientation as in every other path (load_img ignores it).
+                import numpy as np
+
+                batch_x = np.zeros((len(index_array), *self.image_shape), dtype=self.dtype)
+                for i, j in enumerate(index_array):
+                    x = load_pixels(Path(self.filepaths[j]), self.target_size).astype(self.dtype)
+                    if self.image_data_generator:
+                        params = self.image_data_generator.get_random_transform(x.shape)
+                        x = self.image_data_generator.apply_transform(x, params)
+                        x = self.image_data_generator.standardize(x)
+                    batch_x[i] = x
+                labels = self.classes[np.asarray(index_array)]
+                if self.class_mode == "categorical":
+                    return batch_x, np.eye(len(self.class_indices), dtype=self.dtype)[labels]
+                return batch_x, labels.astype(self.dtype)
 
             def _set_index_array(self) -> None:
                 if self.fixed_order is None:

@@ -34,6 +34,7 @@ from plugins.pipelines.common import (
     SizedPipeline,
     check_class_mode,
     class_counts,
+    exif_orientation,
     failure_explainer,
     list_images,
     partial_validation_order,
@@ -119,22 +120,24 @@ class TfDataPipeline(SizedPipeline):
             raise UserError(f"No images found under {root} for classes {list(class_names)}.")
         return readable_files(files, root, skip=self.params.skip_unreadable)
 
-    def _decode_dataset(self, tf: Any, paths: Any) -> Any:
-        """``paths`` (a dataset of file names) decoded, in order, on all cores."""
+    def _decode_dataset(self, tf: Any, files: LabelledFiles, rows: Any = None) -> Any:
+        """The images of ``files`` (or of its ``rows``, a dataset of indices) decoded, in order, on all cores."""
         height, width = self.params.image_size
-        return paths.map(
-            lambda path: decode_image(tf, tf.io.read_file(path), height, width),
+        names = tf.constant([str(p) for p in files.paths])
+        turns = tf.constant(list(files.orientations) or [1] * len(files.paths), tf.int32)
+        rows = rows if rows is not None else tf.data.Dataset.range(len(files.paths))
+        return rows.map(
+            lambda i: decode_image(tf, tf.io.read_file(tf.gather(names, i)), height, width, tf.gather(turns, i)),
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         )
 
-    def _decoded_array(self, tf: Any, files: LabelledFiles, plan: CachePlan, split: str) -> np.ndarray:
+    def _decoded_array(self, tf: Any, files: LabelledFiles, plan: CachePlan, split: str) -> Any:
         """The images of ``files`` decoded, in memory or on disk as ``plan`` says."""
         shape = tuple(self.params.image_size)
 
         def batches() -> Any:
-            names = tf.data.Dataset.from_tensor_slices([str(p) for p in files.paths])
-            return self._decode_dataset(tf, names).batch(256).prefetch(2).as_numpy_iterator()
+            return self._decode_dataset(tf, files).batch(256).prefetch(2).as_numpy_iterator()
 
         what = f"decoding {len(files.paths)} {split} images"
         try:
@@ -162,7 +165,6 @@ class TfDataPipeline(SizedPipeline):
                 lambda: decoded_store.shuffled_batches(array, labels, batch, seed),
                 output_signature=self._signature(tf),
             ).apply(tf.data.experimental.assert_cardinality(tf.data.INFINITE_CARDINALITY))
-        names = tf.constant([str(p) for p in files.paths])
 
         def one_pass(index: Any) -> Any:
             order = tf.data.Dataset.from_generator(
@@ -170,7 +172,7 @@ class TfDataPipeline(SizedPipeline):
                 args=(index,),
                 output_signature=tf.TensorSpec((), tf.int64),
             )
-            images = self._decode_dataset(tf, order.map(lambda i: tf.gather(names, i)))
+            images = self._decode_dataset(tf, files, order)
             return tf.data.Dataset.zip((images, order.map(lambda i: tf.gather(labels, i)))).batch(batch)
 
         return tf.data.Dataset.counter().flat_map(one_pass)
@@ -188,8 +190,7 @@ class TfDataPipeline(SizedPipeline):
                 output_signature=self._signature(tf),
             )
         rows = list(range(len(labels))) if order is None else order
-        names = tf.data.Dataset.from_tensor_slices([str(files.paths[i]) for i in rows])
-        images = self._decode_dataset(tf, names)
+        images = self._decode_dataset(tf, files, tf.data.Dataset.from_tensor_slices(tf.constant(rows, tf.int64)))
         return tf.data.Dataset.zip((images, tf.data.Dataset.from_tensor_slices(labels[rows]))).batch(batch).repeat()
 
     def _signature(self, tf: Any) -> tuple[Any, Any]:
@@ -268,7 +269,7 @@ class TfDataPipeline(SizedPipeline):
         out = np.empty((len(paths), height, width, 3), dtype=np.float32)
         for i, path in enumerate(paths):
             try:
-                image = decode_image(tf, tf.io.read_file(str(path)), height, width)
+                image = decode_image(tf, tf.io.read_file(str(path)), height, width, exif_orientation(path))
             except (tf.errors.OpError, ValueError) as error:
                 raise unreadable(path, error) from error
             out[i] = tf.cast(image, tf.float32).numpy() * np.float32(self.params.rescale)

@@ -22,14 +22,37 @@ def pil_nearest(tf: Any, size: Any, target: int) -> Any:
     return tf.minimum(tf.cast(tf.math.cumsum(steps), tf.int32), tf.cast(size, tf.int32) - 1)
 
 
-def decode_image(tf: Any, data: Any, height: int, width: int) -> Any:
-    """PNG/JPEG/BMP/GIF bytes -> uint8 ``[height, width, 3]`` exactly like Keras' ``load_img``.
+def upright(tf: Any, image: Any, orientation: Any) -> Any:
+    """``image`` turned by its EXIF ``orientation`` (1-8) as ``PIL.ImageOps.exif_transpose`` turns it."""
+    swapped = lambda: tf.transpose(image, [1, 0, 2])  # noqa: E731  (rows become columns)
+    branches = [
+        lambda: image,  # 1: upright
+        lambda: tf.reverse(image, [1]),  # 2: mirrored left-right
+        lambda: tf.reverse(image, [0, 1]),  # 3: upside down
+        lambda: tf.reverse(image, [0]),  # 4: mirrored top-bottom
+        swapped,  # 5: transposed
+        lambda: tf.reverse(swapped(), [1]),  # 6: turned 90 degrees clockwise to be upright
+        lambda: tf.reverse(swapped(), [0, 1]),  # 7: transversed
+        lambda: tf.reverse(swapped(), [0]),  # 8: turned 90 degrees counter-clockwise to be upright
+    ]
+    return tf.switch_case(tf.clip_by_value(tf.cast(orientation, tf.int32), 1, 8) - 1, branches)
+
+
+def decode_image(tf: Any, data: Any, height: int, width: int, orientation: Any = 1) -> Any:
+    """PNG/JPEG/BMP/GIF/WebP bytes -> uint8 ``[height, width, 3]`` as Pillow decodes them, turned upright.
 
     ``channels=3`` drops alpha without compositing (as PIL ``convert("RGB")``) and
-    expands grey; the resize picks the same pixels as PIL's NEAREST (identity when
-    the size already matches).
+    expands grey; the image is turned by its EXIF ``orientation`` (read beforehand with
+    Pillow: TensorFlow's decoders ignore EXIF), then the resize picks the same pixels as
+    PIL's NEAREST (identity when the size already matches).
     """
-    image = tf.io.decode_image(data, channels=3, expand_animations=False, dtype=tf.uint8)
+    image = tf.cond(
+        tf.io.is_jpeg(data),
+        # Pillow's IDCT: decode_image's default (INTEGER_FAST) differs from Pillow by up to 6 levels a pixel.
+        lambda: tf.io.decode_jpeg(data, channels=3, dct_method="INTEGER_ACCURATE"),
+        lambda: tf.io.decode_image(data, channels=3, expand_animations=False, dtype=tf.uint8),
+    )
+    image = upright(tf, image, orientation)
     shape = tf.shape(image)
 
     def resized() -> Any:

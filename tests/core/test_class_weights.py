@@ -55,7 +55,7 @@ def test_class_weights_change_the_training_loss_as_computed_by_hand(tmp_path: Pa
     spy = tmp_path / "spy.py"
     spy.write_text(SPY.format(out=str(tmp_path / "first_batch.json")))
     text = tiny_five_conv(name="weighted", output=str(tmp_path / "runs"), data=str(data), epochs=1)
-    text = text.replace('[experiment]\n', f"[experiment]\nplugins = [{json.dumps(str(spy))}]\n", 1)
+    text = text.replace("[experiment]\n", f"[experiment]\nplugins = [{json.dumps(str(spy))}]\n", 1)
     text = text.replace("batch_size = 8\n", "batch_size = 32\n", 1)  # one batch: all 18 images
     text += 'class_weight = "balanced"\nsteps_per_epoch = 1\n'
     path = tmp_path / "weighted.toml"
