@@ -34,6 +34,7 @@ from framework.rundir import (
     MODEL_FILE,
     SUMMARY_FILE,
 )
+from framework.splits import record_splits
 
 BEST_WEIGHTS_FILE = "best-so-far.weights.h5"
 """With ``keep = "best"``: the best epoch's weights until model.keras is written."""
@@ -97,7 +98,8 @@ class Phases:
         self.pipeline = build(registry, Kind.PIPELINE, experiment.pipeline)
         check_model_input(self.loaded, self.pipeline)  # before any data is fetched
         context = DatasetContext(console=run.console, offline=offline)
-        self.images = build(registry, Kind.DATASET, experiment.dataset, context)
+        images = build(registry, Kind.DATASET, experiment.dataset, context)
+        self.images = record_splits(run.run_dir, images, resumed=run.resumed)
         run.flows = self.pipeline.flows(
             self.images,
             seed=run.seed,
@@ -245,6 +247,7 @@ def _inference_record(loaded: Loaded, pipeline: InputPipeline, images: ImageFold
         "model": {"provider": model_choice, "plugin": offered.plugin if offered else None, "module": module},
         "train_dir": str(Path(images.train_dir).resolve()),
         "validation_dir": str(Path(images.validation_dir).resolve()) if images.validation_dir else None,
+        "test_dir": str(Path(images.test_dir).resolve()) if images.test_dir else None,
     }
 
 

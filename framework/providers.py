@@ -145,12 +145,24 @@ class ImageFolders:
         class_names: Class names in label order (sorted sub-folder names).
         label_names: What a prediction calls each class (``"horse"`` for the folder
             ``horses``), in label order; ``None`` means the class names.
+        test_dir: Folder of held-out test images that training never reads (``hoh evaluate RUN
+            --split test``), or ``None``.
+        file_lists: Explicit images of some splits (``"train"``, ``"validation"``, ``"test"``), each
+            ``(paths, labels)``: such a split is these files, not its folder's. Set by a provider
+            that splits one folder; the runner records them in the run's ``splits.json``.
     """
 
     train_dir: Path
     validation_dir: Path | None
     class_names: tuple[str, ...]
     label_names: tuple[str, ...] | None = None
+    test_dir: Path | None = None
+    file_lists: dict[str, tuple[tuple[Path, ...], tuple[int, ...]]] | None = None
+
+    def has_split(self, split: str) -> bool:
+        """Whether the dataset has images for ``split`` (``"train"``, ``"validation"`` or ``"test"``)."""
+        folder = {"train": self.train_dir, "validation": self.validation_dir, "test": self.test_dir}[split]
+        return folder is not None or split in (self.file_lists or {})
 
     @property
     def labels(self) -> tuple[str, ...]:

@@ -24,7 +24,7 @@ from rich.text import Text
 from framework.class_weights import CLASS_WEIGHTS_FILE, describe
 from framework.commands import Command
 from framework.errors import UserError
-from framework.images import list_images
+from framework.evaluation.data import labelled_files, split_data
 from framework.inference import TrainedRun
 from framework.report_section import ReportSection
 from framework.rundir import EVALUATION_FILE, EXPERIMENT_FILE, REPORT_DIR
@@ -33,36 +33,9 @@ from framework.terminal.arguments import add_checkpoint_option, add_plugin_optio
 MISTAKES_SHOWN = 16
 
 
-def labelled_files(folder: Path, class_names: Sequence[str]) -> tuple[list[Path], list[int]]:
-    """Image files of ``folder/<class>/`` with their class index (the run's class folder names).
-
-    Raises:
-        UserError: when the folder is missing, has a sub-folder that is no class of the run, or no images.
-    """
-    if not folder.is_dir():
-        raise UserError(
-            f"{folder} is not a folder; give a folder with one sub-folder per class ({', '.join(class_names)})."
-        )
-    subfolders = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-    unknown = [name for name in subfolders if name not in class_names]
-    if unknown:
-        raise UserError(
-            f"{folder} has sub-folders that are no class of the run: {', '.join(unknown)}. The run's classes "
-            f"are {', '.join(class_names)}; each sub-folder must be named after one."
-        )
-    paths: list[Path] = []
-    labels: list[int] = []
-    for index, name in enumerate(class_names):
-        files = list_images(folder / name)
-        paths += files
-        labels += [index] * len(files)
-    if not paths:
-        raise UserError(f"{folder} holds no images in class sub-folders ({', '.join(class_names)}).")
-    return paths, labels
-
-
-def default_output(run: TrainedRun, folder: Path | None, checkpoint: str | None) -> Path:
-    parts = [part for part in (checkpoint, folder.resolve().name if folder else None) if part]
+def default_output(run: TrainedRun, folder: Path | None, checkpoint: str | None, split: str = "validation") -> Path:
+    named = folder.resolve().name if folder else (split if split != "validation" else None)
+    parts = [part for part in (checkpoint, named) if part]
     return run.run_dir / (REPORT_DIR if not parts else f"{REPORT_DIR}-{'-'.join(parts)}")
 
 
@@ -141,12 +114,15 @@ def evaluate_run(
     output: Path | None = None,
     console: Console | None = None,
     sections: Sequence[ReportSection] | None = None,
+    split: str = "validation",
 ) -> Path:
     """Evaluate a run's model on a labelled folder and write the report; returns ``report.html``.
 
     Args:
         run: The opened run (:meth:`TrainedRun.open`, with ``checkpoint`` if one is evaluated).
-        folder: Labelled images (one sub-folder per class); by default the run's validation set.
+        folder: Labelled images (one sub-folder per class); by default the run's ``split``.
+        split: Which of the run's sets to evaluate without ``folder``: ``"validation"``, ``"test"``
+            (held out: never trained on) or ``"train"``.
         checkpoint: The checkpoint ``run`` was opened with, for the report folder's name.
         output: The report folder; see :func:`default_output`.
         sections: The plugins' sections (``hoh_report_sections``); by default they are gathered
@@ -162,14 +138,12 @@ def evaluate_run(
     from framework.evaluation.sections import plugin_sections
 
     console = console or Console()
-    data = folder or run.validation_dir
-    if data is None:
-        raise UserError(
-            f"run {run.run_dir} records no validation folder (it has no validation set, or predates "
-            "inference.json): give a labelled FOLDER, with one sub-folder per class."
-        )
-    paths, labels = labelled_files(data, run.class_names)
-    out_dir = output or default_output(run, folder, checkpoint)
+    if folder is not None:
+        paths, labels = labelled_files(folder, run.class_names)
+        data = str(folder)
+    else:
+        paths, labels, data = split_data(run, split)
+    out_dir = output or default_output(run, folder, checkpoint, split)
     check_report_folder(out_dir)  # before the model runs: a folder of someone else's files is never replaced
     with console.status(f"Evaluating {run.model_path.name} on {len(paths)} images of {data}"):
         scores = run.predict(paths)
@@ -211,7 +185,7 @@ def evaluate_run(
             "settings": run_settings(recorded),
             "sections": list(sections if sections is not None else plugin_sections(run.run_dir, plugins=run.plugins)),
             "mistakes_total": len(wrong),
-            "keras_loss": _keras_loss(run, folder, checkpoint),
+            "keras_loss": _keras_loss(run, folder, checkpoint) if split == "validation" else None,
             "facts": facts,
             "metrics": result,
             "labels": list(run.labels),
@@ -244,6 +218,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
         checkpoint=args.checkpoint,
         output=Path(args.output) if args.output else None,
         console=stdout_console(),
+        split=args.split,
     )
     return 0
 
@@ -254,7 +229,17 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         "folder", nargs="?", help="labelled images, one sub-folder per class (default: the run's validation set)"
     )
     parser.add_argument(
-        "--output", "-o", metavar="DIR", help="report folder (default: RUN/evaluation[-CHECKPOINT][-FOLDER])"
+        "--split",
+        choices=("validation", "test", "train"),
+        default="validation",
+        help="without FOLDER, which of the run's sets: validation (default), test (held out, never trained on) or "
+        "train",
+    )
+    parser.add_argument(
+        "--output",
+        "-o",
+        metavar="DIR",
+        help="report folder (default: RUN/evaluation[-CHECKPOINT][-FOLDER or -SPLIT])",
     )
     add_checkpoint_option(parser)
     add_plugin_options(parser)

@@ -114,7 +114,11 @@ class TrainedRun:
     @property
     def validation_dir(self) -> Path | None:
         """The labelled validation folder the run was trained with, when the run recorded it."""
-        folder = self.record.get("validation_dir")
+        return self.split_dir("validation")
+
+    def split_dir(self, split: str) -> Path | None:
+        """The folder of ``split`` (``"train"``, ``"validation"``, ``"test"``) the run recorded, if any."""
+        folder = self.record.get(f"{split}_dir")
         return Path(folder) if folder else None
 
     @property

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from framework import DatasetContext, ImageFolders, Params, UserError
 from framework.api import IMAGE_SUFFIXES, list_images, other_images
+from plugins.datasets import splitting
 
 
 class ImageFolderParams(Params):
@@ -22,6 +23,35 @@ class ImageFolderParams(Params):
     validation_dir: Path | None = Field(
         None, description="Folder of validation images with the same class sub-folders; none when omitted."
     )
+    validation_split: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="Fraction of train_dir's images kept for validation instead of validation_dir (stratified by "
+        "class, seeded by split_seed; the lists are recorded in the run's splits.json).",
+    )
+    test_dir: Path | None = Field(
+        None, description="Folder of held-out test images, never trained on: hoh evaluate RUN --split test."
+    )
+    test_split: float | None = Field(
+        None, gt=0, lt=1, description="Fraction of train_dir's images held out for testing instead of test_dir."
+    )
+    split_seed: int = Field(
+        0,
+        ge=0,
+        description="Seeds validation_split and test_split; not the experiment's seed, so that runs with other "
+        "seeds keep the same split.",
+    )
+
+    @model_validator(mode="after")
+    def _one_source_per_split(self) -> ImageFolderParams:
+        if self.validation_split is not None and self.validation_dir is not None:
+            raise ValueError("give validation_dir or validation_split, not both")
+        if self.test_split is not None and self.test_dir is not None:
+            raise ValueError("give test_dir or test_split, not both")
+        if (self.validation_split or 0) + (self.test_split or 0) >= 0.9:
+            raise ValueError("validation_split + test_split must leave at least 10% of the images for training")
+        return self
 
 
 def count_images(folder: Path) -> dict[str, int]:
@@ -91,18 +121,65 @@ def build_image_folder(params: ImageFolderParams, context: DatasetContext) -> Im
     """
     train_dir = resolve(params.train_dir)
     train_counts = check_classes(train_dir, "training folder")
-    validation_dir = None
-    if params.validation_dir is not None:
-        validation_dir = resolve(params.validation_dir)
-        validation_counts = check_classes(validation_dir, "validation folder")
-        if list(validation_counts) != list(train_counts):
-            only_train = sorted(set(train_counts) - set(validation_counts))
-            only_validation = sorted(set(validation_counts) - set(train_counts))
-            raise UserError(
-                f"The validation folder {validation_dir} must have the same class folders as the training folder "
-                f"{train_dir}: only in training: {', '.join(only_train) or 'none'}; "
-                f"only in validation: {', '.join(only_validation) or 'none'}."
+    classes = tuple(train_counts)
+    folders = {}
+    for split, folder in (("validation", params.validation_dir), ("test", params.test_dir)):
+        if folder is not None:
+            folders[split] = resolve(folder)
+            counts = check_classes(folders[split], f"{split} folder")
+            check_same_classes(folders[split], counts, train_dir, classes, split)
+    lists: dict[str, splitting.Files] = {}
+    rest = splitting.labelled(train_dir, classes)
+    taken = 0.0  # fractions are of all of train_dir's images: the second is cut from what the first left
+    for split, fraction in (("test", params.test_split), ("validation", params.validation_split)):
+        if fraction is not None:
+            rest, lists[split] = splitting.split_off(
+                rest, fraction / (1 - taken), params.split_seed, f"{split}_split = {fraction}"
             )
-    total = sum(train_counts.values())
-    context.console.print(f"image-folder: {total} training images in {len(train_counts)} classes from {train_dir}")
-    return ImageFolders(train_dir=train_dir, validation_dir=validation_dir, class_names=tuple(train_counts))
+            taken += fraction
+    if lists:
+        lists["train"] = rest
+    for split, folder in folders.items():
+        warn_shared(context, rest[0], splitting.labelled(folder, classes)[0], split)
+    sizes = ", ".join(f"{len(files[0])} {split}" for split, files in lists.items() if split != "train")
+    context.console.print(
+        f"image-folder: {len(rest[0])} training images in {len(classes)} classes from {train_dir}"
+        + (f" (split off: {sizes}, split_seed {params.split_seed})" if sizes else "")
+    )
+    return ImageFolders(
+        train_dir=train_dir,
+        validation_dir=folders.get("validation"),
+        class_names=classes,
+        test_dir=folders.get("test"),
+        file_lists=lists or None,
+    )
+
+
+def check_same_classes(
+    folder: Path, counts: dict[str, int], train_dir: Path, classes: tuple[str, ...], split: str
+) -> None:
+    """Refuse a validation or test folder whose class folders differ from the training folder's.
+
+    Raises:
+        UserError: naming the classes found only on one side.
+    """
+    if list(counts) != list(classes):
+        only_train = sorted(set(classes) - set(counts))
+        only_other = sorted(set(counts) - set(classes))
+        raise UserError(
+            f"The folder {folder} must have the same class folders as the training folder {train_dir}: only in "
+            f"training: {', '.join(only_train) or 'none'}; only in {split}: {', '.join(only_other) or 'none'}."
+        )
+
+
+def warn_shared(context: DatasetContext, training: tuple[Path, ...], other: tuple[Path, ...], split: str) -> None:
+    """Warn when training images are also in the ``split`` folder (same file, or same content)."""
+    shared = splitting.shared_images(training, other)
+    if shared:
+        named = "; ".join(f"{a} = {b}" for a, b in shared[:3]) + ("; ..." if len(shared) > 3 else "")
+        context.console.print(
+            f"[yellow]warning:[/] {len(shared)} of the {len(other)} {split} images are also training images "
+            f"(same file or same content): {named}. {split.capitalize()} scores will look better than the model "
+            "is on new images.",
+            highlight=False,
+        )

@@ -11,11 +11,11 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, PositiveInt, field_validator
 
-from framework import InputPipeline, Params, UserError
+from framework import ImageFolders, InputPipeline, Params, UserError
 from framework import api as framework_api
 
 if TYPE_CHECKING:
@@ -131,6 +131,32 @@ def list_images(root: Path, class_names: tuple[str, ...]) -> LabelledFiles:
     return LabelledFiles(tuple(paths), tuple(labels))
 
 
+def split_files(images: ImageFolders, split: str) -> LabelledFiles:
+    """The image files of ``split`` (``"train"`` or ``"validation"``): the provider's list, else its folder's.
+
+    Raises:
+        UserError: as :func:`list_images`, for a folder.
+    """
+    listed = (images.file_lists or {}).get(split)
+    if listed is not None:
+        return LabelledFiles(*listed)
+    folder = images.train_dir if split == "train" else images.validation_dir
+    assert folder is not None, f"the dataset has no {split} split"
+    return list_images(folder, images.class_names)
+
+
+def _orientation(image: Any) -> int:
+    """The EXIF orientation in an opened image's headers, without decoding it (``getexif`` decodes PNGs)."""
+    from PIL import Image
+
+    raw = image.info.get("exif")
+    if not raw:
+        return 1
+    exif = Image.Exif()
+    exif.load(raw)
+    return int(exif.get(ORIENTATION_TAG, 1) or 1)
+
+
 def _inspect(path: Path, *, decode: bool = False) -> tuple[str | None, int]:
     """Why ``path`` is not a readable image (or ``None``), and its EXIF orientation (1: upright).
 
@@ -148,7 +174,7 @@ def _inspect(path: Path, *, decode: bool = False) -> tuple[str | None, int]:
             else:
                 image.verify()  # must come first after open; the image is unusable after it
         with Image.open(path) as image:
-            orientation = int(image.getexif().get(ORIENTATION_TAG, 1) or 1)
+            orientation = _orientation(image)
     except Exception as error:  # PIL raises many types: OSError, SyntaxError, DecompressionBombError...
         return f"{type(error).__name__}: {str(error).split(' <_io.')[0]}", 1
     return None, orientation if 1 <= orientation <= 8 else 1

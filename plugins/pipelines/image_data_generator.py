@@ -43,10 +43,10 @@ from plugins.pipelines.common import (
     check_class_mode,
     class_counts,
     failure_explainer,
-    list_images,
     partial_validation_order,
     readable_files,
     resolve_steps,
+    split_files,
 )
 
 if TYPE_CHECKING:
@@ -114,8 +114,8 @@ class ImageDataGeneratorPipeline(SizedPipeline):
 
     def _flow(
         self,
-        directory: Path,
-        classes: tuple[str, ...],
+        images: ImageFolders,
+        split: str,
         *,
         augment: bool,
         batch: int,
@@ -159,7 +159,10 @@ class ImageDataGeneratorPipeline(SizedPipeline):
 
                     self.index_array = np.asarray(self.fixed_order)
 
-        files = list_images(directory, classes)  # a clear error for a missing or empty class folder
+        listed = split in (images.file_lists or {})
+        directory = images.train_dir if split == "train" or images.validation_dir is None else images.validation_dir
+        classes = images.class_names
+        files = split_files(images, split)  # a clear error for a missing or empty class folder
         readable = readable_files(files, directory, skip=self.params.skip_unreadable)
         count = len(readable.paths)
         generator = self._generator(augment)
@@ -177,7 +180,7 @@ class ImageDataGeneratorPipeline(SizedPipeline):
             interpolation="nearest",
             dtype=generator.dtype,
         )
-        if len(readable.paths) < len(files.paths):  # skip_unreadable: the iterator lists files itself
+        if listed or len(readable.paths) < len(files.paths):  # a provider's list, or skip_unreadable
             import numpy as np
 
             keep = [str(path) for path in readable.paths]
@@ -213,19 +216,19 @@ class ImageDataGeneratorPipeline(SizedPipeline):
     ) -> Flows:
         check_class_mode(self.params.class_mode, images.class_names)
         p = self.params
-        train = self._flow(images.train_dir, images.class_names, augment=True, batch=p.batch_size, seed=seed)
+        train = self._flow(images, "train", augment=True, batch=p.batch_size, seed=seed)
         steps = resolve_steps(train.samples, p.batch_size, steps_per_epoch)
         n_classes = len(images.class_names)
         validation = None
         val_steps = None
         val_count = 0
         val = None
-        if images.validation_dir is not None:
-            val_count = len(list_images(images.validation_dir, images.class_names).paths)
+        if images.has_split("validation"):
+            val_count = len(split_files(images, "validation").paths)
             val_steps = resolve_steps(val_count, p.validation_batch_size, validation_steps)
             val = self._flow(
-                images.validation_dir,
-                images.class_names,
+                images,
+                "validation",
                 augment=False,
                 batch=p.validation_batch_size,
                 seed=seed,

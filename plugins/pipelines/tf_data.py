@@ -36,10 +36,10 @@ from plugins.pipelines.common import (
     class_counts,
     exif_orientation,
     failure_explainer,
-    list_images,
     partial_validation_order,
     readable_files,
     resolve_steps,
+    split_files,
 )
 from plugins.pipelines.memory_plan import CachePlan, check_batches_fit, check_disk_room, decoded_bytes, plan_cache
 from plugins.pipelines.tf_decode import decode_image
@@ -113,11 +113,12 @@ class TfDataPipeline(SizedPipeline):
 
     params: TfDataParams
 
-    def _files(self, root: Path, class_names: tuple[str, ...]) -> LabelledFiles:
+    def _files(self, images: ImageFolders, split: str) -> LabelledFiles:
         # Every suffix listed (framework.images.IMAGE_SUFFIXES) is one tf.io.decode_image reads.
-        files = list_images(root, class_names)
+        files = split_files(images, split)
+        root = images.train_dir if split == "train" or images.validation_dir is None else images.validation_dir
         if not files.paths:
-            raise UserError(f"No images found under {root} for classes {list(class_names)}.")
+            raise UserError(f"No {split} images found under {root} for classes {list(images.class_names)}.")
         return readable_files(files, root, skip=self.params.skip_unreadable)
 
     def _decode_dataset(self, tf: Any, files: LabelledFiles, rows: Any = None) -> Any:
@@ -229,10 +230,8 @@ class TfDataPipeline(SizedPipeline):
         check_class_mode(p.class_mode, images.class_names)
         check_batches_fit(p.batch_size, p.validation_batch_size, p.image_size)
         n_classes = len(images.class_names)
-        files = self._files(images.train_dir, images.class_names)
-        val_files = None
-        if images.validation_dir is not None:
-            val_files = self._files(images.validation_dir, images.class_names)
+        files = self._files(images, "train")
+        val_files = self._files(images, "validation") if images.has_split("validation") else None
         count, val_count = len(files.paths), len(val_files.paths) if val_files else 0
         plan = plan_cache(p.cache, count + val_count, p.image_size, p.memory_budget, decoded_root())
         notes = (f"tf-data: decoded images {'on disk' if plan.kind == 'disk' else 'in ' + plan.kind}: {plan.reason}",)

@@ -91,7 +91,7 @@ def test_one_list_of_image_suffixes() -> None:
     from framework import preview
     from plugins.datasets import image_folder
 
-    assert {".png", ".jpg", ".jpeg", ".bmp", ".gif"} == images.IMAGE_SUFFIXES
+    assert {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"} == images.IMAGE_SUFFIXES
     assert preview.IMAGE_SUFFIXES is images.IMAGE_SUFFIXES
     assert image_folder.IMAGE_SUFFIXES is images.IMAGE_SUFFIXES
 
@@ -134,7 +134,7 @@ def test_list_images_matches_flow_from_directory(tmp_path, write_split) -> None:
 def test_a_class_without_images_is_a_clear_error(tmp_path, write_split) -> None:
     write_split(tmp_path / "train", {"horses": 2}, (32, 32), seed=8)
     (tmp_path / "train" / "humans").mkdir()
-    (tmp_path / "train" / "humans" / "photo.webp").write_bytes(b"not listed")
+    (tmp_path / "train" / "humans" / "photo.heic").write_bytes(b"not listed")
     with pytest.raises(UserError, match=r"Class 'humans' has no image files in .*train/humans .*split .*train"):
         list_images(tmp_path / "train", ("horses", "humans"))
     folders = ImageFolders(tmp_path / "train", None, ("horses", "humans"))
