@@ -5,7 +5,7 @@ first batch, first-pass and steady images/s, and the process's peak resident mem
 Loaders of one folder run one after the other in the same session, their order rotated
 between folders. Folders are generated once and kept (``scale_images.py``).
 
-Goals (full mode; reported, not gated, in quick mode): hoh at least as fast as Keras'
+Goals (reported; full mode fails only on the memory one): hoh at least as fast as Keras'
 ``image_dataset_from_directory`` + ``.cache()`` wherever that one runs; peak memory at the
 largest size no more than 2 GB above the smallest; steady images/s at the largest size at
 least 0.8 of the smallest; first pass at least 0.8 of the decode ceiling.
@@ -32,6 +32,7 @@ from plugins.pipelines.memory_plan import available_memory
 CHILD = Path(__file__).with_name("scale_child.py")
 KINDS = ("ceiling", "hoh", "keras-memory", "keras-disk")
 FULL_SETS = [("jpg", 1000), ("jpg", 10000), ("jpg", 50000), ("png", 1000), ("png", 10000)]
+#: The memory goal is about the largest set: the 10k sets may be kept in memory by the budget (2.7 GB).
 QUICK_SETS = [("jpg", 256)]
 
 
@@ -81,14 +82,21 @@ def _goals(rows: list[dict]) -> list[str]:
                 f"{name}: first pass {hoh['first_pass_per_s']:.0f}/s below 0.8 of the ceiling "
                 f"{ceiling['first_pass_per_s']:.0f}/s"
             )
+    return missed
+
+
+def _memory_goals(rows: list[dict]) -> list[str]:
+    """The goals at 50k images missed: peak memory no more than 2 GB above the smallest set's, steady speed."""
+    missed = []
+    by = {(r["set"], r["kind"]): r for r in rows if "steady_per_s" in r}
     for fmt in ("jpg", "png"):
-        runs = [by[(n, "hoh")] for n in sets if n.startswith(fmt) and (n, "hoh") in by]
-        if len(runs) >= 2:
-            small, large = runs[0], runs[-1]
+        runs = sorted((int(n.split()[1]), r) for (n, kind), r in by.items() if kind == "hoh" and n.startswith(fmt))
+        if len(runs) >= 2 and runs[-1][0] >= 50000:  # smaller sets may be kept in memory, within the budget
+            (small_n, small), (large_n, large) = runs[0], runs[-1]
             if large["peak_rss_gb"] - small["peak_rss_gb"] > 2:
                 missed.append(f"{fmt}: peak memory grew {large['peak_rss_gb'] - small['peak_rss_gb']:.2f} GB")
             if large["steady_per_s"] < 0.8 * small["steady_per_s"]:
-                missed.append(f"{fmt}: steady at the largest size is below 0.8 of the smallest")
+                missed.append(f"{fmt}: steady at {large_n} images below 0.8 of {small_n}")
     return missed
 
 
@@ -119,9 +127,10 @@ def test_scale(benchmark, bench: Session, tmp_path: Path) -> None:
             )
         else:
             print(f"{r['set']:<11}{r['kind']:<14}  {r.get('skipped') or r.get('error')}")
-    missed = _goals(rows)
-    benchmark.extra_info.update({"rows": rows, "missed": missed, "load": load})
-    print("goals: " + ("all met" if not missed else "; ".join(missed)))
+    speed, memory = _goals(rows), _memory_goals(rows)
+    benchmark.extra_info.update({"rows": rows, "missed": speed + memory, "load": load})
+    print("speed goals: " + ("all met" if not speed else "; ".join(speed)))
+    print("memory goals: " + ("all met" if not memory else "; ".join(memory)))
     assert all("error" not in r for r in rows), [r for r in rows if "error" in r]
-    if not quick:
-        assert not missed, missed
+    if not quick:  # bounded memory is what hoh promises; the speed goals are reported (issue 22's note)
+        assert not [m for m in memory if "memory" in m], memory

@@ -169,12 +169,11 @@ def _inspect(path: Path, *, decode: bool = False) -> tuple[str | None, int]:
 
     try:
         with Image.open(path) as image:
+            orientation = _orientation(image)  # from the headers read by open: verify may follow
             if decode:
                 image.load()
             else:
-                image.verify()  # must come first after open; the image is unusable after it
-        with Image.open(path) as image:
-            orientation = _orientation(image)
+                image.verify()
     except Exception as error:  # PIL raises many types: OSError, SyntaxError, DecompressionBombError...
         return f"{type(error).__name__}: {str(error).split(' <_io.')[0]}", 1
     return None, orientation if 1 <= orientation <= 8 else 1

@@ -2,10 +2,12 @@
 
 The images of one split are decoded once (in parallel, by the pipeline's own decoder)
 into an array of shape ``(count, height, width, 3)``: a NumPy array when they fit the
-memory budget, else a raw file read back with ``pread``. Batches are then
-gathered from it in a fresh seeded order every pass, so the whole set is shuffled
-every pass with no shuffle buffer, and memory stays bounded however many images
-there are: the operating system's page cache holds what it can of the file.
+memory budget, else a raw file read back with ``pread``. The training images are decoded
+during the first pass, in that pass's order, so the first batch comes at once and decoding
+overlaps training; later passes gather their batches from the store in a fresh seeded
+order, so the whole set is shuffled every pass with no shuffle buffer, and memory stays
+bounded however many images there are: the operating system's page cache holds what it
+can of the file.
 
 Format chosen on measurement (``benchmarks``, scale workload): a flat file of fixed-size
 records gives random access to any image with one read, so each pass can take any order. Rejected:
@@ -17,8 +19,9 @@ fixed-size records already does here: every decoded image has the same size).
 
 The on-disk file is named by a key of the image size and every file's content (SHA-256),
 so later runs and a sweep's trials reuse it, and a changed file makes a new one. It is
-written under a temporary name and renamed when complete, under a lock, so two processes
-never build the same file at once and none reads a half-written one.
+written under a temporary name (one per process) and renamed when complete, so that no
+process reads a half-written one; two processes that build the same file at once (a
+sweep's first trials) each write their own, and the last rename wins with the same bytes.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from framework.api import sha256_file
+from framework.api import process_alive, sha256_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -51,114 +54,136 @@ def content_key(paths: Sequence[Path], image_size: tuple[int, int]) -> str:
     return hashlib.sha256("\n".join([head, *digests]).encode()).hexdigest()[:24]
 
 
-def _fill(array: np.ndarray, batches: Iterator[np.ndarray], progress: Callable[[int], None]) -> None:
-    start = 0
-    for batch in batches:
-        array[start : start + len(batch)] = batch
-        start += len(batch)
-        progress(len(batch))
-    if start != len(array):
-        raise RuntimeError(f"the decoder gave {start} images for {len(array)} files")
+class MemoryImages:
+    """Decoded images in a NumPy array (pages are taken as images are written)."""
 
+    def __init__(self, count: int, shape: tuple[int, int]) -> None:
+        import numpy as np
 
-def _progress(total: int, what: str) -> tuple[Any, Callable[[int], None]]:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        self.array = np.empty((count, *shape, 3), dtype=np.uint8)
+        self.complete = False
+        self.users = 0
 
-    bar = Progress(
-        TextColumn(what),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-    task = bar.add_task(what, total=total)
-    return bar, lambda n: bar.advance(task, n)
+    def __len__(self) -> int:
+        return len(self.array)
 
+    def __getitem__(self, rows: Any) -> np.ndarray:
+        return self.array[rows]
 
-def decode_in_memory(count: int, shape: tuple[int, int], batches: Iterator[np.ndarray], what: str) -> np.ndarray:
-    """A NumPy array of ``count`` images filled from ``batches`` (uint8), with a progress bar."""
-    import numpy as np
+    def write(self, rows: Any, images: np.ndarray) -> None:
+        self.array[rows] = images
 
-    array = np.empty((count, *shape, 3), dtype=np.uint8)
-    bar, advance = _progress(count, what)
-    with bar:
-        _fill(array, batches, advance)
-    return array
+    def finish(self) -> None:
+        self.complete = True
+
+    def abandon(self) -> None:
+        """Nothing to remove: an incomplete array goes with the process."""
 
 
 class DiskImages:
-    """Decoded images in a raw file, read with ``pread``: ``images[rows]`` is a uint8 array.
+    """Decoded images in a raw file of fixed-size records, read with ``pread``.
 
     Not a ``numpy.memmap``: pages of a mapping count in the process's resident memory for
     as long as the kernel leaves them mapped (a 50k-image pass showed 4.3 GB resident under a
     4 GB cgroup). Reads land in the page cache, which the kernel sizes and reclaims itself.
+    Being built, records go to ``<key>.u8.partial-<pid>``, renamed to ``<key>.u8`` when all are in.
     """
 
-    def __init__(self, path: Path, count: int, shape: tuple[int, int]) -> None:
-        self.path, self.count, self.shape = path, count, shape
-        self.row = shape[0] * shape[1] * 3
+    def __init__(self, folder: Path, key: str, count: int, shape: tuple[int, int]) -> None:
+        self.final, self.meta = folder / f"{key}.u8", folder / f"{key}.json"
+        self.count, self.shape, self.row = count, shape, shape[0] * shape[1] * 3
+        self.description = {"format": FORMAT_VERSION, "count": count, "height": shape[0], "width": shape[1]}
+        self.complete = self.final.exists() and self.meta.exists() and _read_json(self.meta) == self.description
+        self.path = self.final if self.complete else folder / f"{key}.u8.partial-{os.getpid()}"
         self._fd: int | None = None
+        self.users = 0
+        if not self.complete:
+            folder.mkdir(parents=True, exist_ok=True)
+            _remove_orphans(folder, key)
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.ftruncate(self._fd, count * self.row)
 
     def __len__(self) -> int:
         return self.count
+
+    def _descriptor(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        return self._fd
 
     def __getitem__(self, rows: Any) -> np.ndarray:
         import numpy as np
 
         rows = np.atleast_1d(np.asarray(rows))
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDONLY)
         out = np.empty((len(rows), *self.shape, 3), dtype=np.uint8)
         flat = out.reshape(len(rows), self.row)
+        fd = self._descriptor()
         for index, row in enumerate(rows.tolist()):
-            if os.preadv(self._fd, [flat[index]], row * self.row) != self.row:
+            if os.preadv(fd, [flat[index]], row * self.row) != self.row:
                 raise OSError(f"{self.path} is shorter than its {self.count} images: rebuild it by removing it")
         return out
+
+    def write(self, rows: Any, images: np.ndarray) -> None:
+        fd = self._descriptor()
+        for row, image in zip(rows.tolist(), images, strict=True):
+            os.pwrite(fd, image.tobytes(), row * self.row)
+
+    def finish(self) -> None:
+        """All records are in: make the file the cache (fsync, rename, then its description)."""
+        if self.complete:
+            return
+        os.fsync(self._descriptor())
+        os.replace(self.path, self.final)
+        self.path, self.complete = self.final, True
+        partial = self.meta.with_name(f"{self.meta.name}.partial-{os.getpid()}")
+        partial.write_text(json.dumps(self.description))
+        os.replace(partial, self.meta)
+
+    def abandon(self) -> None:
+        """Training stopped before the first pass ended: remove this process's partial file."""
+        if not self.complete:
+            self.path.unlink(missing_ok=True)
 
     def __del__(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
 
 
-def decode_on_disk(
-    folder: Path, key: str, count: int, shape: tuple[int, int], batches: Callable[[], Iterator[np.ndarray]], what: str
-) -> tuple[DiskImages, bool]:
-    """The images of ``<folder>/<key>.u8``, decoded from ``batches()`` first unless the file exists.
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
-    Returns:
-        The images and whether they were decoded now (``False``: reused).
-    """
-    from filelock import FileLock
 
-    folder.mkdir(parents=True, exist_ok=True)
-    final, meta = folder / f"{key}.u8", folder / f"{key}.json"
-    description = {"format": FORMAT_VERSION, "count": count, "height": shape[0], "width": shape[1], "dtype": "uint8"}
-    with FileLock(folder / f"{key}.lock"):  # a sweep's trials started together build it once
-        built = False
-        if not (final.exists() and meta.exists() and json.loads(meta.read_text()) == description):
-            partial = folder / f"{key}.u8.partial-{os.getpid()}"
-            try:
-                written = 0
-                bar, advance = _progress(count, what)
-                with bar, open(partial, "wb") as out:
-                    for batch in batches():
-                        out.write(batch.tobytes())
-                        written += len(batch)
-                        advance(len(batch))
-                    out.flush()
-                    os.fsync(out.fileno())
-                if written != count:
-                    raise RuntimeError(f"the decoder gave {written} images for {count} files")
-                os.replace(partial, final)
-            finally:
-                partial.unlink(missing_ok=True)
-            tmp = meta.with_suffix(f".json.partial-{os.getpid()}")
-            tmp.write_text(json.dumps(description))
-            os.replace(tmp, meta)
-            built = True
-    return DiskImages(final, count, shape), built
+def _remove_orphans(folder: Path, key: str) -> None:
+    """Remove partial files of ``key`` left by processes that died (hoh wrote them; none is in use)."""
+    for partial in folder.glob(f"{key}.u8.partial-*"):
+        pid = partial.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not process_alive(int(pid)):
+            partial.unlink(missing_ok=True)
+
+
+Store = MemoryImages | DiskImages
+Fill = Callable[[Any], Iterator[Any]]
+"""``fill(rows)``: decoded images of ``rows`` (an index array), in that order, in batches."""
+
+
+def fill_all(store: Store, fill: Fill) -> Store:
+    """Decode every image into ``store`` (file order) unless it is complete already."""
+    import numpy as np
+
+    if not store.complete:
+        try:
+            start = 0
+            for images in fill(np.arange(len(store))):
+                store.write(np.arange(start, start + len(images)), images)
+                start += len(images)
+            store.finish()
+        except BaseException:
+            store.abandon()
+            raise
+    return store
 
 
 def pass_order(count: int, seed: int, index: int) -> np.ndarray:
@@ -168,24 +193,43 @@ def pass_order(count: int, seed: int, index: int) -> np.ndarray:
     return np.random.default_rng([seed, index]).permutation(count)
 
 
-def shuffled_batches(array: np.ndarray, labels: np.ndarray, batch: int, seed: int) -> Iterator[tuple[Any, Any]]:
-    """Endless training batches: every pass a new seeded order, its last batch partial."""
+def shuffled_batches(store: Store, fill: Fill, labels: np.ndarray, batch: int, seed: int) -> Iterator[tuple[Any, Any]]:
+    """Endless training batches, every pass a new seeded order, its last batch partial.
+
+    Pass 0 decodes its images in its own order (``fill``) and stores them as they come,
+    unless the store is complete (a cache on disk from an earlier run).
+    """
     import itertools
 
     count = len(labels)
-    for index in itertools.count():
-        order = pass_order(count, seed, index)
-        for start in range(0, count, batch):
-            chosen = order[start : start + batch]
-            yield array[chosen], labels[chosen]
+    store.users += 1  # each iteration of the dataset runs its own generator over the one store
+    try:
+        for index in itertools.count():
+            order = pass_order(count, seed, index)
+            if not store.complete:
+                start = 0
+                for images in fill(order):
+                    rows = order[start : start + len(images)]
+                    store.write(rows, images)
+                    start += len(images)
+                    yield images, labels[rows]
+                store.finish()
+                continue
+            for start in range(0, count, batch):
+                chosen = order[start : start + batch]
+                yield store[chosen], labels[chosen]
+    finally:
+        store.users -= 1
+        if store.users == 0:
+            store.abandon()
 
 
-def fixed_batches(array: np.ndarray, labels: np.ndarray, batch: int, order: Sequence[int] | None) -> Iterator[Any]:
-    """Endless batches in one fixed order (``None``: file order), cycling: validation takes what it needs."""
+def fixed_batches(store: Store, labels: np.ndarray, batch: int, order: Sequence[int] | None) -> Iterator[Any]:
+    """Endless batches of a complete store in one fixed order (``None``: file order), cycling."""
     import numpy as np
 
     rows = np.arange(len(labels)) if order is None else np.asarray(order)
     while True:
         for start in range(0, len(rows), batch):
             chosen = rows[start : start + batch]
-            yield array[chosen], labels[chosen]
+            yield store[chosen], labels[chosen]

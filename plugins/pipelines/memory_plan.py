@@ -2,8 +2,8 @@
 
 Decoded images take ``height x width x 3`` bytes each (uint8): 0.27 MB at 300x300, so a
 set of 50,000 needs 13.5 GB. Before any image is decoded, :func:`plan_cache` compares that
-with a memory budget (by default half of the memory available to this process, cgroup
-limits included) and picks memory when it fits, else an on-disk cache
+with a memory budget (``pipeline.memory_budget``) and with the memory available to this
+process (cgroup limits included), and picks memory when it fits, else an on-disk cache
 (:mod:`plugins.pipelines.decoded_store`), saying why. :func:`check_batches_fit` refuses,
 before any work, batches that alone would not fit.
 
@@ -108,46 +108,50 @@ def plan_cache(
     cache: str,
     count: int,
     image_size: tuple[int, int],
-    budget_gb: float | None,
+    budget_gb: float,
     default_folder: Path,
 ) -> CachePlan:
     """Choose where ``count`` decoded images are kept, for the ``tf-data`` ``cache`` setting.
+
+    ``"auto"`` keeps them in memory when they fit ``budget_gb`` and the process has at least
+    twice what they need available (:func:`available_memory`: TensorFlow's cache and shuffle
+    buffer), else on disk; the run's output says which and why.
 
     Args:
         cache: ``"auto"``, ``"memory"``, ``"disk"``, ``"none"`` or a folder (a disk cache there).
         count: Training plus validation images.
         image_size: ``(height, width)`` they are decoded to.
-        budget_gb: Memory the cache may take, in GB; ``None``: half of :func:`available_memory`.
+        budget_gb: Memory the decoded images may take, in GB (``pipeline.memory_budget``).
         default_folder: The disk cache's folder when ``cache`` is ``"auto"`` or ``"disk"``.
 
     Raises:
-        UserError: when ``cache = "memory"`` is asked for and the images do not fit the budget.
-        EnvironmentProblem: when the disk cache is chosen and its folder's disk has no room.
+        UserError: when ``cache = "memory"`` is asked for and the images do not fit in memory.
     """
     need = decoded_bytes(count, image_size)
-    if budget_gb is None:
-        available, source = available_memory()
-        budget, budget_text = available // 2, f"half of the {available / GB:.1f} GB {source}"
-    else:
-        budget, budget_text = int(budget_gb * GB), "pipeline.memory_budget"
     sizing = f"{count} images decoded at {image_size[0]}x{image_size[1]} take {need / GB:.2f} GB"
     if cache == "none":
         return CachePlan("none", "no cache: every image is read and decoded at every pass")
-    if cache == "memory" or (cache == "auto" and need <= budget):
-        if need > budget:
+    available, source = available_memory()
+    fits_budget, fits_memory = need <= budget_gb * GB, 2 * need <= available
+    room = f"{available / GB:.1f} GB {source}"
+    if cache == "memory":
+        if not fits_memory:
             raise UserError(
-                f'pipeline.cache = "memory": {sizing}, more than the memory budget of {budget / GB:.2f} GB '
-                f'({budget_text}); training would run out of memory. Use cache = "auto" (on disk when they do not '
-                'fit), "disk", or a smaller pipeline.image_size.'
+                f'pipeline.cache = "memory": {sizing}, and with the shuffle buffer about twice that, but only {room}; '
+                'training would run out of memory. Use cache = "auto" (on disk when they do not fit), "disk", or '
+                "a smaller pipeline.image_size."
             )
-        return CachePlan("memory", f"{sizing}, within the memory budget of {budget / GB:.2f} GB ({budget_text})")
+        return CachePlan("memory", f'{sizing}; pipeline.cache = "memory" ({room})')
+    if cache == "auto" and fits_budget and fits_memory:
+        return CachePlan("memory", f"{sizing}, within pipeline.memory_budget ({budget_gb:g} GB)")
     folder = default_folder if cache in ("auto", "disk") else Path(cache).expanduser()
-    why = (
-        f"{sizing}, more than the memory budget of {budget / GB:.2f} GB ({budget_text})"
-        if cache == "auto"
-        else f"{sizing}; pipeline.cache = {cache!r}"
-    )
-    return CachePlan("disk", f"{why}: decoded once into {folder}, reused by later runs", folder)
+    if cache != "auto":
+        why = f"{sizing}; pipeline.cache = {cache!r}"
+    elif not fits_budget:
+        why = f"{sizing}, more than pipeline.memory_budget ({budget_gb:g} GB)"
+    else:
+        why = f"{sizing}, and twice that is more than the {room}"
+    return CachePlan("disk", f"{why}: decoded during the first pass into {folder}, reused by later runs", folder)
 
 
 def check_disk_room(folder: Path, need: int) -> None:

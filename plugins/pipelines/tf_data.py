@@ -1,19 +1,20 @@
-"""The ``tf-data`` pipeline: decoded once, shuffled every pass, prefetched ``tf.data`` batches.
+"""The ``tf-data`` pipeline: images decoded once, shuffled every pass, prefetched ``tf.data`` batches.
 
 Same semantics as ``image-data-generator`` (same parameter names and defaults, class
 order and labels, RGBA -> RGB by dropping alpha, nearest-neighbour resize picking the
-same pixels as Pillow, rescale), with bounded memory at any number of images::
+same pixels as Pillow, rescale), with bounded memory at any number of images.
+:mod:`plugins.pipelines.memory_plan` chooses where decoded images are kept::
 
-    file list (Python, sorted) -> decode once (parallel map) -> uint8 array, in memory
-      or on disk (plugins.pipelines.memory_plan chooses; decoded_store keeps it)
-      -> every pass a seeded permutation, batches gathered from the array
-      -> map(float32, augment, rescale) -> prefetch
+    memory: file list -> map(read + decode + resize, parallel) -> cache (uint8, TensorFlow's)
+              -> shuffle(whole set, seeded, every pass) -> batch -> repeat
+    disk:   file list -> decoded during the first pass into one file (decoded_store), then
+              every pass a seeded permutation, batches read back from the file
+    none:   every pass a seeded permutation -> map(read + decode + resize, parallel) -> batch
 
-``cache = "none"`` decodes every pass instead (the same order). The training flow always
-repeats, so every epoch trains exactly ``steps_per_epoch`` batches (``None``: one pass, last
-batch partial, like flow_from_directory). Validation is finite: exactly
-``validation_steps`` batches (cycling through the set if that is more than one pass), the
-same batches at every evaluation.
+then map(float32, augment, rescale) -> prefetch. The training flow always repeats, so every
+epoch trains exactly ``steps_per_epoch`` batches (``None``: one pass, last batch partial,
+like flow_from_directory). Validation is finite: exactly ``validation_steps`` batches
+(cycling through the set if that is more than one pass), the same batches at every evaluation.
 """
 
 from __future__ import annotations
@@ -74,10 +75,11 @@ class TfDataParams(PipelineParams):
         'on disk), "memory", "disk" (in the user cache folder, reused by later runs), "none" (decoded at every '
         "pass), or a folder for the on-disk cache.",
     )
-    memory_budget: PositiveFloat | None = Field(
-        None,
-        description='GB the decoded images may take in memory with cache = "auto"; default: half of the memory '
-        "available to the process (cgroup limits included).",
+    memory_budget: PositiveFloat = Field(
+        4.0,
+        description='GB the decoded images may take in memory with cache = "auto" (4 GB: 14,800 images at 300x300); '
+        "more go to disk. Fixed, not measured, so that a file chooses the same way on every machine and a resumed "
+        "run sees the images in the same order; below it, memory is used only if the process has twice as much.",
     )
 
     @model_validator(mode="before")
@@ -133,26 +135,30 @@ class TfDataPipeline(SizedPipeline):
             deterministic=True,
         )
 
-    def _decoded_array(self, tf: Any, files: LabelledFiles, plan: CachePlan, split: str) -> Any:
-        """The images of ``files`` decoded, in memory or on disk as ``plan`` says."""
+    def _store(self, tf: Any, files: LabelledFiles, plan: CachePlan) -> tuple[Any, Any]:
+        """Where the decoded images of ``files`` go as ``plan`` says, and ``fill(rows)``, their decoder."""
         shape = tuple(self.params.image_size)
 
-        def batches() -> Any:
-            return self._decode_dataset(tf, files).batch(256).prefetch(2).as_numpy_iterator()
+        def fill(rows: Any) -> Any:
+            decoded = self._decode_dataset(tf, files, tf.data.Dataset.from_tensor_slices(tf.constant(rows, tf.int64)))
+            return decoded.batch(self.params.batch_size).prefetch(2).as_numpy_iterator()
 
-        what = f"decoding {len(files.paths)} {split} images"
+        if plan.kind == "memory":
+            return decoded_store.MemoryImages(len(files.paths), shape), fill
+        assert plan.folder is not None
+        key = decoded_store.content_key(files.paths, shape)
+        if not (plan.folder / f"{key}.u8").exists():
+            check_disk_room(plan.folder, decoded_bytes(len(files.paths), shape))
+        return decoded_store.DiskImages(plan.folder, key, len(files.paths), shape), fill
+
+    def _filled(self, tf: Any, files: LabelledFiles, plan: CachePlan) -> Any:
+        """The decoded images of ``files``, all decoded now (validation: read at the end of the first epoch)."""
+        store, fill = self._store(tf, files, plan)
         try:
-            if plan.kind == "memory":
-                return decoded_store.decode_in_memory(len(files.paths), shape, batches(), what)
-            assert plan.folder is not None
-            key = decoded_store.content_key(files.paths, shape)
-            if not (plan.folder / f"{key}.u8").exists():
-                check_disk_room(plan.folder, decoded_bytes(len(files.paths), shape))
-            array, _ = decoded_store.decode_on_disk(plan.folder, key, len(files.paths), shape, batches, what)
-            return array
+            return decoded_store.fill_all(store, fill)
         except tf.errors.OpError as error:  # pixel data corrupt under valid checksums: name the file
             message = failure_explainer(files.paths)(error)
-            raise UserError(message or f"decoding the {split} images failed: {error.message}") from None
+            raise UserError(message or f"decoding the validation images failed: {error.message}") from None
 
     def _train_batches(self, tf: Any, files: LabelledFiles, plan: CachePlan, seed: int) -> Any:
         """Endless uint8 training batches; each pass in the seeded order of :func:`decoded_store.pass_order`."""
@@ -160,10 +166,15 @@ class TfDataPipeline(SizedPipeline):
 
         labels = np.asarray(files.labels, dtype=np.int32)
         batch = self.params.batch_size
-        if plan.kind != "none":
-            array = self._decoded_array(tf, files, plan, "training")
+        if plan.kind == "memory":  # TensorFlow's own cache and a shuffle of the whole set: native, fastest
+            images = self._decode_dataset(tf, files)
+            decoded = tf.data.Dataset.zip((images, tf.data.Dataset.from_tensor_slices(labels))).cache()
+            shuffled = decoded.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+            return shuffled.batch(batch).repeat()  # batch before repeat: each pass ends with its own partial batch
+        if plan.kind == "disk":
+            store, fill = self._store(tf, files, plan)
             return tf.data.Dataset.from_generator(
-                lambda: decoded_store.shuffled_batches(array, labels, batch, seed),
+                lambda: decoded_store.shuffled_batches(store, fill, labels, batch, seed),
                 output_signature=self._signature(tf),
             ).apply(tf.data.experimental.assert_cardinality(tf.data.INFINITE_CARDINALITY))
 
@@ -184,15 +195,16 @@ class TfDataPipeline(SizedPipeline):
 
         labels = np.asarray(files.labels, dtype=np.int32)
         batch = self.params.validation_batch_size
-        if plan.kind != "none":
-            array = self._decoded_array(tf, files, plan, "validation")
+        if plan.kind == "disk":
+            store = self._filled(tf, files, plan)
             return tf.data.Dataset.from_generator(
-                lambda: decoded_store.fixed_batches(array, labels, batch, order),
+                lambda: decoded_store.fixed_batches(store, labels, batch, order),
                 output_signature=self._signature(tf),
             )
         rows = list(range(len(labels))) if order is None else order
         images = self._decode_dataset(tf, files, tf.data.Dataset.from_tensor_slices(tf.constant(rows, tf.int64)))
-        return tf.data.Dataset.zip((images, tf.data.Dataset.from_tensor_slices(labels[rows]))).batch(batch).repeat()
+        labelled = tf.data.Dataset.zip((images, tf.data.Dataset.from_tensor_slices(labels[rows])))
+        return labelled.batch(batch).repeat()
 
     def _signature(self, tf: Any) -> tuple[Any, Any]:
         height, width = self.params.image_size
@@ -246,6 +258,8 @@ class TfDataPipeline(SizedPipeline):
             order = partial_validation_order(val_count, p.validation_batch_size, val_steps, seed)
             # Exactly val_steps batches, the same ones at every evaluation.
             batches = self._validation_batches(tf, val_files, plan, order).take(val_steps)
+            if plan.kind == "memory":  # the same val_steps batches at every evaluation: cached as batches
+                batches = batches.cache()
             batches = batches.apply(tf.data.experimental.assert_cardinality(val_steps))  # Keras counts on it
             validation = self._finish(tf, batches, n_classes, augment=False, seed=seed)
         return Flows(
