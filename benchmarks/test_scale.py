@@ -12,6 +12,7 @@ least 0.8 of the smallest; first pass at least 0.8 of the decode ceiling.
 
     pytest benchmarks/test_scale.py -s          # full: ~25 min the first time (makes 61k images)
     pytest benchmarks/test_scale.py -s --quick  # quick: 256 small JPEGs, ~40 s
+    HOH_BENCH_SCALE_SETS=jpg:1000,jpg:50000 pytest benchmarks/test_scale.py -s   # some sets only
 """
 
 from __future__ import annotations
@@ -107,7 +108,9 @@ def test_scale(benchmark, bench: Session, tmp_path: Path) -> None:
     rows: list[dict] = []
 
     def run_all() -> None:
-        for turn, (fmt, count) in enumerate(QUICK_SETS if quick else FULL_SETS):
+        chosen = os.environ.get("HOH_BENCH_SCALE_SETS", "")  # e.g. "jpg:1000,jpg:50000"
+        sets = [(f, int(n)) for f, n in (item.split(":") for item in chosen.split(",") if item)]
+        for turn, (fmt, count) in enumerate(sets or (QUICK_SETS if quick else FULL_SETS)):
             folder = image_folder(count, size, fmt, root=tmp_path / "images" if quick else None)
             kinds = KINDS[turn % len(KINDS) :] + KINDS[: turn % len(KINDS)]
             for kind in kinds:

@@ -212,8 +212,9 @@ def shuffled_batches(store: Store, fill: Fill, labels: np.ndarray, batch: int, s
                     rows = order[start : start + len(images)]
                     store.write(rows, images)
                     start += len(images)
+                    if start == count:  # before the last batch goes: the consumer may stop after it
+                        store.finish()
                     yield images, labels[rows]
-                store.finish()
                 continue
             for start in range(0, count, batch):
                 chosen = order[start : start + batch]

@@ -25,6 +25,7 @@ def test_the_run_records_what_inference_needs(binary_run: Path) -> None:
         "rescale": 1 / 255,
         "resize": "nearest",
         "color_mode": "rgb",
+        "orientation": "exif",
     }
     assert record["model"] == {"provider": "five-conv-sigmoid", "plugin": "models", "module": "plugins.models"}
     assert Path(record["validation_dir"]) == binary_run.parent / "data" / "validation"
