@@ -86,7 +86,7 @@ class DiskImages:
     Not a ``numpy.memmap``: pages of a mapping count in the process's resident memory for
     as long as the kernel leaves them mapped (a 50k-image pass showed 4.3 GB resident under a
     4 GB cgroup). Reads land in the page cache, which the kernel sizes and reclaims itself.
-    Being built, records go to ``<key>.u8.partial-<pid>``, renamed to ``<key>.u8`` when all are in.
+    Being built, records go to ``<key>.u8.partial-<pid>-<id>``, renamed to ``<key>.u8`` when all are in.
     """
 
     def __init__(self, folder: Path, key: str, count: int, shape: tuple[int, int]) -> None:
@@ -94,7 +94,8 @@ class DiskImages:
         self.count, self.shape, self.row = count, shape, shape[0] * shape[1] * 3
         self.description = {"format": FORMAT_VERSION, "count": count, "height": shape[0], "width": shape[1]}
         self.complete = self.final.exists() and self.meta.exists() and _read_json(self.meta) == self.description
-        self.path = self.final if self.complete else folder / f"{key}.u8.partial-{os.getpid()}"
+        # One partial file per store, even in one process (training and validation may be the same files).
+        self.path = self.final if self.complete else folder / f"{key}.u8.partial-{os.getpid()}-{id(self):x}"
         self._fd: int | None = None
         self.users = 0
         if not self.complete:
@@ -135,7 +136,7 @@ class DiskImages:
         os.fsync(self._descriptor())
         os.replace(self.path, self.final)
         self.path, self.complete = self.final, True
-        partial = self.meta.with_name(f"{self.meta.name}.partial-{os.getpid()}")
+        partial = self.meta.with_name(f"{self.meta.name}.partial-{os.getpid()}-{id(self):x}")
         partial.write_text(json.dumps(self.description))
         os.replace(partial, self.meta)
 
@@ -159,7 +160,7 @@ def _read_json(path: Path) -> Any:
 def _remove_orphans(folder: Path, key: str) -> None:
     """Remove partial files of ``key`` left by processes that died (hoh wrote them; none is in use)."""
     for partial in folder.glob(f"{key}.u8.partial-*"):
-        pid = partial.name.rsplit("-", 1)[-1]
+        pid = partial.name.split(".partial-", 1)[1].split("-", 1)[0]
         if pid.isdigit() and not process_alive(int(pid)):
             partial.unlink(missing_ok=True)
 

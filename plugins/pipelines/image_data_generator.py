@@ -42,12 +42,11 @@ from plugins.pipelines.common import (
     SizedPipeline,
     check_class_mode,
     class_counts,
-    failure_explainer,
     partial_validation_order,
-    readable_files,
     resolve_steps,
     split_files,
 )
+from plugins.pipelines.file_checks import failure_explainer, readable_files
 
 if TYPE_CHECKING:
     import numpy as np

@@ -35,13 +35,11 @@ from plugins.pipelines.common import (
     SizedPipeline,
     check_class_mode,
     class_counts,
-    exif_orientation,
-    failure_explainer,
     partial_validation_order,
-    readable_files,
     resolve_steps,
     split_files,
 )
+from plugins.pipelines.file_checks import exif_orientation, failure_explainer, readable_files
 from plugins.pipelines.memory_plan import CachePlan, check_batches_fit, check_disk_room, decoded_bytes, plan_cache
 from plugins.pipelines.tf_decode import decode_image
 
