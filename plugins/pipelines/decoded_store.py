@@ -1,25 +1,23 @@
-"""Decoded images kept for ``tf-data``: one uint8 array, in memory or in one file on disk.
+"""Decoded images kept on disk for ``tf-data``: one file of fixed-size uint8 records.
 
-The images of one split are decoded once (in parallel, by the pipeline's own decoder)
-into an array of shape ``(count, height, width, 3)``: a NumPy array when they fit the
-memory budget, else a raw file read back with ``pread``. The training images are decoded
-during the first pass, in that pass's order, so the first batch comes at once and decoding
-overlaps training; later passes gather their batches from the store in a fresh seeded
-order, so the whole set is shuffled every pass with no shuffle buffer, and memory stays
-bounded however many images there are: the operating system's page cache holds what it
-can of the file.
+Used when the decoded images do not fit in memory (:mod:`plugins.pipelines.memory_plan`).
+The training images are decoded during the first pass, in that pass's order, into a raw
+file; later passes read their batches back with ``pread`` in a fresh seeded order, so the
+whole set is shuffled every pass with no shuffle buffer, and memory stays bounded however
+many images there are: the operating system's page cache holds what it can of the file.
 
-Format chosen on measurement (``benchmarks``, scale workload): a flat file of fixed-size
-records gives random access to any image with one read, so each pass can take any order. Rejected:
-``tf.data``'s own ``cache(filename)`` and ``snapshot`` (read back only in the order
-written: shuffling then needs a buffer of images in memory, and a bounded buffer shuffles
-only locally), TFRecord shards (the same sequential reads, plus a protobuf parse per
-image), array_record and webdataset (another dependency, for what a flat file of
-fixed-size records already does here: every decoded image has the same size).
+Format chosen for random access: a flat file of fixed-size records gives any image with
+one read, so each pass can take any order. Rejected: ``tf.data``'s own ``cache(filename)``
+and ``snapshot`` (read back only in the order written: shuffling then needs a buffer of
+images in memory, and a bounded buffer shuffles only locally; ``cache(filename)`` is
+measured as the Keras peer in ``benchmarks/test_scale.py``), TFRecord shards (the same
+sequential reads, plus a protobuf parse per image), array_record and webdataset (another
+dependency for what a flat file already does: every decoded image has the same size).
+The last three were not measured.
 
 The on-disk file is named by a key of the image size and every file's content (SHA-256),
 so later runs and a sweep's trials reuse it, and a changed file makes a new one. It is
-written under a temporary name (one per process) and renamed when complete, so that no
+written under a temporary name (one per store) and renamed when complete, so that no
 process reads a half-written one; two processes that build the same file at once (a
 sweep's first trials) each write their own, and the last rename wins with the same bytes.
 """
@@ -52,32 +50,6 @@ def content_key(paths: Sequence[Path], image_size: tuple[int, int]) -> str:
         digests = list(pool.map(sha256_file, paths))
     head = f"hoh-decoded-v{FORMAT_VERSION} {image_size[0]}x{image_size[1]} {len(paths)}"
     return hashlib.sha256("\n".join([head, *digests]).encode()).hexdigest()[:24]
-
-
-class MemoryImages:
-    """Decoded images in a NumPy array (pages are taken as images are written)."""
-
-    def __init__(self, count: int, shape: tuple[int, int]) -> None:
-        import numpy as np
-
-        self.array = np.empty((count, *shape, 3), dtype=np.uint8)
-        self.complete = False
-        self.users = 0
-
-    def __len__(self) -> int:
-        return len(self.array)
-
-    def __getitem__(self, rows: Any) -> np.ndarray:
-        return self.array[rows]
-
-    def write(self, rows: Any, images: np.ndarray) -> None:
-        self.array[rows] = images
-
-    def finish(self) -> None:
-        self.complete = True
-
-    def abandon(self) -> None:
-        """Nothing to remove: an incomplete array goes with the process."""
 
 
 class DiskImages:
@@ -165,12 +137,11 @@ def _remove_orphans(folder: Path, key: str) -> None:
             partial.unlink(missing_ok=True)
 
 
-Store = MemoryImages | DiskImages
 Fill = Callable[[Any], Iterator[Any]]
 """``fill(rows)``: decoded images of ``rows`` (an index array), in that order, in batches."""
 
 
-def fill_all(store: Store, fill: Fill) -> Store:
+def fill_all(store: DiskImages, fill: Fill) -> DiskImages:
     """Decode every image into ``store`` (file order) unless it is complete already."""
     import numpy as np
 
@@ -194,7 +165,9 @@ def pass_order(count: int, seed: int, index: int) -> np.ndarray:
     return np.random.default_rng([seed, index]).permutation(count)
 
 
-def shuffled_batches(store: Store, fill: Fill, labels: np.ndarray, batch: int, seed: int) -> Iterator[tuple[Any, Any]]:
+def shuffled_batches(
+    store: DiskImages, fill: Fill, labels: np.ndarray, batch: int, seed: int
+) -> Iterator[tuple[Any, Any]]:
     """Endless training batches, every pass a new seeded order, its last batch partial.
 
     Pass 0 decodes its images in its own order (``fill``) and stores them as they come,
@@ -226,7 +199,7 @@ def shuffled_batches(store: Store, fill: Fill, labels: np.ndarray, batch: int, s
             store.abandon()
 
 
-def fixed_batches(store: Store, labels: np.ndarray, batch: int, order: Sequence[int] | None) -> Iterator[Any]:
+def fixed_batches(store: DiskImages, labels: np.ndarray, batch: int, order: Sequence[int] | None) -> Iterator[Any]:
     """Endless batches of a complete store in one fixed order (``None``: file order), cycling."""
     import numpy as np
 

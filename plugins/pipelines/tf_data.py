@@ -134,16 +134,14 @@ class TfDataPipeline(SizedPipeline):
         )
 
     def _store(self, tf: Any, files: LabelledFiles, plan: CachePlan) -> tuple[Any, Any]:
-        """Where the decoded images of ``files`` go as ``plan`` says, and ``fill(rows)``, their decoder."""
+        """The on-disk store of the decoded images of ``files``, and ``fill(rows)``, their decoder."""
         shape = tuple(self.params.image_size)
 
         def fill(rows: Any) -> Any:
             decoded = self._decode_dataset(tf, files, tf.data.Dataset.from_tensor_slices(tf.constant(rows, tf.int64)))
             return decoded.batch(self.params.batch_size).prefetch(2).as_numpy_iterator()
 
-        if plan.kind == "memory":
-            return decoded_store.MemoryImages(len(files.paths), shape), fill
-        assert plan.folder is not None
+        assert plan.kind == "disk" and plan.folder is not None, "in memory, TensorFlow's cache keeps the images"
         key = decoded_store.content_key(files.paths, shape)
         if not (plan.folder / f"{key}.u8").exists():
             check_disk_room(plan.folder, decoded_bytes(len(files.paths), shape))
