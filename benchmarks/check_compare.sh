@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Repeat the noise and sensitivity check of `hoh bench compare` (README, "Benchmarks"):
-# 5 compares of HEAD against itself, then one per injected slowdown, each on a scratch clone,
+# 5 compares of HEAD against itself (CPU and wall time), then one per injected slowdown, each on a scratch clone,
 # all while a training job runs in a loop beside them. Run from the repository root with the
 # venv active; the dataset mirror (HOH_DATASET_MIRROR) feeds the training job.
 set -uo pipefail
@@ -14,7 +14,7 @@ for i in 1 2 3 4 5; do
     echo "== self-compare $i, load $(cut -d' ' -f1-3 /proc/loadavg)"
     hoh bench compare HEAD --quick --ci --json "$scratch/self-$i.json" | grep -v "^round\|^setting"
 done
-for injection in pipeline callback model; do
+for injection in pipeline callback model wait; do
     git clone -q "$repo" "$scratch/$injection"
     python benchmarks/inject_regressions.py "$injection" "$scratch/$injection"
     echo "== injected $injection, load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -18,6 +18,13 @@ Each injection costs about 10-20 % of the workload it names, and only that one:
   training step on two threads (``runner fit, default callbacks``).
 - ``model``: one more 3x3 convolution (16 filters) in the five-conv model, after its first
   block (``train step float32`` and every fit).
+- ``creep``: the same callback burns CPU after each batch for 20 % of the time since the
+  previous batch ended; applied again, it adds another such burn. A slowdown split over
+  commits (``benchmarks/check_creeping.sh``): about 1.1x of ``runner fit, default callbacks``
+  per application, each under CI's 25 % threshold, about 1.35x after three.
+- ``wait``: the same callback *sleeps* after each batch for 25 % of the batch's wall time, a
+  stand-in for a synchronous write, lock or network call per batch: no CPU time, about 15 %
+  more wall time of ``runner fit, default callbacks`` (whose rounds also build the model).
 """
 
 from __future__ import annotations
@@ -45,6 +52,27 @@ INJECTIONS = {
         "        while _t.perf_counter() - now < 0.30 * spent:\n"
         "            pass\n"
         "        self._injected_last = _t.perf_counter()\n"
+        '        loss = (logs or {}).get("loss")\n',
+    ),
+    "wait": (
+        "framework/recorder.py",
+        "    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:\n"
+        '        loss = (logs or {}).get("loss")\n',
+        "    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:\n"
+        "        import time as _t  # injected: sleep 25 % of the batch's wall time\n"
+        "        now = _t.perf_counter()\n"
+        "        _t.sleep(0.25 * (now - getattr(self, '_injected_last', now)))\n"
+        "        self._injected_last = _t.perf_counter()\n"
+        '        loss = (logs or {}).get("loss")\n',
+    ),
+    "creep": (
+        "framework/recorder.py",
+        '        loss = (logs or {}).get("loss")\n',
+        "        _now = __import__('time').perf_counter()  # injected: creep, 20 % burn\n"
+        "        _spent = _now - getattr(self, '_creep_last', _now)\n"
+        "        while __import__('time').perf_counter() - _now < 0.20 * _spent:\n"
+        "            pass\n"
+        "        self._creep_last = __import__('time').perf_counter()\n"
         '        loss = (logs or {}).get("loss")\n',
     ),
     "model": (

@@ -29,6 +29,7 @@ WORKLOADS = (
     "train step float32",
     "train step mixed_bfloat16",
     "runner fit, default callbacks",
+    "runner fit, per-epoch writes",
     "predict",
     "evaluate",
     "start-up: hoh-run --help",
@@ -36,8 +37,14 @@ WORKLOADS = (
 )
 """Every workload, in the order a comparison runs them."""
 
-CI_WORKLOADS = ("tf-data steady pass", "train step float32", "runner fit, default callbacks", "start-up: hoh validate")
-"""The small set CI compares (previous commit against the submitted one)."""
+CI_WORKLOADS = (
+    "tf-data steady pass",
+    "train step float32",
+    "runner fit, default callbacks",
+    "runner fit, per-epoch writes",
+    "start-up: hoh validate",
+)
+"""The small set CI compares (the accepted revision against the submitted one)."""
 
 EXPERIMENT = """
 [experiment]
@@ -68,10 +75,20 @@ epochs = {epochs}
 {steps}
 loss = "binary_crossentropy"
 metrics = ["accuracy"]
+{extra}"""
+
+PER_EPOCH_WRITES = """
+[[callbacks]]
+provider = "backup-and-restore"
+
+[[callbacks]]
+provider = "checkpoint"
 """
 
 
-def _experiment_file(settings: dict[str, Any], pipeline: str, epochs: int = 1, steps: int | None = None) -> Path:
+def _experiment_file(
+    settings: dict[str, Any], pipeline: str, epochs: int = 1, steps: int | None = None, extra: str = ""
+) -> Path:
     folder = Path(tempfile.mkdtemp(prefix="hoh-bench-"))
     path = folder / "bench.toml"
     path.write_text(
@@ -83,18 +100,19 @@ def _experiment_file(settings: dict[str, Any], pipeline: str, epochs: int = 1, s
             batch=settings["batch_size"],
             epochs=epochs,
             steps="" if steps is None else f"steps_per_epoch = {steps}",
+            extra=extra,
         )
     )
     return path
 
 
-def _loaded(settings: dict[str, Any], pipeline: str, epochs: int = 1, steps: int | None = None) -> Any:
+def _loaded(settings: dict[str, Any], pipeline: str, epochs: int = 1, steps: int | None = None, extra: str = "") -> Any:
     try:
         from framework.loading import load_experiment
     except ImportError:  # a BASE revision from before framework/loading.py (the workloads measure old revisions too)
         from framework.config.loader import load_experiment
 
-    return load_experiment(_experiment_file(settings, pipeline, epochs, steps), autoload=False)
+    return load_experiment(_experiment_file(settings, pipeline, epochs, steps, extra), autoload=False)
 
 
 def _flows(loaded: Any) -> Any:
@@ -214,6 +232,29 @@ def _fit(settings: dict[str, Any]) -> RoundFn:
     return one_round
 
 
+def _fit_writes(settings: dict[str, Any]) -> RoundFn:
+    """A run of many one-step epochs with what runs write after each epoch: the metrics file and
+    its backup commit, the learning curves, the run's status, the exact-resume backup
+    (``backup-and-restore``) and the best and last checkpoints (``checkpoint``).
+
+    ``write_epochs`` epochs of one batch, so that these writes, not building the model and the
+    run folder, are most of a round: a regression that waits (an fsync too many, a slower
+    file format, a lock) shows here in wall time. "Images" are epochs here.
+    """
+    from rich.console import Console
+
+    from framework.runner import run_experiment
+
+    epochs = settings["write_epochs"]
+    loaded = _loaded(settings, "tf-data", epochs=epochs, steps=1, extra=PER_EPOCH_WRITES)
+
+    def one_round() -> int:
+        run_experiment(loaded, console=Console(file=io.StringIO(), width=120))
+        return epochs
+
+    return one_round
+
+
 def _trained_run(settings: dict[str, Any]) -> tuple[Any, list[Path]]:
     from rich.console import Console
 
@@ -299,6 +340,7 @@ def prepare(folder: Path, *, quick: bool) -> dict[str, Any]:
         "tfdata_pass_images": 2048 if quick else 4096,
         "idg_pass_images": 1024 if quick else 2048,
         "fit_steps": 64 if quick else 32,
+        "write_epochs": 12 if quick else 24,
         "start_ups": 2 if quick else 3,
     }
 
@@ -317,6 +359,8 @@ def setup(name: str, root: Path, settings: dict[str, Any]) -> RoundFn:
         return _train_step(settings, "mixed_bfloat16")
     if name == "runner fit, default callbacks":
         return _fit(settings)
+    if name == "runner fit, per-epoch writes":
+        return _fit_writes(settings)
     if name == "predict":
         return _predict(settings)
     if name == "evaluate":

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # numpy behind them: imported when the command runs, not when
     from framework.bench.compare import Result
     from framework.bench.stats import Comparison
 
-VERDICT_STYLE = {"slower": "bold red", "faster": "green", "no significant change": "dim"}
+VERDICT_STYLE = {"slower": "bold red", "faster": "green", "no": "dim"}
 
 
 def _repo() -> Path:
@@ -36,12 +36,7 @@ def _ratio(comparison: Comparison) -> str:
     return f"{comparison.ratio:.3f} [{comparison.low:.3f}, {comparison.high:.3f}]"
 
 
-def verdict(result: Result, metric: str) -> str:
-    """``"slower"``, ``"faster"`` or ``"no significant change"`` by the chosen time."""
-    return (result.cpu if metric == "cpu" else result.wall).verdict
-
-
-def table(results: list[Result], base: str, head: str, threshold: float, metric: str = "cpu") -> Table:
+def table(results: list[Result], base: str, head: str, threshold: float, metric: str = "both") -> Table:
     """The report: per workload, HEAD/BASE of wall and CPU time per image, with 95 % intervals."""
     out = Table(
         title=f"HEAD ({head}) / BASE ({base}): time per image, median of paired rounds [95 % bootstrap interval]; "
@@ -58,14 +53,15 @@ def table(results: list[Result], base: str, head: str, threshold: float, metric:
             _ratio(r.wall),
             _ratio(r.cpu),
             str(r.wall.rounds),
-            f"[{VERDICT_STYLE[verdict(r, metric)]}]{verdict(r, metric)}[/] ({metric})",
+            f"[{VERDICT_STYLE[r.verdict(metric).split()[0]]}]{r.verdict(metric)}[/]",
         )
     return out
 
 
 def compare_command(args: argparse.Namespace) -> int:
     """Exit 0 when no workload is significantly slower beyond the threshold, else 1."""
-    from framework.bench.compare import WORKTREE, compare, workloads_of
+    from framework.bench.compare import compare, workloads_of
+    from framework.bench.revisions import WORKTREE, resolve_base
 
     console = stdout_console()
     if not console.is_terminal and "COLUMNS" not in os.environ:
@@ -77,11 +73,12 @@ def compare_command(args: argparse.Namespace) -> int:
     threshold = args.threshold / 100
     if args.json:  # before ten minutes of measuring: a file of someone else's is never written over
         check_file_replaceable(Path(args.json), "bench report", json_written_by_hoh)
+    base, base_label = resolve_base(repo, args.base)
     interrupt_on_sigterm()  # `kill`, CI timeouts: as Ctrl-C, so the worktrees are removed
     try:
         results, skipped = compare(
             repo,
-            args.base,
+            base,
             args.head,
             names=names or None,
             rounds=args.rounds,
@@ -93,16 +90,17 @@ def compare_command(args: argparse.Namespace) -> int:
     except (RuntimeError, ValueError) as error:  # a worker failed: its traceback is in the message
         raise EnvironmentProblem(f"the comparison could not finish: {error}") from None
     head = "working tree" if args.head == WORKTREE else args.head
-    console.print(table(results, args.base, head, threshold, args.metric))
+    console.print(table(results, base_label, head, threshold, args.metric))
     for name, why in skipped.items():
         console.print(f"[yellow]skipped[/] {name}: one side cannot run it ({why})", highlight=False)
-    slower = [r for r in results if verdict(r, args.metric) == "slower"]
+    slower = [r for r in results if r.verdict(args.metric).startswith("slower")]
     if args.json:
         write_json(
             Path(args.json),
             {
                 "$comment": json_mark("bench compare"),
-                "base": args.base,
+                "base": base_label,
+                "base_commit": base,
                 "head": head,
                 "threshold": threshold,
                 "metric": args.metric,
@@ -113,6 +111,7 @@ def compare_command(args: argparse.Namespace) -> int:
                         "head_seconds_per_image": r.head_wall,
                         "wall": vars(r.wall),
                         "cpu": vars(r.cpu),
+                        "verdict": r.verdict(args.metric),
                     }
                     for r in results
                 ],
@@ -120,14 +119,19 @@ def compare_command(args: argparse.Namespace) -> int:
             },
         )
     if slower:
-        console.print(f"[bold red]slower[/]: {', '.join(r.name for r in slower)} (beyond {threshold:.0%}, significant)")
+        named = ", ".join(f"{r.name} {r.verdict(args.metric).removeprefix('slower ')}" for r in slower)
+        console.print(f"[bold red]slower[/]: {named} (beyond {threshold:.0%}, significant)")
         return 1
     console.print("no significant slowdown")
     return 0
 
 
 def _compare_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("base", help="BASE revision: a branch, tag, commit or HEAD~N")
+    parser.add_argument(
+        "base",
+        help="BASE revision: a branch, tag, commit or HEAD~N, or 'accepted' for the revision of "
+        "benchmarks/accepted.toml (what CI compares with)",
+    )
     parser.add_argument("head", nargs="?", default=".", help="HEAD revision (default: the working tree, '.')")
     parser.add_argument(
         "--rounds",
@@ -138,10 +142,10 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--metric",
-        choices=["cpu", "wall"],
-        default="cpu",
-        help="which time decides (default cpu: it moves much less with other jobs on the machine; wall also "
-        "sees waiting, e.g. a slower disk or a sleep)",
+        choices=["both", "cpu", "wall"],
+        default="both",
+        help="which time decides (default both: a workload is slower when its CPU time or its wall time is; "
+        "CPU time sees more work, wall time also sees waiting, e.g. a slower disk or a sleep)",
     )
     parser.add_argument("--threshold", type=float, default=10.0, help="slowdown that counts, in %% (default 10)")
     parser.add_argument(
@@ -154,6 +158,35 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", action="append", metavar="WORKLOAD", help="run only this workload; repeatable")
     parser.add_argument("--ci", action="store_true", help="CI's small set of workloads")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+
+
+def accept_command(args: argparse.Namespace) -> int:
+    """Record REVISION in ``benchmarks/accepted.toml``; the user commits the change."""
+    from framework.bench.revisions import ACCEPTED_FILE, accept, git
+
+    repo = _repo()
+    record, previous = accept(repo, args.revision, args.reason)
+    console = stdout_console()
+    moved = ""
+    if previous is not None and previous.revision != record.revision:
+        ahead = git(repo, "rev-list", "--count", f"{previous.revision}..{record.revision}")
+        moved = f" (was {previous.revision[:10]}; {ahead} commits forward)"
+    console.print(
+        f"accepted {record.revision[:10]}{moved}: wrote {ACCEPTED_FILE}. Commit it; CI's gate "
+        "(hoh bench compare accepted) compares with this revision from then on.",
+        highlight=False,
+    )
+    return 0
+
+
+def _accept_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("revision", nargs="?", default="HEAD", help="the revision to accept (default HEAD)")
+    parser.add_argument(
+        "--reason",
+        required=True,
+        help="why its speed is accepted, kept in the file (e.g. 'landed with CI green', or the slowdown it "
+        "accepts and what it buys)",
+    )
 
 
 COMMAND = Command(
@@ -169,7 +202,19 @@ COMMAND = Command(
             "alternating rounds, and report per workload the ratio HEAD/BASE of wall and CPU time per image with a "
             "95% bootstrap interval of the median of paired ratios. Exit 1 when a workload is significantly "
             "slower by more than the threshold.",
-            epilog="Example: hoh bench compare HEAD~1 (the last commit against the working tree)",
+            epilog="Examples: hoh bench compare HEAD~1 (the last commit against the working tree); "
+            "hoh bench compare accepted --quick --ci --threshold 25 (CI's gate)",
+        ),
+        Command(
+            "accept",
+            "record a revision as the base of CI's performance gate (benchmarks/accepted.toml)",
+            _accept_arguments,
+            accept_command,
+            description="Write REVISION's commit into benchmarks/accepted.toml, the base that CI's gate "
+            "(hoh bench compare accepted) compares each submission with, so that slowdowns spread over many "
+            "commits add up where the gate sees them. Move it forward deliberately: after a submission "
+            "lands with CI green, or to accept a slowdown, with the reason; commit the file.",
+            epilog="Example: hoh bench accept HEAD --reason 'submission 29 landed with CI green'",
         ),
     ),
 )

@@ -2,8 +2,8 @@
 
 How it works, as ``asv continuous`` and pyperf's ``compare_to`` do it, with interleaving:
 
-1. BASE (and HEAD, when it is a revision rather than the working tree) is checked out into
-   a temporary ``git worktree``.
+1. BASE and HEAD are each checked out into a fresh folder of the same parent (a ``git
+   worktree``, or a copy of the working tree): :mod:`framework.bench.revisions` says why.
 2. One worker process per side (``framework/bench/worker.py``) imports that side's
    ``framework`` and ``plugins`` and sets up every workload of ``benchmarks/workloads.py``
    (the working tree's: the same measuring code for both sides), with one warm-up round.
@@ -15,7 +15,8 @@ How it works, as ``asv continuous`` and pyperf's ``compare_to`` do it, with inte
    [0.98, 1.04] with 29.
 4. Per workload, the paired ratios HEAD/BASE of wall time and CPU time per image give a
    median and a bootstrap interval (:mod:`framework.bench.stats`). A workload is *slower*
-   when its interval is above 1 and its median beyond the threshold.
+   when its CPU time or its wall time is (:meth:`Result.verdict`): CPU time sees work,
+   wall time also sees waiting (a sleep, a lock, a slow disk or network call per batch).
 """
 
 from __future__ import annotations
@@ -31,17 +32,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from framework.bench.revisions import WORKTREE, checked_out
 from framework.bench.stats import Comparison, compare_pairs
 from framework.bench.worker import PREFIX, load_workloads
 from framework.errors import UserError
 
 WORKER = Path(__file__).resolve().parent / "worker.py"
-WORKTREE = "."  # HEAD given as the working tree
 MAX_PAIRS_PER_ROUND = 8
 CALIBRATION_PAIRS = 2  # pairs of the first round, whose quicker one sets the pairs of the others
 
@@ -121,47 +122,23 @@ class Result:
     base_wall: float
     head_wall: float
 
+    def verdict(self, metric: str = "both") -> str:
+        """``"slower (CPU)"``, ``"slower (wall)"``, ``"slower (CPU and wall)"``, ``"faster (...)"`` or
+        ``"no significant change"``, by the times ``metric`` names (``both``, ``cpu`` or ``wall``).
 
-def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise UserError(f"git {' '.join(args)} failed in {repo}: {done.stderr.strip() or done.stdout.strip()}")
-    return done.stdout.strip()
-
-
-def _commit(repo: Path, revision: str) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise UserError(f"{revision!r} is not a commit of {repo}; give a branch, tag, commit or HEAD~N.")
-    return done.stdout.strip()
-
-
-@contextlib.contextmanager
-def _checked_out(repo: Path, revisions: Sequence[str]) -> Iterator[list[Path]]:
-    """Each revision in a temporary worktree (``.`` is the working tree itself), removed afterwards."""
-    parent = Path(tempfile.mkdtemp(prefix="hoh-bench-worktrees-"))
-    roots: list[Path] = []
-    added: list[Path] = []
-    try:
-        for index, revision in enumerate(revisions):
-            if revision == WORKTREE:
-                roots.append(repo)
-                continue
-            target = parent / f"side-{index}"
-            _git(repo, "worktree", "add", "--detach", "--quiet", str(target), _commit(repo, revision))
-            added.append(target)
-            roots.append(target)
-        yield roots
-    finally:
-        for target in added:
-            with contextlib.suppress(UserError):
-                _git(repo, "worktree", "remove", "--force", str(target))
-        shutil.rmtree(parent, ignore_errors=True)
+        With ``both`` (the default, and CI's), slower by either time is slower: a regression
+        that waits (wall only) is the one users feel first; one that computes more shows in
+        both, and CPU time moves less with the machine's load. Faster counts only when neither
+        is slower.
+        """
+        times = {"CPU": self.cpu, "wall": self.wall}
+        if metric != "both":
+            times = {"CPU": self.cpu} if metric == "cpu" else {"wall": self.wall}
+        for word in ("slower", "faster"):
+            which = [name for name, comparison in times.items() if comparison.verdict == word]
+            if which:
+                return f"{word} ({' and '.join(which)})"
+        return "no significant change"
 
 
 def workloads_of(repo: Path) -> Any:
@@ -225,7 +202,7 @@ def compare(
     sides: list[Side] = []
     try:
         settings = {**workloads.prepare(data, quick=quick), "worker": str(WORKER)}
-        with _checked_out(repo, [base, head]) as roots:
+        with checked_out(repo, [base, head]) as roots:
             sides = [
                 Side("BASE", base, roots[0]),
                 Side("HEAD", "working tree" if head == WORKTREE else head, roots[1]),
