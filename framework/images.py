@@ -8,6 +8,7 @@ pipelines, ``hoh data info`` and ``hoh data preview`` so that they all see the s
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"})
@@ -41,6 +42,21 @@ def other_images(folder: Path) -> list[Path]:
     for dirpath, _, files in sorted(os.walk(folder, followlinks=False), key=lambda entry: entry[0]):
         found.extend(Path(dirpath) / name for name in sorted(files) if name.lower().endswith(suffixes))
     return found
+
+
+def labelled_images(root: Path, class_names: Sequence[str]) -> tuple[list[Path], list[int]]:
+    """Image files of ``root/<class>/`` in ``class_names`` order, each with its class index.
+
+    Each class's files are those of :func:`list_images` (a missing class folder has none);
+    callers check what they require (a folder per class, images in each).
+    """
+    paths: list[Path] = []
+    labels: list[int] = []
+    for index, name in enumerate(class_names):
+        found = list_images(Path(root) / name)
+        paths += found
+        labels += [index] * len(found)
+    return paths, labels
 
 
 def list_images(folder: Path) -> list[Path]:

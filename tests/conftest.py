@@ -20,3 +20,21 @@ def _decoded_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
     """tf-data's on-disk decoded-image cache goes to a throw-away folder, never the user's cache."""
     if "HOH_DECODED_CACHE" not in os.environ:
         monkeypatch.setenv("HOH_DECODED_CACHE", str(tmp_path_factory.getbasetemp() / "decoded-cache"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow test files first, the ones with more tests before the others; quick files last.
+
+    Under ``pytest -n auto --dist loadfile`` a worker takes a whole file at a time, in this
+    order (``--no-loadscope-reorder`` in ``pyproject.toml``). xdist's own order, most tests
+    first, handed out a few long sweep files last: the suite's last minutes ran on one worker
+    while the other sat idle. Heaviest first, the quick files fill the gaps at the end.
+    """
+    by_file: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        by_file.setdefault(str(item.path), []).append(item)
+
+    def weight(tests: list[pytest.Item]) -> tuple[bool, int]:
+        return (not any(t.get_closest_marker("slow") for t in tests), -len(tests))
+
+    items[:] = [item for tests in sorted(by_file.values(), key=weight) for item in tests]

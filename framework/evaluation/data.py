@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from framework.errors import UserError
-from framework.images import list_images
+from framework.images import labelled_images
 from framework.inference import TrainedRun
 from framework.splits import read_splits
 
@@ -28,12 +28,7 @@ def labelled_files(folder: Path, class_names: Sequence[str]) -> tuple[list[Path]
             f"{folder} has sub-folders that are no class of the run: {', '.join(unknown)}. The run's classes "
             f"are {', '.join(class_names)}; each sub-folder must be named after one."
         )
-    paths: list[Path] = []
-    labels: list[int] = []
-    for index, name in enumerate(class_names):
-        files = list_images(folder / name)
-        paths += files
-        labels += [index] * len(files)
+    paths, labels = labelled_images(folder, class_names)
     if not paths:
         raise UserError(f"{folder} holds no images in class sub-folders ({', '.join(class_names)}).")
     return paths, labels

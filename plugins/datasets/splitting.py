@@ -12,19 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from framework import UserError
-from framework.api import list_images, sha256_file
+from framework.api import labelled_images, sha256_file
 
 Files = tuple[tuple[Path, ...], tuple[int, ...]]
 
 
 def labelled(folder: Path, class_names: Sequence[str]) -> Files:
     """Every image of ``folder/<class>/`` in class order, with its class index."""
-    paths: list[Path] = []
-    labels: list[int] = []
-    for index, name in enumerate(class_names):
-        found = list_images(folder / name)
-        paths += found
-        labels += [index] * len(found)
+    paths, labels = labelled_images(folder, class_names)
     return tuple(paths), tuple(labels)
 
 

@@ -108,21 +108,19 @@ def list_images(root: Path, class_names: tuple[str, ...]) -> LabelledFiles:
     Raises:
         UserError: when a class folder is missing or holds no image files.
     """
-    paths: list[Path] = []
-    labels: list[int] = []
     kinds = ", ".join(sorted(framework_api.IMAGE_SUFFIXES))
-    for label, name in enumerate(class_names):
+    for name in class_names:
         folder = Path(root) / name
         if not folder.is_dir():
             raise UserError(f"Class folder {folder} does not exist; expected one folder per class {list(class_names)}.")
-        files = framework_api.list_images(folder)
-        if not files:
+    paths, labels = framework_api.labelled_images(Path(root), class_names)
+    present = set(labels)
+    for label, name in enumerate(class_names):
+        if label not in present:
             raise UserError(
-                f"Class {name!r} has no image files in {folder} (looked for {kinds}, sub-folders included); "
-                f"every class of the split {root} needs at least one image."
+                f"Class {name!r} has no image files in {Path(root) / name} (looked for {kinds}, sub-folders "
+                f"included); every class of the split {root} needs at least one image."
             )
-        paths.extend(files)
-        labels.extend([label] * len(files))
     return LabelledFiles(tuple(paths), tuple(labels))
 
 
