@@ -18,10 +18,10 @@ Each injection costs about 10-20 % of the workload it names, and only that one:
   training step on two threads (``runner fit, default callbacks``).
 - ``model``: one more 3x3 convolution (16 filters) in the five-conv model, after its first
   block (``train step float32`` and every fit).
-- ``creep``: the same callback burns CPU after each batch for 20 % of the time since the
-  previous batch ended; applied again, it adds another such burn. A slowdown split over
-  commits (``benchmarks/check_creeping.sh``): about 1.1x of ``runner fit, default callbacks``
-  per application, each under CI's 25 % threshold, about 1.35x after three.
+- ``creep``: the same callback burns CPU after each batch for 25 % of the batch's own time;
+  applied again, 50 %, then 75 %, ... (one burn, its share raised each time). A slowdown split
+  over commits (``benchmarks/check_creeping.sh``): about 1.1x of ``runner fit, default
+  callbacks`` per application, each under CI's 25 % threshold, about 1.4x after three.
 - ``wait``: the same callback *sleeps* after each batch for 25 % of the batch's wall time, a
   stand-in for a synchronous write, lock or network call per batch: no CPU time, about 15 %
   more wall time of ``runner fit, default callbacks`` (whose rounds also build the model).
@@ -29,6 +29,7 @@ Each injection costs about 10-20 % of the workload it names, and only that one:
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -65,16 +66,6 @@ INJECTIONS = {
         "        self._injected_last = _t.perf_counter()\n"
         '        loss = (logs or {}).get("loss")\n',
     ),
-    "creep": (
-        "framework/recorder.py",
-        '        loss = (logs or {}).get("loss")\n',
-        "        _now = __import__('time').perf_counter()  # injected: creep, 20 % burn\n"
-        "        _spent = _now - getattr(self, '_creep_last', _now)\n"
-        "        while __import__('time').perf_counter() - _now < 0.20 * _spent:\n"
-        "            pass\n"
-        "        self._creep_last = __import__('time').perf_counter()\n"
-        '        loss = (logs or {}).get("loss")\n',
-    ),
     "model": (
         "plugins/models.py",
         "    for filters in params.filters:\n"
@@ -87,8 +78,42 @@ INJECTIONS = {
 }
 
 
+CREEP_FILE = "framework/recorder.py"
+CREEP_ANCHOR = '        loss = (logs or {}).get("loss")\n'
+CREEP_STEP = 0.25
+CREEP = re.compile(r"        _t = __import__\('time'\)  # injected: creep (\d+)\n(?:        .*# creep\n)*")
+
+
+def creep(tree: Path) -> Path:
+    """Raise the creep's burn by :data:`CREEP_STEP` of the batch's own time (the first time: add it).
+
+    The batch's own time is from the end of the previous burn to this batch's end, so the shares
+    add up: n applications burn n x 25 % of it, not 25 % of a batch already slowed.
+    """
+    path = tree / CREEP_FILE
+    text = path.read_text(encoding="utf-8")
+    found = CREEP.search(text)
+    steps = int(found.group(1)) + 1 if found else 1
+    if found:
+        text = text[: found.start()] + text[found.end() :]
+    if CREEP_ANCHOR not in text:
+        raise SystemExit(f"{path}: the code the 'creep' injection changes is not there any more; update this script.")
+    block = (
+        f"        _t = __import__('time')  # injected: creep {steps}\n"
+        "        _now = _t.perf_counter()  # creep\n"
+        "        _own = _now - getattr(self, '_creep_last', _now)  # creep\n"
+        f"        while _t.perf_counter() - _now < {steps * CREEP_STEP} * _own:  # creep\n"
+        "            pass  # creep\n"
+        "        self._creep_last = _t.perf_counter()  # creep\n"
+    )
+    path.write_text(text.replace(CREEP_ANCHOR, block + CREEP_ANCHOR, 1), encoding="utf-8")
+    return path
+
+
 def inject(name: str, tree: Path) -> Path:
     """Apply injection ``name`` to the checkout at ``tree``; returns the file it changed."""
+    if name == "creep":
+        return creep(tree)
     relative, anchor, replacement = INJECTIONS[name]
     path = tree / relative
     text = path.read_text(encoding="utf-8")
@@ -99,6 +124,6 @@ def inject(name: str, tree: Path) -> Path:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in INJECTIONS:
-        raise SystemExit(f"usage: python {sys.argv[0]} {{{','.join(INJECTIONS)}}} TREE")
+    if len(sys.argv) != 3 or sys.argv[1] not in [*INJECTIONS, "creep"]:
+        raise SystemExit(f"usage: python {sys.argv[0]} {{{','.join([*INJECTIONS, 'creep'])}}} TREE")
     print(f"injected {sys.argv[1]} into {inject(sys.argv[1], Path(sys.argv[2]))}")
