@@ -87,7 +87,8 @@ provider = "checkpoint"
 def _experiment_file(
     settings: dict[str, Any], pipeline: str, epochs: int = 1, steps: int | None = None, extra: str = ""
 ) -> Path:
-    folder = Path(tempfile.mkdtemp(prefix="hoh-bench-"))
+    # Inside the compare's data folder, which it removes at the end: runs, checkpoints and backups with it
+    folder = Path(tempfile.mkdtemp(prefix="hoh-bench-", dir=settings["data"]))
     path = folder / "bench.toml"
     path.write_text(
         EXPERIMENT.format(

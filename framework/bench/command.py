@@ -28,7 +28,7 @@ VERDICT_STYLE = {"slower": "bold red", "faster": "green", "no": "dim"}
 def _repo() -> Path:
     done = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise UserError("hoh bench compare runs inside a git checkout of hoh; this folder is not one.")
+        raise UserError("hoh bench runs inside a git checkout of hoh; this folder is not one.")
     return Path(done.stdout.strip())
 
 
@@ -40,7 +40,8 @@ def table(results: list[Result], base: str, head: str, threshold: float, metric:
     """The report: per workload, HEAD/BASE of wall and CPU time per image, with 95 % intervals."""
     out = Table(
         title=f"HEAD ({head}) / BASE ({base}): time per image, median of paired rounds [95 % bootstrap interval]; "
-        f"a change counts beyond {threshold:.0%} when significant",
+        f"a change counts beyond {threshold:.0%} when significant; the verdict reads "
+        + ("CPU and wall time" if metric == "both" else f"{metric} time only"),
         title_justify="left",
     )
     for column in ("workload", "BASE ms", "HEAD ms", "wall HEAD/BASE", "CPU HEAD/BASE", "pairs", "verdict"):
@@ -119,7 +120,7 @@ def compare_command(args: argparse.Namespace) -> int:
             },
         )
     if slower:
-        named = ", ".join(f"{r.name} {r.verdict(args.metric).removeprefix('slower ')}" for r in slower)
+        named = "; ".join(f"{r.name} {r.verdict(args.metric).removeprefix('slower ')}" for r in slower)
         console.print(f"[bold red]slower[/]: {named} (beyond {threshold:.0%}, significant)")
         return 1
     console.print("no significant slowdown")
@@ -162,17 +163,13 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
 
 def accept_command(args: argparse.Namespace) -> int:
     """Record REVISION in ``benchmarks/accepted.toml``; the user commits the change."""
-    from framework.bench.revisions import ACCEPTED_FILE, accept, git
+    from framework.bench.revisions import ACCEPTED_FILE, accept
 
     repo = _repo()
-    record, previous = accept(repo, args.revision, args.reason)
+    record, moved = accept(repo, args.revision, args.reason)
     console = stdout_console()
-    moved = ""
-    if previous is not None and previous.revision != record.revision:
-        ahead = git(repo, "rev-list", "--count", f"{previous.revision}..{record.revision}")
-        moved = f" (was {previous.revision[:10]}; {ahead} commits forward)"
     console.print(
-        f"accepted {record.revision[:10]}{moved}: wrote {ACCEPTED_FILE}. Commit it; CI's gate "
+        f"accepted {record.revision[:10]} ({moved}): wrote {ACCEPTED_FILE}. Commit it; CI's gate "
         "(hoh bench compare accepted) compares with this revision from then on.",
         highlight=False,
     )

@@ -20,6 +20,9 @@ moved forward deliberately, with ``hoh bench accept``, and the move is a commit 
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -35,6 +38,7 @@ from framework.errors import UserError
 WORKTREE = "."  # HEAD given as the working tree
 ACCEPTED = "accepted"  # BASE given as the accepted revision of benchmarks/accepted.toml
 ACCEPTED_FILE = Path("benchmarks") / "accepted.toml"
+FULL_HASH = re.compile(r"[0-9a-f]{40}")
 
 
 def git(repo: Path, *args: str) -> str:
@@ -70,13 +74,20 @@ def commit_of(repo: Path, revision: str) -> str:
 
 
 def _copy_working_tree(repo: Path, target: Path) -> None:
-    listed = git(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-    for name in filter(None, listed.split("\0")):
-        source = repo / name
-        if not source.is_file():  # deleted in the working tree, or a submodule
+    """Tracked and untracked files, not ignored ones; links stay links; submodules are left out."""
+    done = subprocess.run(
+        ["git", "-C", str(repo), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise UserError(f"git ls-files failed in {repo}: {done.stderr.decode(errors='replace').strip()}")
+    for name in filter(None, done.stdout.split(b"\0")):
+        source, copy = repo / os.fsdecode(name), target / os.fsdecode(name)
+        if not (source.is_symlink() or source.is_file()):  # deleted in the working tree, or a submodule
             continue
-        (target / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target / name)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, copy, follow_symlinks=False)
 
 
 @contextlib.contextmanager
@@ -92,8 +103,9 @@ def checked_out(repo: Path, revisions: Sequence[str]) -> Iterator[list[Path]]:
                 target.mkdir()
                 _copy_working_tree(repo, target)
             else:
-                git(repo, "worktree", "add", "--detach", "--quiet", str(target), commit_of(repo, revision))
-                added.append(target)
+                commit = commit_of(repo, revision)
+                added.append(target)  # before git runs: an interrupted add leaves metadata to remove too
+                git(repo, "worktree", "add", "--detach", "--quiet", str(target), commit)
             roots.append(target)
         yield roots
     finally:
@@ -101,6 +113,9 @@ def checked_out(repo: Path, revisions: Sequence[str]) -> Iterator[list[Path]]:
             with contextlib.suppress(UserError):
                 git(repo, "worktree", "remove", "--force", str(target))
         shutil.rmtree(parent, ignore_errors=True)
+        if added:
+            with contextlib.suppress(UserError):
+                git(repo, "worktree", "prune")
 
 
 @dataclass(frozen=True)
@@ -121,58 +136,91 @@ def read_accepted(repo: Path) -> Accepted:
     path = repo / ACCEPTED_FILE
     try:
         table = tomllib.loads(path.read_text(encoding="utf-8"))
-        return Accepted(str(table["revision"]), str(table.get("accepted_on", "")), str(table.get("reason", "")))
+        revision = str(table["revision"])
+        if not FULL_HASH.fullmatch(revision):
+            raise KeyError(f"revision {revision!r} is not a full commit hash")
+        return Accepted(revision, str(table.get("accepted_on", "")), str(table.get("reason", "")))
     except FileNotFoundError:
         raise UserError(
             f"no accepted revision: {path} does not exist. Record one with `hoh bench accept REVISION`."
         ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"cannot read {path}: {error}.") from None
     except (tomllib.TOMLDecodeError, KeyError) as error:
         raise UserError(
-            f'{path} is not a valid accepted-revision file ({error}); it needs `revision = "<commit>"`. '
+            f'{path} is not a valid accepted-revision file ({error}); it needs `revision = "<40-hex commit>"`. '
             "Write it again with `hoh bench accept REVISION`."
         ) from None
 
 
+def _is_ancestor(repo: Path, commit: str, of: str) -> bool:
+    done = subprocess.run(
+        ["git", "-C", str(repo), "merge-base", "--is-ancestor", commit, of], capture_output=True, check=False
+    )
+    return done.returncode == 0
+
+
 def resolve_base(repo: Path, base: str) -> tuple[str, str]:
-    """BASE as a revision git knows, and how to name it in the report (``accepted`` is looked up)."""
+    """BASE as a commit, and how to name it in the report (``accepted``: the file's revision).
+
+    Raises:
+        UserError: for a revision that is not a commit; for an accepted revision that is not
+            in HEAD's history here (a shallow clone, or history rewritten since).
+    """
     if base != ACCEPTED:
-        return base, base
+        return commit_of(repo, base), base
     accepted = read_accepted(repo)
+    if not _is_ancestor(repo, accepted.revision, "HEAD"):
+        raise UserError(
+            f"the accepted revision {accepted.revision[:10]} of {repo / ACCEPTED_FILE} is not in HEAD's history "
+            "here: a shallow clone lacks it (git fetch --unshallow), or history was rewritten after it was "
+            "accepted (record one that is: hoh bench accept REVISION)."
+        )
     return accepted.revision, f"accepted {accepted.revision[:10]}"
 
 
-def accept(repo: Path, revision: str, reason: str) -> tuple[Accepted, Accepted | None]:
-    """Record ``revision`` as the accepted one; returns the new record and the one it replaced.
+def accept(repo: Path, revision: str, reason: str) -> tuple[Accepted, str]:
+    """Record ``revision`` as the accepted one; returns the new record and how it moved (for people).
 
     Raises:
         UserError: when ``revision`` is not a commit, or not in HEAD's history (a gate on
             HEAD could not be compared with it on a clone of HEAD's branch).
     """
     commit = commit_of(repo, revision)
-    done = subprocess.run(["git", "-C", str(repo), "merge-base", "--is-ancestor", commit, "HEAD"], check=False)
-    if done.returncode != 0:
+    if not _is_ancestor(repo, commit, "HEAD"):
         raise UserError(
             f"{revision!r} ({commit[:10]}) is not in HEAD's history; the accepted revision must be HEAD or one "
             "of its ancestors, so that a clone of this branch has it."
         )
-    previous = None
+    moved = "the first accepted revision"
     with contextlib.suppress(UserError):
-        previous = read_accepted(repo)
+        moved = _move(repo, read_accepted(repo).revision, commit)
     record = Accepted(commit, date.today().isoformat(), reason)
-    subject = git(repo, "log", "-1", "--format=%s", commit)
-    write_text(
-        repo / ACCEPTED_FILE,
+    subject = "".join(c if c.isprintable() else " " for c in git(repo, "log", "-1", "--format=%s", commit))
+    text = (
         "# The revision CI's performance gate compares with (`hoh bench compare accepted`): the last one\n"
         "# whose speed was accepted. Written by `hoh bench accept`; move it forward deliberately, in a commit\n"
         '# of its own (README, "Benchmarks").\n'
         f'revision = "{record.revision}"\n'
-        f"# {subject.replace(chr(10), ' ')[:100]}\n"
+        f"# {subject[:100].rstrip()}\n"
         f'accepted_on = "{record.accepted_on}"\n'
-        f"reason = {_toml_string(reason)}\n",
+        f"reason = {_toml_string(reason)}\n"
     )
-    return record, previous
+    if tomllib.loads(text)["reason"] != reason:  # a file CI could not read back is never written
+        raise UserError(f"the reason {reason!r} cannot be written to TOML as it is; write it in plain words.")
+    write_text(repo / ACCEPTED_FILE, text)
+    return record, moved
+
+
+def _move(repo: Path, previous: str, commit: str) -> str:
+    if previous == commit:
+        return "unchanged"
+    if _is_ancestor(repo, previous, commit):
+        count = int(git(repo, "rev-list", "--count", f"{previous}..{commit}"))
+        return f"was {previous[:10]}; {count} commit{'s' if count != 1 else ''} forward"
+    return f"was {previous[:10]}, which is not an ancestor of it: moved back or sideways"
 
 
 def _toml_string(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
-    return f'"{escaped}"'
+    """A TOML basic string: JSON's escapes are TOML's, except DEL, which TOML also wants escaped."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")

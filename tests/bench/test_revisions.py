@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from framework.bench.compare import Result
-from framework.bench.revisions import ACCEPTED_FILE, WORKTREE, checked_out, read_accepted, resolve_base
+from framework.bench.revisions import ACCEPTED_FILE, WORKTREE, accept, checked_out, read_accepted, resolve_base
 from framework.bench.stats import Comparison
 from framework.errors import UserError
 
@@ -42,11 +42,14 @@ def test_both_sides_run_from_fresh_sibling_folders_and_the_working_tree_is_copie
     (repo / "code.py").write_text("VERSION = 3  # not committed\n")
     (repo / "new.py").write_text("NEW = True\n")  # untracked, not ignored: a new module being written
     (repo / "ignored.txt").write_text("build output\n")
+    (repo / "link.py").symlink_to("code.py")  # a link stays a link
+    (repo / "name with spaces.py").write_text("X = 1\n")
     with checked_out(repo, ["HEAD~1", WORKTREE]) as (base, head):
         assert base.parent == head.parent and len(str(base)) == len(str(head))
         assert (base / "code.py").read_text() == "VERSION = 1\n"
         assert (head / "code.py").read_text() == "VERSION = 3  # not committed\n"
         assert (head / "new.py").exists() and not (head / "ignored.txt").exists()
+        assert (head / "link.py").is_symlink() and (head / "name with spaces.py").exists()
         assert not (head / "__pycache__").exists()
     assert not base.exists() and not head.exists()
     assert len(_git(repo, "worktree", "list").splitlines()) == 1
@@ -69,14 +72,23 @@ def test_accept_records_the_commit_and_compare_accepted_reads_it(repo: Path) -> 
     record = tomllib.loads((repo / ACCEPTED_FILE).read_text())
     assert record["revision"] == first and record["reason"] == "landed green"
     assert resolve_base(repo, "accepted") == (first, f"accepted {first[:10]}")
-    assert resolve_base(repo, "HEAD~1") == ("HEAD~1", "HEAD~1")
+    assert resolve_base(repo, "HEAD~1") == (first, "HEAD~1")
 
-    done = subprocess.run(
-        [str(HOH), "bench", "accept", "--reason", 'moved "forward"'], cwd=repo, capture_output=True, text=True
-    )
-    assert done.returncode == 0 and "1 commits forward" in done.stdout, done.stdout + done.stderr
+    reason = 'moved "forward"\r\n\x7f\\ on a pasted line'  # quotes, CRLF, DEL, a backslash: TOML escapes them all
+    done = subprocess.run([str(HOH), "bench", "accept", "--reason", reason], cwd=repo, capture_output=True, text=True)
+    assert done.returncode == 0 and "1 commit forward" in done.stdout, done.stdout + done.stderr
     assert read_accepted(repo).revision == _git(repo, "rev-parse", "HEAD")
-    assert read_accepted(repo).reason == 'moved "forward"'
+    assert read_accepted(repo).reason == reason
+
+
+def test_an_accepted_revision_gone_from_history_is_named_with_what_to_do(repo: Path) -> None:
+    accept(repo, "HEAD", "the tip")
+    _git(repo, "commit", "-q", "--amend", "-m", "second, amended")  # the accepted commit leaves HEAD's history
+    with pytest.raises(UserError, match=r"accepted revision [0-9a-f]{10} of .*accepted\.toml is not in HEAD's history"):
+        resolve_base(repo, "accepted")
+    (repo / ACCEPTED_FILE).write_text('revision = "HEAD~1"\n')  # edited by hand: the gate would become per-commit
+    with pytest.raises(UserError, match="not a full commit hash"):
+        resolve_base(repo, "accepted")
 
 
 def test_accepting_a_revision_outside_heads_history_is_refused(repo: Path) -> None:
