@@ -7,9 +7,11 @@ copy of its files (tracked and untracked, not ignored: what ``git ls-files --cac
 length on the same filesystem, the same environment size and no bytecode caches. When HEAD
 ran from the working tree itself (``/work/main``, its ``__pycache__`` warm) and BASE from a
 worktree under ``/tmp``, a revision compared with itself read HEAD faster on every workload
-(tf-data steady pass 0.981 [0.971, 0.997], train step 0.985 [0.981, 0.991]); the environment's
-size alone moves the stack's alignment, which is known to shift timings by a few per cent
-(Mytkowicz et al., "Producing wrong data without doing anything obviously wrong", 2009).
+(tf-data steady pass 0.981 [0.971, 0.997], train step 0.985 [0.981, 0.991]); from fresh
+sibling folders, 20 of 34 self-compare medians were below 1 and 14 above. Which difference
+did it was not isolated. One candidate: the environment's size (``PYTHONPATH`` differed in
+length) moves the stack's alignment, known to shift timings by a few per cent (Mytkowicz et
+al., "Producing wrong data without doing anything obviously wrong", 2009).
 
 **The accepted revision** (``benchmarks/accepted.toml``) is the base of CI's gate: the last
 revision whose speed was accepted. CI compares a submission with it, not with the previous

@@ -72,7 +72,11 @@ def test_a_first_pass_cut_short_leaves_no_partial_file(tiny_folders, tmp_path) -
     import gc
 
     gc.collect()
-    assert len(list(folder.glob("*.u8"))) == 1 and not list(folder.glob("*partial*"))
+    # tf.data's prefetching may have read the rest of this 3-batch pass and completed the
+    # training cache before the iterator went (it did on CI's clean-clone run); either way
+    # nothing half-written stays.
+    assert 1 <= len(list(folder.glob("*.u8"))) <= 2
+    assert not list(folder.glob("*partial*"))
 
 
 def test_memory_is_used_only_with_twice_the_room(tmp_path, monkeypatch) -> None:
