@@ -113,6 +113,7 @@ def compare_command(args: argparse.Namespace) -> int:
                         "wall": vars(r.wall),
                         "cpu": vars(r.cpu),
                         "verdict": r.verdict(args.metric),
+                        "pairs": list(r.pairs),
                     }
                     for r in results
                 ],

@@ -121,6 +121,9 @@ class Result:
     cpu: Comparison
     base_wall: float
     head_wall: float
+    pairs: tuple[dict[str, float], ...] = ()
+    """Each pair's seconds per image, in measuring order (``base_wall``, ``head_wall``,
+    ``base_cpu``, ``head_cpu``): where an interval's spread comes from."""
 
     def verdict(self, metric: str = "both") -> str:
         """``"slower (CPU)"``, ``"slower (wall)"``, ``"slower (CPU and wall)"``, ``"faster (...)"`` or
@@ -239,7 +242,11 @@ def compare(
                 cpu = compare_pairs([t[1] for t in base_times], [t[1] for t in head_times], threshold=threshold)
                 base_wall = statistics.median(t[0] for t in base_times)
                 head_wall = statistics.median(t[0] for t in head_times)
-                results.append(Result(name, wall, cpu, base_wall, head_wall))
+                pairs = tuple(
+                    {"base_wall": b[0], "head_wall": h[0], "base_cpu": b[1], "head_cpu": h[1]}
+                    for b, h in zip(base_times, head_times, strict=True)
+                )
+                results.append(Result(name, wall, cpu, base_wall, head_wall, pairs))
             return results, skipped
     except BaseException:  # Ctrl-C, SIGTERM or a failed worker: no round is worth waiting for
         for side in sides:

@@ -53,6 +53,9 @@ def test_a_revision_against_itself_shows_no_change_and_an_injected_model_slowdow
     # of this workload takes ~2 s (several a round); beside the other tests (pytest -n 2), more
     # than 4 s, so one a round: at least the 9 pairs of 8 rounds either way.
     assert report["results"][0]["cpu"]["rounds"] >= 9
+    pairs = report["results"][0]["pairs"]  # each pair's figures, to see where a spread comes from
+    assert len(pairs) == report["results"][0]["cpu"]["rounds"]
+    assert all(p["head_cpu"] > 0 and p["base_wall"] > 0 for p in pairs)
 
     subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "inject_regressions.py"), "model", str(clone)], check=True
