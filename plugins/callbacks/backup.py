@@ -7,8 +7,8 @@ at all. Here one epoch's commit is:
 1. the weights (model and optimizer) to ``backup/epoch-000K.weights.h5``, written under a
    temporary name, flushed to disk and renamed;
 2. ``backup/state.json`` (the epoch, the weights file, its SHA-256, the metrics of every
-   finished epoch, and a SHA-256 ``digest`` of all of these), written the same way. Its
-   rename is the commit.
+   finished epoch, the model's random-number generator states, and a SHA-256 ``digest`` of
+   all of these), written the same way. Its rename is the commit.
 
 A kill at any instant leaves the previous commit or the new one, never a mix. On resume the
 commit is checked whole (the digest covers the history, so an edited or cut-short history is
@@ -27,12 +27,23 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 
 from framework import RunContext, UserError
 from framework.api import sha256_file, strict_json_value, write_json, write_with
 
 STATE_FILE = "state.json"
-FORMAT = 2  # 2: the state carries a digest of itself, history included
+FORMAT = 3  # 2: the state carries a digest of itself, history included; 3: and the RNG states (dropout)
+READABLE = (2, 3)  # a format-2 state resumes too, its dropout masks then drawn anew
+
+
+def rng_variables(model: Any) -> list[Any]:
+    """The model's random-number generator states (each ``SeedGenerator``'s: dropout's, for one).
+
+    Keras' weights files leave them out, so a resumed run would draw other dropout masks than
+    an uninterrupted one; the state file keeps them.
+    """
+    return [v for v in model.variables if v.path.endswith("seed_generator_state")]
 
 
 def state_digest(state: dict[str, Any]) -> str:
@@ -63,7 +74,7 @@ def read_backup(directory: Path) -> dict[str, Any] | None:
     try:
         state = json.loads(state_path.read_text(encoding="utf-8"))
         weights = directory / state["weights"]
-        if state.get("format") != FORMAT:
+        if state.get("format") not in READABLE:
             problem = f"it was written by another hoh version (format {state.get('format')!r})"
         elif state.get("digest") != state_digest(state):
             problem = f"{STATE_FILE} was changed after it was written (its digest does not match its content)"
@@ -107,6 +118,11 @@ class EpochBackup(keras.callbacks.Callback):
         if self.model.optimizer is not None and not self.model.optimizer.built:
             self.model.optimizer.build(self.model.trainable_variables)  # its variables must exist to be loaded
         self.model.load_weights(self.directory / self.restore["weights"])
+        states = self.restore.get("rng")
+        variables = rng_variables(self.model)
+        if states is not None and len(states) == len(variables):
+            for variable, value in zip(variables, states, strict=True):
+                variable.assign(np.asarray(value, dtype=variable.dtype))
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -118,6 +134,7 @@ class EpochBackup(keras.callbacks.Callback):
             "weights": name,
             "sha256": sha256_file(self.directory / name),
             "history": strict_json_value([row for row in self.run.history if row["epoch"] <= epoch + 1]),
+            "rng": [np.asarray(v).tolist() for v in rng_variables(self.model)],
         }
         state["digest"] = state_digest(state)
         write_json(self.directory / STATE_FILE, state)  # the commit

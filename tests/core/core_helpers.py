@@ -52,6 +52,52 @@ def stub_experiment(sections: str = SECTIONS, *, name: str = "stub", extra: str 
     )
 
 
+KILLER = '''
+"""Kills this process (SIGKILL, as kill -9 or a power cut) at the stage HOH_TEST_KILL names."""
+
+import os
+import signal
+
+from framework import NoParams, Provider, hookimpl
+
+
+def _kill(stage):
+    if os.environ.get("HOH_TEST_KILL") == stage and not os.environ.get("HOH_TEST_RESUMING"):
+        os.kill(os.getpid(), getattr(signal, os.environ.get("HOH_TEST_SIGNAL", "SIGKILL")))
+
+
+def build_killer(params, run):
+    import keras
+
+    class Killer(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if self._epoch == int(os.environ.get("HOH_TEST_KILL_EPOCH", "1")) and batch == 1:
+                _kill("inside-batch")
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._epoch = epoch
+
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == int(os.environ.get("HOH_TEST_KILL_EPOCH", "1")):
+                _kill("epoch-end-" + os.environ.get("HOH_TEST_KILLER_PLACE", ""))
+
+        def on_train_end(self, logs=None):
+            _kill("after-fit")
+
+    return Killer()
+
+
+@hookimpl
+def hoh_callback_providers():
+    return [Provider("killer", NoParams, build_killer, "Kills the run at a chosen stage.")]
+
+
+@hookimpl
+def hoh_after_run(run, history):
+    _kill("after-evaluation")
+'''
+
+
 TINY_FIVE_CONV = """\
 [experiment]
 name = "{name}"

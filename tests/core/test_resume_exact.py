@@ -12,54 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from core_helpers import BUILTINS, SECTIONS, run_script, stub_experiment
+from core_helpers import BUILTINS, KILLER, SECTIONS, run_script, stub_experiment
 
 pytestmark = pytest.mark.slow
-
-KILLER = '''
-"""Kills this process (SIGKILL, as kill -9 or a power cut) at the stage HOH_TEST_KILL names."""
-
-import os
-import signal
-
-from framework import NoParams, Provider, hookimpl
-
-
-def _kill(stage):
-    if os.environ.get("HOH_TEST_KILL") == stage and not os.environ.get("HOH_TEST_RESUMING"):
-        os.kill(os.getpid(), getattr(signal, os.environ.get("HOH_TEST_SIGNAL", "SIGKILL")))
-
-
-def build_killer(params, run):
-    import keras
-
-    class Killer(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            if self._epoch == 1 and batch == 1:
-                _kill("inside-batch")
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._epoch = epoch
-
-        def on_epoch_end(self, epoch, logs=None):
-            if epoch == int(os.environ.get("HOH_TEST_KILL_EPOCH", "1")):
-                _kill("epoch-end-" + os.environ.get("HOH_TEST_KILLER_PLACE", ""))
-
-        def on_train_end(self, logs=None):
-            _kill("after-fit")
-
-    return Killer()
-
-
-@hookimpl
-def hoh_callback_providers():
-    return [Provider("killer", NoParams, build_killer, "Kills the run at a chosen stage.")]
-
-
-@hookimpl
-def hoh_after_run(run, history):
-    _kill("after-evaluation")
-'''
 
 BACKUP = '[[callbacks]]\nprovider = "backup-and-restore"\n'
 KILLER_TABLE = '[[callbacks]]\nprovider = "killer"\n'
@@ -71,8 +26,15 @@ MIRRORED = '[strategy]\nprovider = "mirrored"\ncpu_devices = 2\n'
 def _experiment(tmp_path: Path, killer_first: bool, strategy: str = "", shuffle: bool = True) -> Path:
     plugin = tmp_path / "killer.py"
     plugin.write_text(KILLER)
-    sections = SECTIONS.replace("epochs = 2", "epochs = 4").replace(
-        'provider = "stub-pipeline"', f'provider = "stub-pipeline"\nsamples = 24\nshuffle = {str(shuffle).lower()}'
+    sections = (
+        SECTIONS.replace("epochs = 2", "epochs = 4")
+        .replace(
+            'provider = "stub-model"',
+            'provider = "stub-model"\ndropout = 0.5',  # its masks must resume too
+        )
+        .replace(
+            'provider = "stub-pipeline"', f'provider = "stub-pipeline"\nsamples = 24\nshuffle = {str(shuffle).lower()}'
+        )
     )
     callbacks = KILLER_TABLE + "\n" + BACKUP if killer_first else BACKUP + "\n" + KILLER_TABLE
     path = tmp_path / "experiment.toml"
