@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from framework.atomic import write_with
+from framework.rundir import NOT_METRICS
 
 History = Sequence[Mapping[str, Any]]
-NOT_METRICS = frozenset({"epoch", "seconds"})
-"""Keys of a history row that are not metrics."""
 
 
 def metric_names(histories: Sequence[History]) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,12 @@ from framework.plugin_manager import LOCAL_MODULE_PREFIX
 from framework.precision import check_output_dtype, cpu_description
 from framework.providers import DatasetContext, Flows, ImageFolders, InputPipeline, Kind, ModelSpec
 from framework.registry import build
-from framework.run_checks import check_loss_fits_labels, check_model_fits_labels, check_model_input
+from framework.run_checks import (
+    check_loss_fits_labels,
+    check_model_fits_labels,
+    check_model_input,
+    check_stages_fit_model,
+)
 from framework.run_context import RunContext
 from framework.rundir import (
     CLASSES_FILE,
@@ -32,9 +38,20 @@ from framework.rundir import (
     EVALUATION_FILE,
     INFERENCE_FILE,
     MODEL_FILE,
+    STAGES_FILE,
     SUMMARY_FILE,
 )
 from framework.splits import record_splits
+from framework.stages import (
+    Stage,
+    apply_trainable,
+    built_frozen,
+    check_stages,
+    plan,
+    scale_learning_rate,
+    stage_of,
+)
+from framework.stages import trainable_table as stages_table
 
 BEST_WEIGHTS_FILE = "best-so-far.weights.h5"
 """With ``keep = "best"``: the best epoch's weights until model.keras is written."""
@@ -61,6 +78,11 @@ class Phases:
         self.pipeline: InputPipeline | None = None
         self.images: ImageFolders | None = None
         self.class_weights: dict[str, float] | None = None  # [training] class_weight, by class name
+        self.offline = False
+        self.stages: list[Stage] = plan(run.experiment.training)
+        self.staged = bool(run.experiment.training.stages)  # [[training.stages]] given: stages set what trains
+        self.compiled: Stage | None = None  # the stage the model is compiled for
+        self.keep_frozen: frozenset[int] = frozenset()  # layers the model was built with frozen
 
     def callbacks(self) -> list[Any]:
         """The experiment's callback providers' callbacks, the progress display first."""
@@ -95,8 +117,10 @@ class Phases:
         run = self.run
         experiment, registry = run.experiment, run.providers
         run.phase = "build"
+        self.offline = offline
         self.pipeline = build(registry, Kind.PIPELINE, experiment.pipeline)
         check_model_input(self.loaded, self.pipeline)  # before any data is fetched
+        check_stages_fit_model(self.loaded)
         context = DatasetContext(console=run.console, offline=offline)
         images = build(registry, Kind.DATASET, experiment.dataset, context)
         self.images = record_splits(run.run_dir, images, resumed=run.resumed)
@@ -118,27 +142,54 @@ class Phases:
         loaded, run, pipeline, images = self.loaded, self.run, self.pipeline, self.images
         assert pipeline is not None and images is not None, "build_data comes first"
         experiment = run.experiment
-        spec = ModelSpec(input_shape=tuple(pipeline.input_shape), class_names=tuple(images.class_names))
+        recorded = pipeline.preprocessing()
+        spec = ModelSpec(
+            input_shape=tuple(pipeline.input_shape),
+            class_names=tuple(images.class_names),
+            rescale=recorded.rescale if recorded else None,
+            offline=self.offline,
+        )
         with run.strategy.scope():
             model = loaded.hook.hoh_build_model(run=run, spec=spec)
             if model is None:
                 raise UserError("no model was built: every hoh_build_model implementation returned None.")
             check_output_dtype(model, experiment.training.precision, experiment.model.provider)
             check_model_fits_labels(model, run.flows, experiment.model.provider)
-            model.compile(
-                optimizer=build(run.providers, Kind.OPTIMIZER, experiment.optimizer),
-                loss=experiment.training.loss,
-                metrics=list(experiment.training.metrics),
-            )
         run.model = model
+        self.keep_frozen = built_frozen(model)
+        stage_rows = []
+        if self.staged:  # every stage's layers and learning rate tried before the first epoch
+            stage_rows = check_stages(model, self.stages, self._apply, self._new_optimizer)
+        self.compile_for(self.stages[0])
         labels = {"class_names": list(images.class_names), "labels": list(images.labels)}
         write_json(run.run_dir / CLASSES_FILE, labels)
         write_json(run.run_dir / INFERENCE_FILE, _inference_record(loaded, pipeline, images))
         if self.class_weights:
             write_json(run.run_dir / CLASS_WEIGHTS_FILE, self.class_weights)
             run.console.print(f"class weights: {describe(self.class_weights)}", markup=False, highlight=False)
-        write_text(run.run_dir / SUMMARY_FILE, _summary(model))
+        write_text(run.run_dir / SUMMARY_FILE, _summary(model) + (stages_table(stage_rows) if stage_rows else ""))
+        if stage_rows:
+            write_json(run.run_dir / STAGES_FILE, stage_rows)
         loaded.hook.hoh_before_run(run=run, model=model)
+
+    def compile_for(self, stage: Stage) -> None:
+        """Set what trains in ``stage``, then compile with a new optimizer (its rate times the stage's factor)."""
+        run, model = self.run, self.run.model
+        training = run.experiment.training
+        if self.staged:  # a run without [[training.stages]] trains the model as built
+            self._apply(stage)
+        with run.strategy.scope():
+            optimizer = self._new_optimizer()
+            scale_learning_rate(optimizer, stage.learning_rate_factor, stage)
+            model.compile(optimizer=optimizer, loss=training.loss, metrics=list(training.metrics))
+        self.compiled = stage
+
+    def _apply(self, stage: Stage) -> None:
+        apply_trainable(self.run.model, stage, self.run.experiment.model.provider, self.keep_frozen)
+
+    def _new_optimizer(self) -> Any:
+        with self.run.strategy.scope():
+            return build(self.run.providers, Kind.OPTIMIZER, self.run.experiment.optimizer)
 
     def load_saved_model(self) -> None:
         """A resumed run stopped after ``model.keras`` was saved: only the finish phase is left."""
@@ -148,7 +199,7 @@ class Phases:
 
     def fit(self) -> None:
         """Phase ``fit``: from the first unfinished epoch; then ``model.keras`` is saved (the kept weights)."""
-        from framework.recorder import BestWeights, DivergenceGuard, EpochRecorder
+        from framework.recorder import BestWeights, DivergenceGuard, EpochRecorder, StageSwitch
 
         run = self.run
         experiment, model, flows = run.experiment, run.model, run.flows
@@ -157,7 +208,8 @@ class Phases:
         # The recorder goes before the plugins' callbacks: an epoch's metrics row is written before
         # anything (a resume callback's commit) records the epoch as done. A resume callback's
         # factory cuts run.history back to the epochs its training state holds.
-        callbacks = [DivergenceGuard(), EpochRecorder(run, self.loaded.hook), *self.callbacks()]
+        recorder = EpochRecorder(run, self.loaded.hook)
+        callbacks = [DivergenceGuard(), recorder, *self.callbacks()]
         done = len(run.history) if run.resumed else 0
         training = experiment.training
         names = self.images.class_names if self.images is not None else ()
@@ -166,9 +218,15 @@ class Phases:
         if training.keep == "best":  # after the recorder, before a resume callback's commit of the epoch
             best = BestWeights(run.run_dir / BEST_WEIGHTS_FILE, training.monitor, history=run.history[:done])
             callbacks.insert(2, best)
+        if self.staged:  # first: the model is recompiled before an epoch that starts a stage
+            callbacks.insert(0, StageSwitch(self.stages, self.compile_for, recorder, run.console))
+        # A resumed run is compiled for the stage of its last finished epoch, whose optimizer state the
+        # resume callback restores; StageSwitch then starts the next stage with a new optimizer, as it did.
+        if done and stage_of(self.stages, done - 1) != self.compiled:
+            self.compile_for(stage_of(self.stages, done - 1))
         try:
             model.fit(
-                _skip_finished_epochs(run, flows, done).train,
+                _skip_epochs(flows, done).train,
                 epochs=training.epochs,
                 initial_epoch=done,
                 steps_per_epoch=flows.steps_per_epoch,
@@ -189,7 +247,11 @@ class Phases:
                 raise TrainingFailed(explanation, exit_code=2) from error
             raise
         if best is not None:
-            model.load_weights(best.path)
+            with (
+                warnings.catch_warnings()
+            ):  # the best epoch's optimizer may be an earlier stage's: its state is not loaded
+                warnings.simplefilter("ignore")
+                model.load_weights(best.path)
         write_with(run.run_dir / MODEL_FILE, model.save)
         (run.run_dir / BEST_WEIGHTS_FILE).unlink(missing_ok=True)
 
@@ -222,13 +284,14 @@ def _check_exact_resume(run: RunContext, allow_inexact: bool) -> None:
         )
 
 
-def _skip_finished_epochs(run: RunContext, flows: Flows, done: int) -> Flows:
+def _skip_epochs(flows: Flows, done: int) -> Flows:
     """On resume, start the training batches where the interrupted run left them.
 
     The ``done`` epochs' batches are drawn and dropped, so shuffling and augmentation go
-    on exactly as in an uninterrupted run (for ``tf.data`` flows; other flows restart).
+    on exactly as in an uninterrupted run (for ``tf.data`` flows; other flows restart). One
+    ``fit`` spans every stage: a new iteration of a ``tf.data`` flow would shuffle anew.
     """
-    if not run.resumed or done == 0 or not hasattr(flows.train, "skip"):
+    if done == 0 or not hasattr(flows.train, "skip"):
         return flows
     return dataclasses.replace(flows, train=flows.train.skip(done * flows.steps_per_epoch))
 

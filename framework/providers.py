@@ -96,6 +96,9 @@ class Provider:
         check_input: Model providers only, optional: ``check_input(params, input_shape)`` raises
             ``ValueError`` saying why the model cannot take images of ``input_shape``
             (``(height, width, channels)``). The runner calls it before any data is fetched.
+        backbone: Model providers only: the model holds its pretrained part as a nested model
+            named ``"backbone"``, which ``[[training.stages]]`` may freeze (``train = "head"``)
+            or partly unfreeze (``train = N``); ``hoh validate`` refuses such stages otherwise.
         resumable: Callback providers only: the callback saves the training state that
             ``hoh-run --resume`` continues from. Its factory, on a resumed run, cuts
             ``run.history`` back to the epochs that state holds; training starts after them.
@@ -108,6 +111,7 @@ class Provider:
     factory: Callable[..., Any]
     description: str = ""
     check_input: Callable[[Any, tuple[int, int, int]], None] | None = None
+    backbone: bool = False
     resumable: bool = False
     progress: bool = False
 
@@ -268,10 +272,22 @@ class InputPipeline(abc.ABC):
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """What a model factory needs to know about its input and output."""
+    """What a model factory needs to know about its input and output.
+
+    Attributes:
+        input_shape: ``(height, width, channels)`` of the pipeline's images.
+        class_names: Class names in label order.
+        rescale: The pipeline's images are the files' 0-255 pixel values times this (its recorded
+            :class:`~framework.preprocessing.Preprocessing`); ``None`` when the pipeline does not say.
+            A model whose weights expect another range converts inside itself, so that whatever
+            runs the saved model (predict, evaluate, export) applies the same.
+        offline: ``hoh-run --offline``: the factory must not touch the network (pretrained weights).
+    """
 
     input_shape: tuple[int, int, int]
     class_names: tuple[str, ...]
+    rescale: float | None = None
+    offline: bool = False
 
     @property
     def num_classes(self) -> int:

@@ -1,4 +1,4 @@
-"""The runner's own Keras callback: records metrics and calls the lifecycle hooks.
+"""The runner's own Keras callbacks: metrics and lifecycle hooks, divergence, best weights, stages.
 
 Imported only during a run (it imports Keras).
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from framework.atomic import write_with
 from framework.errors import TrainingFailed, UserError
 from framework.run_context import RunContext
 from framework.rundir import write_history
+from framework.stages import Stage, count_parameters, stage_of
 
 
 class EpochRecorder(keras.callbacks.Callback):
@@ -23,6 +25,8 @@ class EpochRecorder(keras.callbacks.Callback):
 
     Epochs are numbered from 1 in the records. On a resumed run, records of epochs
     at or after the resumed epoch are replaced, so the history stays one line per epoch.
+    With staged fine-tuning the runner sets :attr:`stage` before each stage's ``fit``, and
+    each row records it.
 
     Example::
 
@@ -36,6 +40,7 @@ class EpochRecorder(keras.callbacks.Callback):
         self.run = run
         self.hook = hook  # pm.hook, or a session's HookRelay (the experiment's active plugins)
         self._started = 0.0
+        self.stage: int | None = None  # the 1-based stage being trained, when the run has stages
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._started = time.perf_counter()
@@ -44,6 +49,8 @@ class EpochRecorder(keras.callbacks.Callback):
         row: dict[str, float] = {"epoch": epoch + 1}
         row.update({key: float(value) for key, value in (logs or {}).items()})
         row["seconds"] = round(time.perf_counter() - self._started, 3)
+        if self.stage is not None:
+            row["stage"] = self.stage
         self.run.history[:] = [r for r in self.run.history if r["epoch"] < epoch + 1] + [row]
         write_history(self.run.run_dir, self.run.history)
         self.hook.hoh_after_epoch(run=self.run, epoch=epoch, logs=dict(row), history=list(self.run.history))
@@ -129,3 +136,47 @@ class BestWeights(keras.callbacks.Callback):
         if value < self.best or not self.path.exists():
             self.best = value
             write_with(self.path, self.model.save_weights)
+
+
+class StageSwitch(keras.callbacks.Callback):
+    """Staged fine-tuning within one ``fit``: before an epoch that starts a stage, recompile for it.
+
+    ``compile_for(stage)`` sets what trains and compiles with a new optimizer; this callback then
+    builds that optimizer and retraces the training step, so the change holds from the stage's
+    first batch. One ``fit`` spans every stage, so the training stream goes on as one iteration
+    of the pipeline (a new ``tf.data`` iteration would shuffle anew), and a resumed run skips
+    the finished epochs' batches exactly as a single-stage run does. It also tells the metrics
+    recorder the stage of each epoch, and says on the console what trains.
+
+    Example::
+
+        switch = StageSwitch(stages, phases.compile_for, recorder, console)
+        model.fit(data, epochs=stages[-1].end, callbacks=[switch, recorder])
+    """
+
+    def __init__(
+        self, stages: list[Stage], compile_for: Callable[[Stage], None], recorder: EpochRecorder, console: Any
+    ):
+        super().__init__()
+        self.stages = stages
+        self.compile_for = compile_for
+        self.recorder = recorder
+        self.console = console
+        self.current: Stage | None = None
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.current = None  # the model is compiled for the stage before the first epoch (or the first stage)
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        stage = stage_of(self.stages, epoch)
+        self.recorder.stage = stage.number
+        if stage == self.current:
+            return
+        if epoch == stage.first and epoch > 0:  # a stage starts: what trains and the optimizer change
+            self.compile_for(stage)
+            self.model.optimizer.build(self.model.trainable_variables)
+            self.model.make_train_function(force=True)
+        self.current = stage
+        trained = count_parameters(self.model.trainable_weights)
+        what = f"epochs {epoch + 1}-{stage.end}: {stage.describe()}, {trained:,} parameters train"
+        self.console.print(f"stage {stage.number}/{len(self.stages)}, {what}", markup=False)

@@ -14,6 +14,7 @@ from framework.errors import UserError
 from framework.loading import Loaded
 from framework.providers import Flows, InputPipeline, Kind
 from framework.registry import build
+from framework.stages import needs_backbone, plan
 
 
 def check_model_input(loaded: Loaded, pipeline: InputPipeline | None = None) -> None:
@@ -34,7 +35,21 @@ def check_before_work(loaded: Loaded) -> None:
     """Every check that needs neither data nor TensorFlow: ``hoh validate`` and ``hoh-run`` make them alike."""
     pipeline = build(loaded.registry, Kind.PIPELINE, loaded.experiment.pipeline)
     check_model_input(loaded, pipeline)
+    check_stages_fit_model(loaded)
     check_batch_memory(loaded, pipeline)
+
+
+def check_stages_fit_model(loaded: Loaded) -> None:
+    """Refuse ``[[training.stages]]`` that freeze a backbone when the model provider declares none."""
+    stages = plan(loaded.experiment.training)
+    provider = loaded.registry.get(Kind.MODEL, loaded.experiment.model.provider)
+    if provider.backbone or not needs_backbone(stages):
+        return
+    stage = next(stage for stage in stages if stage.train != "all")
+    raise UserError(
+        f"[[training.stages]] stage {stage.number} trains {stage.describe()}, but model {provider.name!r} has no "
+        f'backbone to freeze. Use a model with one (provider = "backbone"), or train = "all" in every stage.'
+    )
 
 
 def available_memory() -> int | None:

@@ -11,6 +11,7 @@ from typing import NoReturn
 
 from framework.commands import Command
 from framework.errors import TrainingFailed, UserError
+from framework.rundir import NOT_METRICS
 from framework.terminal.arguments import add_plugin_options
 from framework.terminal.loading import load_from_args
 from framework.terminal.output import print_error, stdout_console
@@ -107,7 +108,7 @@ def run_command(args: argparse.Namespace) -> int:
         print_error(crash_message(error, run_dir))
         _exit_now(1)
     final = result.history[-1] if result.history else {}
-    shown = ", ".join(f"{k} {v:.4f}" for k, v in final.items() if k not in {"epoch", "seconds"})
+    shown = ", ".join(f"{k} {v:.4f}" for k, v in final.items() if k not in NOT_METRICS)
     epochs = len(result.history)
     console.print(f"Finished {epochs} epoch{'' if epochs == 1 else 's'}. Last epoch: {shown}", soft_wrap=True)
     if result.evaluation:  # what evaluation.json holds: the kept model on the whole validation set

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from framework.config.keras_names import LOSSES, METRICS, check_name
 
@@ -46,12 +46,35 @@ class ExperimentSection(BaseModel):
         return value
 
 
+class StageSection(BaseModel):
+    """``[[training.stages]]``: one stage of staged fine-tuning (epochs, what trains, the learning rate)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    epochs: int = Field(ge=1, description="Epochs of this stage.")
+    train: Literal["head", "all"] | PositiveInt = Field(
+        "all",
+        description='What trains: "head" (the model\'s backbone frozen), "all", or a number N (the top N '
+        "layers with weights of the backbone, plus the head; its batch normalization layers stay frozen). "
+        "The backbone's batch normalization always runs in inference mode.",
+    )
+    learning_rate_factor: PositiveFloat = Field(
+        1.0, description="The optimizer's learning rate is multiplied by this in this stage (e.g. 0.1 to fine-tune)."
+    )
+
+
 class TrainingSection(BaseModel):
     """``[training]``: how the model is compiled and fitted."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    epochs: int = Field(15, ge=1, description="Number of epochs.")
+    epochs: int = Field(15, ge=1, description="Number of epochs (with stages: their sum, which may be left out).")
+    stages: list[StageSection] = Field(
+        default_factory=list,
+        description="Staged fine-tuning: [[training.stages]] tables, trained in order, each with its own "
+        "trainable layers and learning rate; the optimizer is made anew and the model recompiled at each "
+        "stage's start (Keras' transfer-learning guide). Left out: one stage, everything trains.",
+    )
     steps_per_epoch: int | None = Field(
         None, ge=1, description="Training batches per epoch; left out, one full pass over the training set."
     )
@@ -91,6 +114,24 @@ class TrainingSection(BaseModel):
         description="Callback provider that shows progress, added with its defaults unless listed "
         'in [[callbacks]]; "auto": the installed one that declares it shows progress; "none" for none.',
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _epochs_of_stages(cls, data: object) -> object:
+        if not isinstance(data, dict) or not isinstance(data.get("stages"), list) or not data["stages"]:
+            return data
+        try:
+            total = sum(int(stage["epochs"]) for stage in data["stages"])
+        except (KeyError, TypeError, ValueError):
+            return data  # each stage's own errors are reported by its fields
+        if "epochs" not in data:
+            return {**data, "epochs": total}
+        if data["epochs"] != total:
+            raise ValueError(
+                f"epochs = {data['epochs']!r} but the stages add up to {total} epochs: leave epochs out "
+                "(it is then their sum), or make them agree"
+            )
+        return data
 
     @field_validator("loss")
     @classmethod

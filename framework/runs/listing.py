@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from framework.errors import UserError
-from framework.rundir import EXPERIMENT_FILE
+from framework.rundir import EXPERIMENT_FILE, NOT_METRICS
 from framework.runs.records import read_records
 
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
@@ -90,7 +90,7 @@ def _best(history: list[dict[str, float]]) -> dict[str, float]:
     the compiled metrics): listing runs never imports Keras.
     """
     best: dict[str, float] = {}
-    for key in {k for row in history for k in row if k not in {"epoch", "seconds"}}:
+    for key in {k for row in history for k in row if k not in NOT_METRICS}:
         values = [row[key] for row in history if isinstance(row.get(key), int | float)]
         if values:
             lower = "loss" in key or "error" in key
@@ -110,7 +110,7 @@ def read_run(path: Path) -> RunRow:
         started=records.started.isoformat() if records.started else None,
         seconds=records.seconds,
         epochs=len(history),
-        final={k: v for k, v in (numbers[-1] if numbers else {}).items() if k not in {"epoch", "seconds"}},
+        final={k: v for k, v in (numbers[-1] if numbers else {}).items() if k not in NOT_METRICS},
         best=_best(numbers),
         history=history,
         evaluation=records.evaluation,
