@@ -86,6 +86,7 @@ def fetch(
     console: Console,
     policy: RetryPolicy | None = None,
     offline: bool = False,
+    hint: str = MIRROR_HINT,
 ) -> Path:
     """Get ``source`` (URL or local path) into ``dest``, verified.
 
@@ -101,6 +102,7 @@ def fetch(
         console: Where the progress bar is drawn.
         policy: Retries, backoff and timeout for URLs.
         offline: When true, a URL is never opened.
+        hint: What the user can do instead, ending the messages of errors (where to point a mirror).
 
     Returns:
         ``dest``.
@@ -125,9 +127,9 @@ def fetch(
             task = progress.add_task(f"{'Downloading' if remote else 'Copying'} {dest.name}", total=size)
             if remote:
                 attempt_once = functools.partial(_http_attempt, source, part, size, policy, progress, task)
-                _with_retries(source, policy, console, attempt_once)
+                _with_retries(source, policy, console, attempt_once, hint)
             else:
-                _copy_local(Path(source).expanduser(), part, progress, task)
+                _copy_local(Path(source).expanduser(), part, progress, task, hint)
         actual_size = part.stat().st_size
         actual = sha256_file(part)
         if actual == expected and (size is None or actual_size == size):
@@ -140,7 +142,7 @@ def fetch(
             console.print(f"[yellow]{source} did not verify ({problem}); fetching it again.[/]")
     raise EnvironmentProblem(
         f"{source} did not verify twice and was deleted: {problem}. The file may be damaged or changed at the "
-        f"source. {MIRROR_HINT}"
+        f"source. {hint}"
     )
 
 
@@ -172,7 +174,9 @@ def _progress(console: Console) -> Progress:
     )
 
 
-def _with_retries(url: str, policy: RetryPolicy, console: Console, attempt: Callable[[], T]) -> T:
+def _with_retries(
+    url: str, policy: RetryPolicy, console: Console, attempt: Callable[[], T], hint: str = MIRROR_HINT
+) -> T:
     """Run ``attempt`` until it succeeds; retry transient failures with exponential backoff."""
     tries = 0
     while True:
@@ -180,14 +184,14 @@ def _with_retries(url: str, policy: RetryPolicy, console: Console, attempt: Call
             return attempt()
         except urllib.error.HTTPError as error:
             if error.code < 500 and error.code not in (408, 429):
-                raise UserError(f"Could not download {url}: HTTP {error.code} {error.reason}. {MIRROR_HINT}") from None
+                raise UserError(f"Could not download {url}: HTTP {error.code} {error.reason}. {hint}") from None
             failure: BaseException = error
         except RETRYABLE as error:
             failure = error
         if tries >= policy.retries:  # the network or the server, not the user's input: exit 1
             raise EnvironmentProblem(
                 f"Could not download {url} after {tries + 1} attempts; last error: {_describe(failure)}. "
-                f"Check the network connection and try again (a partial download is resumed). {MIRROR_HINT}"
+                f"Check the network connection and try again (a partial download is resumed). {hint}"
             ) from failure
         delay = policy.backoff * (2**tries)
         tries += 1
@@ -258,13 +262,13 @@ def _range_start(content_range: str | None) -> int | None:
     return None
 
 
-def _copy_local(source: Path, part: Path, progress: Progress, task: TaskID) -> None:
+def _copy_local(source: Path, part: Path, progress: Progress, task: TaskID, hint: str = MIRROR_HINT) -> None:
     """Stream a local file into ``part`` (always from the start)."""
     try:
         total = source.stat().st_size
         src = open(source, "rb")  # noqa: SIM115 - closed below; opened apart to tell the mirror's errors from the disk's
     except OSError as error:
-        raise UserError(f"Could not read {source}: {error.strerror or error}. {MIRROR_HINT}") from None
+        raise UserError(f"Could not read {source}: {error.strerror or error}. {hint}") from None
     progress.update(task, total=total, completed=0)
     with src:
         try:

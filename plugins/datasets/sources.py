@@ -43,9 +43,9 @@ class Source:
     size: int | None = None
 
 
-def choose_mirror(param: str | None) -> str | None:
-    """The mirror to use: the parameter if set, else ``$HOH_DATASET_MIRROR``, else ``None``."""
-    for value in (param, os.environ.get(MIRROR_ENV)):
+def choose_mirror(param: str | None, env: str = MIRROR_ENV) -> str | None:
+    """The mirror to use: the parameter if set, else the environment variable ``env``, else ``None``."""
+    for value in (param, os.environ.get(env)):
         if value and value.strip():
             return value.strip()
     return None
@@ -74,7 +74,14 @@ def parse_sha256sums(text: str, origin: str) -> dict[str, str]:
 
 
 def mirror_sources(
-    mirror: str, names: list[str], *, policy: RetryPolicy, console: Console, offline: bool = False
+    mirror: str,
+    names: list[str],
+    *,
+    policy: RetryPolicy,
+    console: Console,
+    offline: bool = False,
+    kind: str = "dataset",
+    env: str = MIRROR_ENV,
 ) -> dict[str, Source]:
     """Locate ``names`` in a mirror and read their checksums from its SHA256SUMS.
 
@@ -84,6 +91,8 @@ def mirror_sources(
         policy: Retries for reading a remote SHA256SUMS.
         console: Where retries are reported.
         offline: When true, a URL mirror is an error (a folder is fine).
+        kind: What the mirror holds, for messages (``"dataset"``, ``"weights"``).
+        env: The environment variable that may have named the mirror, for messages.
 
     Returns:
         One :class:`Source` per name.
@@ -94,21 +103,21 @@ def mirror_sources(
     if is_url(mirror):
         base = mirror if mirror.endswith("/") else mirror + "/"
         if offline:
-            raise UserError(f"The dataset mirror {base} is a URL, but offline mode is on.")
+            raise UserError(f"The {kind} mirror {base} is a URL, but offline mode is on.")
         checksums_at = base + CHECKSUMS_NAME
         text = read_url_text(checksums_at, policy, console)
         locations = {name: base + name for name in names}
     else:
         folder = Path(mirror).expanduser().resolve()
         if not folder.is_dir():
-            raise UserError(f"The dataset mirror {folder} is not a folder (from `mirror` or ${MIRROR_ENV}).")
+            raise UserError(f"The {kind} mirror {folder} is not a folder (from `mirror` or ${env}).")
         checksums_path = folder / CHECKSUMS_NAME
         checksums_at = str(checksums_path)
         try:
             text = checksums_path.read_text(encoding="utf-8")
         except OSError as error:
             raise UserError(
-                f"The dataset mirror {folder} has no readable {CHECKSUMS_NAME} file ({error.strerror}); "
+                f"The {kind} mirror {folder} has no readable {CHECKSUMS_NAME} file ({error.strerror}); "
                 f"create one with `sha256sum {' '.join(names)} > {CHECKSUMS_NAME}` in that folder."
             ) from None
         locations = {name: str(folder / name) for name in names}
