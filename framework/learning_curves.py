@@ -48,6 +48,32 @@ def series(history: History, key: str) -> tuple[list[float], list[float]]:
     return xs, ys
 
 
+def stage_starts(history: History) -> list[tuple[float, int]]:
+    """``(epoch, stage)`` of each epoch that starts a stage after the first (staged fine-tuning's ``stage`` key)."""
+    starts, previous = [], None
+    for row in history:
+        stage = row.get("stage")
+        if isinstance(stage, int) and previous is not None and stage != previous:
+            starts.append((float(row.get("epoch", 0)), stage))
+        previous = stage if isinstance(stage, int) else previous
+    return starts
+
+
+def _mark_stages(ax: Any, history: History) -> None:
+    """A dotted line before each stage's first epoch, labelled with the stage's number."""
+    for epoch, stage in stage_starts(history):
+        ax.axvline(epoch - 0.5, color="grey", linestyle=":", linewidth=1)
+        ax.annotate(
+            f"stage {stage}",
+            (epoch - 0.5, 1),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -12),
+            textcoords="offset points",
+            fontsize="small",
+            color="grey",
+        )
+
+
 def draw_learning_curves(
     runs: Sequence[tuple[str, History]],
     path: Path,
@@ -100,6 +126,8 @@ def draw_learning_curves(
             ax.set_xlim(first - 0.5, last + 0.5)
         else:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if not several:
+            _mark_stages(ax, histories[0])
         ax.set_title(name.replace("_", " "))
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)

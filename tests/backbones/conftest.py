@@ -10,8 +10,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
-SMALL = "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5"
+from backbone_helpers import SMALL
 
 
 @pytest.fixture(autouse=True)

@@ -194,3 +194,10 @@ def test_epochs_that_disagree_with_the_stages_are_refused(tmp_path: Path) -> Non
     checked = run_script("hoh", "validate", str(path), cwd=tmp_path)
     assert checked.returncode == 2, checked.stdout + checked.stderr
     assert "epochs = 4 but the stages add up to 5 epochs" in checked.stderr
+
+
+def test_the_learning_curves_mark_where_each_stage_starts(uninterrupted: Path) -> None:
+    from framework.learning_curves import stage_starts
+
+    assert stage_starts(_rows(uninterrupted)) == [(3.0, 2), (4.0, 3)]
+    assert stage_starts([{"epoch": 1, "loss": 0.5}, {"epoch": 2, "loss": 0.4}]) == []  # a run without stages
