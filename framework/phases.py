@@ -8,7 +8,6 @@ phase provides.
 from __future__ import annotations
 
 import dataclasses
-import io
 import tempfile
 import warnings
 from pathlib import Path
@@ -21,7 +20,6 @@ from framework.distribution import is_chief
 from framework.environment import describe_environment
 from framework.errors import TrainingFailed, UserError
 from framework.loading import Loaded
-from framework.plugin_manager import LOCAL_MODULE_PREFIX
 from framework.precision import check_output_dtype, cpu_description
 from framework.providers import DatasetContext, Flows, ImageFolders, InputPipeline, Kind, ModelSpec
 from framework.registry import build
@@ -32,9 +30,9 @@ from framework.run_checks import (
     check_stages_fit_model,
 )
 from framework.run_context import RunContext
+from framework.run_records import environment_path, inference_record, model_summary
 from framework.rundir import (
     CLASSES_FILE,
-    ENVIRONMENT_FILE,
     EVALUATION_FILE,
     INFERENCE_FILE,
     MODEL_FILE,
@@ -109,7 +107,7 @@ class Phases:
         if not run.is_chief:  # other workers write to a folder of their own, thrown away (TensorFlow's advice)
             run.run_dir = Path(tempfile.mkdtemp(prefix="hoh-worker-"))
         keras.utils.set_random_seed(run.seed)
-        write_json(_environment_path(run), describe_environment(loaded.pm, run.seed, run.strategy))
+        write_json(environment_path(run), describe_environment(loaded.pm, run.seed, run.strategy))
         loaded.hook.hoh_configure_run(run=run)
 
     def build_data(self, *, offline: bool) -> None:
@@ -163,11 +161,11 @@ class Phases:
         self.compile_for(self.stages[0])
         labels = {"class_names": list(images.class_names), "labels": list(images.labels)}
         write_json(run.run_dir / CLASSES_FILE, labels)
-        write_json(run.run_dir / INFERENCE_FILE, _inference_record(loaded, pipeline, images))
+        write_json(run.run_dir / INFERENCE_FILE, inference_record(loaded, pipeline, images))
         if self.class_weights:
             write_json(run.run_dir / CLASS_WEIGHTS_FILE, self.class_weights)
             run.console.print(f"class weights: {describe(self.class_weights)}", markup=False, highlight=False)
-        write_text(run.run_dir / SUMMARY_FILE, _summary(model) + (stages_table(stage_rows) if stage_rows else ""))
+        write_text(run.run_dir / SUMMARY_FILE, model_summary(model) + (stages_table(stage_rows) if stage_rows else ""))
         if stage_rows:
             write_json(run.run_dir / STAGES_FILE, stage_rows)
         loaded.hook.hoh_before_run(run=run, model=model)
@@ -294,36 +292,3 @@ def _skip_epochs(flows: Flows, done: int) -> Flows:
     if done == 0 or not hasattr(flows.train, "skip"):
         return flows
     return dataclasses.replace(flows, train=flows.train.skip(done * flows.steps_per_epoch))
-
-
-def _inference_record(loaded: Loaded, pipeline: InputPipeline, images: ImageFolders) -> dict[str, Any]:
-    """``inference.json``: what predict, evaluate and export need besides the model and class names."""
-    model_choice = loaded.experiment.model.provider
-    offered = loaded.registry.find(Kind.MODEL, model_choice)
-    plugin = loaded.pm.get_plugin(offered.plugin) if offered else None
-    module = getattr(plugin, "__name__", None)
-    if module and module.startswith(LOCAL_MODULE_PREFIX):  # a .py file: importable only by its path
-        module = getattr(plugin, "__file__", None)
-    preprocessing = pipeline.preprocessing()
-    return {
-        "preprocessing": preprocessing.to_dict() if preprocessing else None,
-        "model": {"provider": model_choice, "plugin": offered.plugin if offered else None, "module": module},
-        "train_dir": str(Path(images.train_dir).resolve()),
-        "validation_dir": str(Path(images.validation_dir).resolve()) if images.validation_dir else None,
-        "test_dir": str(Path(images.test_dir).resolve()) if images.test_dir else None,
-    }
-
-
-def _environment_path(run: RunContext) -> Path:
-    """``environment.json``; a resumed part of the run gets ``environment.resume-N.json``, keeping the first."""
-    if not run.resumed:
-        return run.run_dir / ENVIRONMENT_FILE
-    stem = Path(ENVIRONMENT_FILE).stem
-    number = 1 + len(list(run.run_dir.glob(f"{stem}.resume-*.json")))
-    return run.run_dir / f"{stem}.resume-{number}.json"
-
-
-def _summary(model: Any) -> str:
-    buffer = io.StringIO()
-    model.summary(print_fn=lambda line, **_: buffer.write(line + "\n"))
-    return buffer.getvalue()
