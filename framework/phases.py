@@ -50,6 +50,7 @@ from framework.stages import (
     stage_of,
 )
 from framework.stages import trainable_table as stages_table
+from framework.warm_start import warm_start
 
 BEST_WEIGHTS_FILE = "best-so-far.weights.h5"
 """With ``keep = "best"``: the best epoch's weights until model.keras is written."""
@@ -154,6 +155,8 @@ class Phases:
             check_output_dtype(model, experiment.training.precision, experiment.model.provider)
             check_model_fits_labels(model, run.flows, experiment.model.provider)
         run.model = model
+        if experiment.training.init_from:
+            warm_start(model, experiment.training.init_from, run.run_dir, run.console)
         self.keep_frozen = built_frozen(model)
         stage_rows = []
         if self.staged:  # every stage's layers and learning rate tried before the first epoch

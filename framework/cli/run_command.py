@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import os
 import sys
 from pathlib import Path
@@ -59,10 +60,10 @@ def run_command(args: argparse.Namespace) -> int:
 
     console = stdout_console()
     if args.resume:
-        if args.experiment or args.overrides or args.run_dir or args.plugin:
+        if args.experiment or args.overrides or args.run_dir or args.plugin or args.init_from:
             raise UserError(
-                "--resume RUN_DIR takes no experiment file, overrides, --plugin or --run-dir: the run folder's "
-                "experiment.toml holds them."
+                "--resume RUN_DIR takes no experiment file, overrides, --plugin, --init-from or --run-dir: the run "
+                "folder's experiment.toml holds them."
             )
         run_dir = resolve_run_dir(Path(args.resume))  # runs/quick/latest: the newest run of runs/quick
         check_resumable(run_dir)  # before TensorFlow is imported, and before saying "Resuming"
@@ -80,6 +81,8 @@ def run_command(args: argparse.Namespace) -> int:
     else:
         if not args.experiment:
             raise UserError("give an experiment file, e.g. hoh-run experiments/baseline.toml, or --resume RUN_DIR.")
+        if args.init_from:
+            args.overrides = [*(args.overrides or []), f"training.init_from={json.dumps(args.init_from)}"]
         loaded = load_from_args(args)  # validate before the slow TensorFlow import
         check_before_work(loaded)  # as hoh validate does; before a run folder is made
         if args.run_dir:
@@ -140,6 +143,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "training images in another order than an uninterrupted run would",
     )
     parser.add_argument("--offline", action="store_true", help="never touch the network (use cached datasets)")
+    parser.add_argument(
+        "--init-from",
+        metavar="RUN",
+        help="warm start: the model starts from this finished run's weights (same as the override "
+        "training.init_from=RUN; recorded in the new run)",
+    )
     add_plugin_options(parser)
 
 

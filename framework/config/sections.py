@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from framework.config.keras_names import LOSSES, METRICS, check_name
+from framework.rundir import MODEL_FILE, resolve_run_dir
 
 
 class ExperimentSection(BaseModel):
@@ -81,6 +82,12 @@ class TrainingSection(BaseModel):
     validation_steps: int | None = Field(
         None, ge=1, description="Validation batches per epoch; left out, one full pass over the validation set."
     )
+    init_from: str | None = Field(
+        None,
+        description="Warm start: a finished run folder (runs/NAME/latest: the newest) or a .keras / .weights.h5 "
+        "file whose weights the model starts from; the same model, image size and classes. Recorded as the "
+        "resolved folder, and in the run's init.json with the file's SHA-256.",
+    )
     loss: str = Field("binary_crossentropy", min_length=1, description="Keras loss identifier.")
     metrics: list[str] = Field(default_factory=lambda: ["accuracy"], description="Keras metric identifiers.")
     class_weight: Literal["balanced"] | dict[str, PositiveFloat] | None = Field(
@@ -132,6 +139,18 @@ class TrainingSection(BaseModel):
                 "(it is then their sum), or make them agree"
             )
         return data
+
+    @field_validator("init_from")
+    @classmethod
+    def _init_from_exists(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        path = resolve_run_dir(Path(value))  # runs/NAME/latest names the newest run: recorded as that run
+        if path.is_dir() and not (path / MODEL_FILE).is_file():
+            raise ValueError(f"{value!r} is a folder without {MODEL_FILE}: not a finished run (hoh runs shows them)")
+        if not path.exists():
+            raise ValueError(f"{value!r} does not exist: give a finished run folder or a .keras / .weights.h5 file")
+        return str(path.resolve())
 
     @field_validator("loss")
     @classmethod

@@ -1,0 +1,58 @@
+"""Warm starts: a new run's model starts from the weights of a finished run (``[training] init_from``).
+
+The weights are loaded into the freshly built model before it is compiled, so the model must
+be the same (architecture, image size, classes); what does not fit is refused, never loaded
+in part. The run records where its weights came from in ``init.json`` (the file and its
+SHA-256). A resumed run loads them again, then the resume callback's state replaces them, so
+a run stopped before its first commit starts again exactly as it first did.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+from framework.atomic import sha256_file, write_json
+from framework.errors import UserError
+from framework.rundir import MODEL_FILE
+
+INIT_FILE = "init.json"
+"""The run's record of the weights it started from."""
+
+
+def source_model(source: Path) -> Path:
+    """The model file ``source`` names: a run folder's ``model.keras``, or the file itself."""
+    return source / MODEL_FILE if source.is_dir() else source
+
+
+def warm_start(model: Any, source: str, run_dir: Path, console: Any) -> None:
+    """Load ``source``'s weights into ``model`` and record it in ``run_dir/init.json``.
+
+    Raises:
+        UserError: naming ``training.init_from``, when the file is missing or does not fit the model.
+    """
+    path = source_model(Path(source))
+    if not path.is_file():
+        raise UserError(
+            f"training.init_from = {source!r}: {path} does not exist. Give a finished run folder (it holds "
+            f"{MODEL_FILE}) or a .keras / .weights.h5 file."
+        )
+    problem = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(path)
+        except (ValueError, KeyError, OSError) as error:
+            problem = f"{type(error).__name__}: {str(error)[:300]}"
+    # Keras loads what matches and warns about the rest: a half-loaded model is refused instead.
+    skipped = [
+        str(w.message) for w in caught if "could not be loaded" in str(w.message) or "Skipping" in str(w.message)
+    ]
+    if problem or skipped:
+        raise UserError(
+            f"training.init_from = {source!r}: the weights in {path} do not fit this experiment's model "
+            f"({problem or skipped[0][:300]}). A warm start needs the same model, image size and classes."
+        )
+    write_json(run_dir / INIT_FILE, {"init_from": str(path.resolve()), "sha256": sha256_file(path)})
+    console.print(f"weights from {path} (training.init_from)", markup=False, highlight=False)
