@@ -62,6 +62,7 @@ _LAZY = {
     "evaluate_run": "framework.evaluation.command",
     "draw_learning_curves": "framework.learning_curves",
     "check_before_work": "framework.run_checks",
+    "weights_misfit": "framework.warm_start",
 }
 
 __all__ = [

@@ -21,6 +21,29 @@ INIT_FILE = "init.json"
 """The run's record of the weights it started from."""
 
 
+def weights_misfit(model: Any, path: Path) -> str | None:
+    """Load the weights file ``path`` (.keras, .weights.h5 or Keras' legacy .h5) into ``model``; why it does not fit.
+
+    Keras loads what matches of a file and only warns about the rest, leaving the other layers
+    as they were initialized: a model that looks trained but is not. Any such warning, like an
+    error, is returned as the reason, for the caller to refuse the file.
+
+    Returns:
+        ``None`` when every weight was loaded; else one line saying what did not fit.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(path)
+        except (ValueError, KeyError, OSError) as error:
+            return f"{type(error).__name__}: {str(error)[:300]}"
+    for warning in caught:
+        message = str(warning.message)
+        if "could not be loaded" in message or "Skipping" in message:
+            return message[:300]
+    return None
+
+
 def source_model(source: Path) -> Path:
     """The model file ``source`` names: a run folder's ``model.keras``, or the file itself."""
     return source / MODEL_FILE if source.is_dir() else source
@@ -38,21 +61,11 @@ def warm_start(model: Any, source: str, run_dir: Path, console: Any) -> None:
             f"training.init_from = {source!r}: {path} does not exist. Give a finished run folder (it holds "
             f"{MODEL_FILE}) or a .keras / .weights.h5 file."
         )
-    problem = None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            model.load_weights(path)
-        except (ValueError, KeyError, OSError) as error:
-            problem = f"{type(error).__name__}: {str(error)[:300]}"
-    # Keras loads what matches and warns about the rest: a half-loaded model is refused instead.
-    skipped = [
-        str(w.message) for w in caught if "could not be loaded" in str(w.message) or "Skipping" in str(w.message)
-    ]
-    if problem or skipped:
+    problem = weights_misfit(model, path)
+    if problem:
         raise UserError(
             f"training.init_from = {source!r}: the weights in {path} do not fit this experiment's model "
-            f"({problem or skipped[0][:300]}). A warm start needs the same model, image size and classes."
+            f"({problem}). A warm start needs the same model, image size and classes."
         )
     write_json(run_dir / INIT_FILE, {"init_from": str(path.resolve()), "sha256": sha256_file(path)})
     console.print(f"weights from {path} (training.init_from)", markup=False, highlight=False)

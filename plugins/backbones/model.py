@@ -33,13 +33,13 @@ Example experiment::
 from __future__ import annotations
 
 import difflib
-import warnings
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 from framework import ModelSpec, Params, Provider, UserError, hookimpl
+from framework.api import weights_misfit
 from plugins.backbones.architectures import ARCHITECTURES, Architecture
 from plugins.backbones.weights import DIR_ENV, MIRROR_ENV, imagenet_weights
 from plugins.models import output_layer
@@ -173,21 +173,10 @@ def _load_weights(network: Any, arch: Architecture, params: BackboneParams, spec
         )
     else:
         path = Path(params.weights).expanduser()
-    problem = None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            network.load_weights(path)
-        except (ValueError, KeyError, OSError) as error:
-            problem = f"{type(error).__name__}: {str(error)[:300]}"
-    # Keras loads what matches of a .weights.h5 file and only warns about the rest, which would keep
-    # freshly initialized layers in a "pretrained" network: any such warning refuses the file.
-    skipped = [
-        str(w.message) for w in caught if "could not be loaded" in str(w.message) or "Skipping" in str(w.message)
-    ]
-    if problem or skipped:
+    problem = weights_misfit(network, path)
+    if problem:
         raise UserError(
-            f"the weights file {path} does not fit {arch.name} without its classifier ({problem or skipped[0][:300]}). "
+            f"the weights file {path} does not fit {arch.name} without its classifier ({problem}). "
             f"Use a file saved from keras.applications.{arch.name}(include_top=False)."
         )
 
