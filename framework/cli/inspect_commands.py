@@ -20,6 +20,7 @@ from framework.providers import Kind, Params
 from framework.registry import Registry
 from framework.run_checks import check_before_work
 from framework.session import Session
+from framework.stages import plan
 from framework.terminal.arguments import add_format_option, add_plugin_options
 from framework.terminal.loading import load_from_args, plugin_args
 from framework.terminal.output import stdout_console
@@ -39,6 +40,10 @@ def validate_command(args: argparse.Namespace) -> int:
     for kind in Kind:
         names = ", ".join(c.provider for c in experiment.choices(kind)) or "none"
         console.print(f"  {kind.section if kind.many else kind.label:<9} {names}")
+    for stage in plan(experiment.training) if experiment.training.stages else []:
+        epochs = f"epochs {stage.first + 1}-{stage.end}"
+        rate = f"learning rate x{stage.learning_rate_factor:g}"
+        console.print(f"  stage {stage.number}   {epochs}: {stage.describe()}, {rate}", highlight=False)
     for name, settings in experiment.plugin_settings.items():
         values = ", ".join(f"{key} = {value!r}" for key, value in settings.model_dump().items())
         console.print(f"  plugins.{name} {values}", highlight=False)

@@ -93,6 +93,12 @@ def test_the_readme_override_examples_fit_every_shipped_experiment(experiment: P
     readme = (ROOT / "README.md").read_text()
     overrides = ["training.epochs=3", "optimizer.learning_rate=1e-4", "callbacks.1.monitor=val_accuracy"]
     assert all(f"`{o}`" in readme or o in readme for o in overrides)
+    if "[[training.stages]]" in experiment.read_text():  # epochs come from the stages: the README says how
+        with pytest.raises(ExperimentError, match="but the stages add up to"):
+            load_experiment(experiment, overrides)
+        staged = ["training.stages.0.epochs=1", "training.stages.1.epochs=2"]
+        assert "training.stages.0.epochs=1\ntraining.stages.1.epochs=2" in readme
+        overrides = [*overrides[1:], *staged]
     assert load_experiment(experiment, overrides).experiment.training.epochs == 3
 
 

@@ -201,3 +201,23 @@ def test_the_learning_curves_mark_where_each_stage_starts(uninterrupted: Path) -
 
     assert stage_starts(_rows(uninterrupted)) == [(3.0, 2), (4.0, 3)]
     assert stage_starts([{"epoch": 1, "loss": 0.5}, {"epoch": 2, "loss": 0.4}]) == []  # a run without stages
+
+
+def test_validate_lists_the_stages(tmp_path: Path) -> None:
+    checked = run_script("hoh", "validate", str(_experiment(tmp_path)), cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert "stage 2   epochs 3-3: top 1 backbone layers + head, learning rate x0.5" in checked.stdout
+
+
+def test_a_learning_rate_factor_with_a_schedule_is_refused() -> None:
+    import keras
+
+    from framework import UserError
+    from framework.stages import Stage, scale_learning_rate
+
+    constant = keras.optimizers.RMSprop(learning_rate=0.001)
+    scale_learning_rate(constant, 0.1, Stage(2, 1, 2, "all", 0.1))
+    assert float(constant.learning_rate) == pytest.approx(0.0001)
+    cosine = keras.optimizers.RMSprop(learning_rate=keras.optimizers.schedules.CosineDecay(0.001, 100))
+    with pytest.raises(UserError, match="learning rate is a schedule"):
+        scale_learning_rate(cosine, 0.1, Stage(2, 1, 2, "all", 0.1))
