@@ -48,8 +48,8 @@ from framework.stages import (
     plan,
     scale_learning_rate,
     stage_of,
+    stages_table,
 )
-from framework.stages import trainable_table as stages_table
 from framework.warm_start import warm_start
 
 BEST_WEIGHTS_FILE = "best-so-far.weights.h5"
@@ -248,9 +248,8 @@ class Phases:
                 raise TrainingFailed(explanation, exit_code=2) from error
             raise
         if best is not None:
-            with (
-                warnings.catch_warnings()
-            ):  # the best epoch's optimizer may be an earlier stage's: its state is not loaded
+            # The best epoch's optimizer may be an earlier stage's: Keras warns, and loads only the weights.
+            with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 model.load_weights(best.path)
         write_with(run.run_dir / MODEL_FILE, model.save)

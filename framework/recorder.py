@@ -25,7 +25,7 @@ class EpochRecorder(keras.callbacks.Callback):
 
     Epochs are numbered from 1 in the records. On a resumed run, records of epochs
     at or after the resumed epoch are replaced, so the history stays one line per epoch.
-    With staged fine-tuning the runner sets :attr:`stage` before each stage's ``fit``, and
+    With staged fine-tuning :class:`StageSwitch` sets :attr:`stage` before each epoch, and
     each row records it.
 
     Example::

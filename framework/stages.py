@@ -13,6 +13,7 @@ Plain values only: Keras is imported by the callers (the runner), not here.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -114,13 +115,7 @@ def apply_trainable(model: Any, stage: Stage, provider: str, keep_frozen: frozen
 
 def count_parameters(variables: list[Any]) -> int:
     """Number of scalar parameters in ``variables`` (``model.trainable_weights`` for the trainable ones)."""
-    total = 0
-    for variable in variables:
-        size = 1
-        for dim in variable.shape:
-            size *= int(dim)
-        total += size
-    return total
+    return sum(math.prod(variable.shape) for variable in variables)
 
 
 def _has_backbone(model: Any) -> bool:
@@ -178,7 +173,7 @@ def scale_learning_rate(optimizer: Any, factor: float, stage: Stage) -> None:
     optimizer.learning_rate = float(optimizer.learning_rate) * factor
 
 
-def trainable_table(rows: list[dict[str, Any]]) -> str:
+def stages_table(rows: list[dict[str, Any]]) -> str:
     """The per-stage summary appended to ``summary.txt``: epochs, what trains, parameters that train."""
     lines = ["", "Stages (staged fine-tuning):"]
     for row in rows:

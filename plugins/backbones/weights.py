@@ -95,14 +95,15 @@ def imagenet_weights(
                 env=MIRROR_ENV,
             )[arch.weights_file]
             fetch(source.location, dest, sha256=source.sha256, size=None, console=console, offline=offline, hint=HINT)
-        elif offline:
+            _record_checksum(dest, source.sha256)  # fetch checked the file against it
+            return dest
+        if offline:
             raise UserError(
                 f"the ImageNet weights of {arch.name} ({arch.weights_file}) are not in the weights cache {folder}, "
                 f"no weights mirror is set, and offline mode is on, so {arch.weights_url} was not fetched. "
                 f"Run once with network access, copy the file into {folder}, or {HINT[0].lower()}{HINT[1:]}"
             )
-        else:
-            _from_keras_origin(arch, folder)
+        _from_keras_origin(arch, folder)
         _record_checksum(dest)
     return dest
 
@@ -120,16 +121,16 @@ def _matches(path: Path, keras_hash: str) -> bool:
     """True when ``path`` has the MD5 (32 hex digits) or SHA-256 (64) that Keras publishes for it."""
     if len(keras_hash) == 64:
         return sha256_file(path) == keras_hash
-    digest = hashlib.md5(usedforsecurity=False)
     with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest() == keras_hash
+        return hashlib.file_digest(file, lambda: hashlib.md5(usedforsecurity=False)).hexdigest() == keras_hash
 
 
-def _record_checksum(path: Path) -> None:
-    """``<file>.sha256`` in ``sha256sum`` format, written after the file was verified against its source."""
-    write_text(path.with_name(path.name + ".sha256"), f"{sha256_file(path)}  {path.name}\n")
+def _record_checksum(path: Path, sha256: str | None = None) -> None:
+    """``<file>.sha256`` in ``sha256sum`` format, written after the file was verified against its source.
+
+    ``sha256``: the file's, when the check just computed it (else it is computed here).
+    """
+    write_text(path.with_name(path.name + ".sha256"), f"{sha256 or sha256_file(path)}  {path.name}\n")
 
 
 def _from_keras_origin(arch: Architecture, folder: Path) -> None:

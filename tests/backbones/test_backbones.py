@@ -26,8 +26,14 @@ def _params(**values) -> BackboneParams:
     return BackboneParams(architecture="MobileNetV3Small", **values)
 
 
-def _backbone_weights(model) -> list:
-    return model.get_layer("backbone").get_weights()
+def _holds(model, expected: list) -> bool:
+    """True when ``model``'s backbone holds exactly the weights ``expected``."""
+    held = model.get_layer("backbone").get_weights()
+    return all(np.array_equal(a, b) for a, b in zip(held, expected, strict=True))
+
+
+def _batch_norms(model) -> list:
+    return [layer for layer in model.get_layer("backbone").layers if type(layer).__name__ == "BatchNormalization"]
 
 
 def test_an_unknown_architecture_is_refused_with_the_closest_name() -> None:
@@ -104,16 +110,16 @@ def test_imagenet_weights_come_from_a_mirror_verified_then_from_the_cache_offlin
     mirror.add(source)
     cache = tmp_path / "cache"
     model = build_backbone_model(_params(weights_mirror=mirror.url, weights_dir=str(cache)), SPEC)
-    assert all(np.array_equal(a, b) for a, b in zip(_backbone_weights(model), expected, strict=True))
+    assert _holds(model, expected)
     assert mirror.requests == ["SHA256SUMS", SMALL]
     assert (cache / f"{SMALL}.sha256").read_text().split()[0] == mirror_checksum(mirror)
     # Pretrained batch normalization is built frozen, so every stage keeps its statistics.
-    norms = [layer for layer in model.get_layer("backbone").layers if type(layer).__name__ == "BatchNormalization"]
+    norms = _batch_norms(model)
     assert norms and not any(layer.trainable for layer in norms)
 
     offline = ModelSpec(SPEC.input_shape, SPEC.class_names, rescale=SPEC.rescale, offline=True)
     again = build_backbone_model(_params(weights_dir=str(cache)), offline)  # no mirror, no network
-    assert all(np.array_equal(a, b) for a, b in zip(_backbone_weights(again), expected, strict=True))
+    assert _holds(again, expected)
     assert mirror.requests == ["SHA256SUMS", SMALL]
 
 
@@ -123,7 +129,7 @@ def mirror_checksum(mirror) -> str:
 
 def test_from_scratch_batch_normalization_trains() -> None:
     model = build_backbone_model(_params(weights="none"), SPEC)
-    norms = [layer for layer in model.get_layer("backbone").layers if type(layer).__name__ == "BatchNormalization"]
+    norms = _batch_norms(model)
     assert norms and all(layer.trainable for layer in norms)
 
 
@@ -154,7 +160,7 @@ def test_a_file_put_in_the_cache_by_hand_that_does_not_verify_is_kept_aside(
     cache.mkdir()
     (cache / SMALL).write_bytes(b"someone's file")
     model = build_backbone_model(_params(weights_mirror=mirror.url, weights_dir=str(cache)), SPEC)
-    assert all(np.array_equal(a, b) for a, b in zip(_backbone_weights(model), expected, strict=True))
+    assert _holds(model, expected)
     [kept] = cache.glob(f"{SMALL}.changed-*")
     assert kept.read_bytes() == b"someone's file"
 
@@ -189,7 +195,7 @@ def test_processes_fetching_at_once_download_once(tmp_path: Path, small_weights,
 def test_weights_from_a_file_of_the_user(tmp_path: Path, small_weights) -> None:
     source, expected = small_weights
     model = build_backbone_model(_params(weights=str(source)), SPEC)
-    assert all(np.array_equal(a, b) for a, b in zip(_backbone_weights(model), expected, strict=True))
+    assert _holds(model, expected)
     other = tmp_path / "resnet.weights.h5"
     import keras
 
@@ -209,9 +215,7 @@ def test_batch_norm_momentum_is_set_on_every_batch_normalization_layer_and_saved
     model = build_backbone_model(_params(weights="none", batch_norm_momentum=0.9), SPEC)
     model.save(tmp_path / "model.keras")
     loaded = keras.saving.load_model(tmp_path / "model.keras")
-    norms = [layer for layer in loaded.get_layer("backbone").layers if type(layer).__name__ == "BatchNormalization"]
+    norms = _batch_norms(loaded)
     assert norms and {layer.momentum for layer in norms} == {0.9}
     default = build_backbone_model(_params(weights="none"), SPEC)
-    assert {layer.momentum for layer in default.get_layer("backbone").layers if hasattr(layer, "moving_mean")} == {
-        0.999
-    }
+    assert {layer.momentum for layer in _batch_norms(default)} == {0.999}
