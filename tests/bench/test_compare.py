@@ -91,9 +91,10 @@ def test_sigterm_stops_the_workers_and_removes_the_worktree_at_once(clone: Path)
     for line in compare.stdout:  # the workers are set up and measuring
         if line.startswith("round 2/"):
             break
-    # One long-lived worker a side; a start-up round also has a short-lived ``worker.py --cli``
-    # child of its own, which may or may not be running at this instant.
-    workers = [line for line in _processes() if "worker.py" in line and str(clone) in line and "--cli" not in line]
+    # One long-lived worker a side, each a child of the compare. A start-up round also starts a
+    # short-lived ``worker.py --cli`` grandchild, which between fork and exec carries its parent's
+    # command line: counting children of the compare, not matching lines, leaves it out.
+    workers = [line for pid, line in _children(compare.pid) if "worker.py" in line and str(clone) in line]
     assert len(workers) == 2, workers
     compare.send_signal(signal.SIGTERM)
     output, _ = compare.communicate(timeout=60)
@@ -102,6 +103,20 @@ def test_sigterm_stops_the_workers_and_removes_the_worktree_at_once(clone: Path)
     assert not [line for line in _processes() if "worker.py" in line and str(clone) in line]
     listed = subprocess.run(["git", "-C", str(clone), "worktree", "list"], capture_output=True, text=True, check=True)
     assert len(listed.stdout.splitlines()) == 1, listed.stdout  # the clone itself: BASE's worktree is gone
+
+
+def _children(parent: int) -> list[tuple[int, str]]:
+    """(pid, command line) of each running process whose parent is ``parent``."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (comm)": state ppid ...
+            if int(fields[1]) == parent:
+                line = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                children.append((int(stat.parent.name), line))
+        except (OSError, IndexError, ValueError):  # ended meanwhile
+            continue
+    return children
 
 
 def _processes() -> list[str]:
