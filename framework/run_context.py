@@ -35,7 +35,9 @@ class RunContext:
         providers: The providers this run's experiment was validated against (its registry).
         run_dir: The run's folder.
         console: The rich console runs report to.
-        resumed: True when this run continues an interrupted one.
+        resumed: True when this run continues an interrupted one, or extends a finished one.
+        extends: The finished run an extension (``hoh-run --extend``) continues; its records were
+            copied into ``run_dir`` and the run is ``resumed`` from them. ``None`` for other runs.
         history: Metrics of every finished epoch, filled in as the run goes.
         seed: ``[experiment] seed`` (read-only): seeds Python, NumPy, TensorFlow and the pipeline.
         phase: The phase the run is in.
@@ -55,6 +57,7 @@ class RunContext:
     run_dir: Path
     console: Console
     resumed: bool = False
+    extends: Path | None = None
     history: list[dict[str, float]] = field(default_factory=list)
     phase: Phase = "configure"
     strategy: Any = None

@@ -124,6 +124,26 @@ def resume_experiment(
     """
     check_resumable(run_dir)
     loaded = load_experiment(run_dir / EXPERIMENT_FILE, session=session, autoload=autoload)
+    return resume_loaded(loaded, run_dir, console=console, offline=offline, allow_inexact=allow_inexact)
+
+
+def resume_loaded(
+    loaded: Loaded,
+    run_dir: Path,
+    *,
+    console: Console | None = None,
+    offline: bool = False,
+    allow_inexact: bool = False,
+    extends: Path | None = None,
+) -> RunResult:
+    """Continue the run in ``run_dir``, whose ``experiment.toml`` ``loaded`` was loaded from (or written from).
+
+    Args:
+        extends: The finished run whose records :mod:`framework.extend` copied into ``run_dir``.
+
+    Raises:
+        UserError: when the experiment saves no training state.
+    """
     if not can_resume(loaded):
         offered = " or ".join(repr(name) for name in resume_providers(loaded)) or "(none is installed)"
         raise UserError(
@@ -131,7 +151,13 @@ def resume_experiment(
             f"state (provider = {offered}). Add one to the experiment file for future runs."
         )
     run = RunContext(
-        loaded.experiment, loaded.registry, run_dir, console or Console(), resumed=True, history=read_history(run_dir)
+        loaded.experiment,
+        loaded.registry,
+        run_dir,
+        console or Console(),
+        resumed=True,
+        history=read_history(run_dir),
+        extends=extends,
     )
     return _train(loaded, run, offline=offline, allow_inexact=allow_inexact)
 

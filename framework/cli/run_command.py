@@ -78,6 +78,9 @@ def run_command(args: argparse.Namespace) -> int:
             allow_inexact=args.allow_inexact,
         )
         resumable = True
+    elif args.extend:
+        train, run_dir = _extend(args, console)
+        resumable = True
     else:
         if not args.experiment:
             raise UserError("give an experiment file, e.g. hoh-run experiments/baseline.toml, or --resume RUN_DIR.")
@@ -122,6 +125,27 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _extend(args: argparse.Namespace, console) -> tuple[functools.partial, Path]:
+    """``--extend RUN [overrides]``: checked and loaded before TensorFlow, then the new run folder is made."""
+    from framework.extend import extend_run, load_extension, prepare_extension
+    from framework.rundir import check_new_run_dir, resolve_run_dir
+    from framework.terminal.quiet_tensorflow import import_tensorflow_quietly
+
+    overrides = [*([args.experiment] if args.experiment else []), *(args.overrides or [])]
+    if args.resume or args.init_from or args.plugin or any("=" not in item for item in overrides):
+        raise UserError(
+            "--extend RUN takes overrides only (e.g. hoh-run --extend runs/fast/latest training.epochs=25): no "
+            "experiment file, --resume, --init-from or --plugin; the run folder's experiment.toml holds them."
+        )
+    source = resolve_run_dir(Path(args.extend))
+    loaded = load_extension(source, overrides, autoload=not args.no_plugin_autoload)
+    if args.run_dir:
+        check_new_run_dir(Path(args.run_dir))
+    import_tensorflow_quietly(verbose=getattr(args, "debug", False))
+    new = prepare_extension(source, loaded, overrides, Path(args.run_dir) if args.run_dir else None, console)
+    return functools.partial(extend_run, new, source, loaded, console=console, offline=args.offline), new
+
+
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``hoh run`` and ``hoh-run``."""
     parser.add_argument("experiment", nargs="?", help="experiment file (.toml)")
@@ -135,6 +159,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--resume",
         metavar="RUN_DIR",
         help="continue an interrupted run from its last finished epoch (runs/NAME/latest: the newest run of runs/NAME)",
+    )
+    parser.add_argument(
+        "--extend",
+        metavar="RUN_DIR",
+        help="train a finished run for more epochs, in a new run folder that starts from its records and "
+        "training state: hoh-run --extend RUN training.epochs=N (the run itself is not changed)",
     )
     parser.add_argument(
         "--allow-inexact",

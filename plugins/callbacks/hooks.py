@@ -48,7 +48,9 @@ class CheckpointParams(Params):
 
 class BackupAndRestoreParams(Params):
     delete_checkpoint: bool = Field(
-        True, description="Delete the backup folder once the run has finished (model saved and evaluated)."
+        False,
+        description="Delete the backup folder once the run has finished (model saved and evaluated). Kept by "
+        "default: it is what hoh-run --extend continues from (one weights file: the model and its optimizer).",
     )
 
 
@@ -111,6 +113,13 @@ def build_backup_and_restore(params: BackupAndRestoreParams, run: RunContext) ->
     directory = run.run_dir / BACKUP_DIR
     state = read_backup(directory) if run.resumed else None
     if run.resumed:
+        if state is None and run.extends is not None:
+            raise UserError(
+                f"run {run.extends} kept no training state when it finished ({directory.name}/{STATE_FILE} is "
+                "missing: its backup-and-restore table had delete_checkpoint = true, or the run was made by an older "
+                "hoh), so it cannot be extended exactly. Start a new run from its weights instead: "
+                f"hoh-run EXPERIMENT --init-from {run.extends}"
+            )
         if state is None and len(run.history) > 1:
             raise UserError(
                 f"run {run.run_dir} recorded {len(run.history)} epochs in {METRICS_FILE}, but {directory} holds no "

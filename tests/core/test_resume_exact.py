@@ -92,7 +92,7 @@ def test_a_killed_run_resumes_to_the_same_numbers(tmp_path: Path, uninterrupted,
     assert all(np.array_equal(a, b) for a, b in zip(weights, expected_weights, strict=True))
     assert evaluation == expected_evaluation
     assert json.loads((run_dir / "status.json").read_text())["status"] == "finished"
-    assert not (run_dir / "backup").exists()
+    assert json.loads((run_dir / "backup" / "state.json").read_text())["epoch"] == 4  # kept for --extend
 
 
 @pytest.mark.parametrize(("signal_name", "code"), [("SIGKILL", -9), ("SIGTERM", 130), ("SIGINT", 130)])
