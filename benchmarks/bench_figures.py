@@ -30,6 +30,8 @@ class Figure:
     gated: bool = True
     paired_ratio: float | None = None
     """Median of per-round ratios when candidate and reference were measured interleaved."""
+    detail: str = ""
+    """More about the figure, shown after its result (a latency's median and 95th percentile)."""
 
     @property
     def ratio(self) -> float | None:
@@ -47,6 +49,10 @@ class Figure:
 
     @property
     def result(self) -> str:
+        return f"{self.verdict}: {self.detail}" if self.detail else self.verdict
+
+    @property
+    def verdict(self) -> str:
         if self.passed is None:
             if self.paired_ratio is not None:
                 return "informational"
@@ -65,6 +71,7 @@ class Figure:
             "gate": self.gate,
             "floor": self.floor,
             "gated": self.gated,
+            **({"detail": self.detail} if self.detail else {}),
         }
 
 
@@ -180,10 +187,17 @@ class Session:
         return self.record_pairs(benchmark, name, reference_key, list(zip(reference, candidate, strict=True)), gate)
 
     def record_pairs(
-        self, benchmark: Any, name: str, reference: str, pairs: list[tuple[float, float]], gate: str | None = None
+        self,
+        benchmark: Any,
+        name: str,
+        reference: str,
+        pairs: list[tuple[float, float]],
+        gate: str | None = None,
+        detail: str = "",
     ) -> Figure:
         """A row from interleaved rounds: ``pairs`` of (reference, candidate) images/s; gated when ``gate`` is."""
         figure = Figure(
+            detail=detail,
             name=name,
             images_per_s=statistics.median(candidate for _, candidate in pairs),
             reference=reference,
