@@ -10,9 +10,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from framework.errors import UserError
+from framework.class_weights import resolve_class_weight
+from framework.errors import EnvironmentProblem, UserError
 from framework.loading import Loaded
-from framework.providers import Flows, InputPipeline, Kind
+from framework.providers import DatasetContext, Flows, InputPipeline, Kind
 from framework.registry import build
 from framework.stages import needs_backbone, plan
 
@@ -37,6 +38,27 @@ def check_before_work(loaded: Loaded) -> None:
     check_model_input(loaded, pipeline)
     check_stages_fit_model(loaded)
     check_batch_memory(loaded, pipeline)
+
+
+def check_class_weight_names(loaded: Loaded, console: Any) -> bool | None:
+    """Refuse a ``training.class_weight`` table naming a class the dataset lacks, when the data is here already.
+
+    Builds the dataset offline (it never downloads). Returns whether a table was checked:
+    ``None`` without a table, ``False`` when the dataset is not available offline (the run
+    checks the table once the data is there, before training).
+
+    Raises:
+        UserError: naming each unknown class, with "did you mean", and the dataset's classes.
+    """
+    table = loaded.experiment.training.class_weight
+    if not isinstance(table, dict):
+        return None
+    try:
+        images = build(loaded.registry, Kind.DATASET, loaded.experiment.dataset, DatasetContext(console, offline=True))
+    except (UserError, EnvironmentProblem):
+        return False
+    resolve_class_weight(table, images.class_names, [])
+    return True
 
 
 def check_stages_fit_model(loaded: Loaded) -> None:

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
@@ -18,7 +19,7 @@ from framework.errors import ExperimentError, UserError
 from framework.output_files import check_file_replaceable, json_written_by_hoh
 from framework.providers import Kind, Params
 from framework.registry import Registry
-from framework.run_checks import check_before_work
+from framework.run_checks import check_before_work, check_class_weight_names
 from framework.session import Session
 from framework.stages import plan
 from framework.terminal.arguments import add_format_option, add_plugin_options
@@ -36,6 +37,7 @@ def validate_command(args: argparse.Namespace) -> int:
     check_before_work(loaded)  # what hoh-run checks before any work: the model's input, one batch's memory
     experiment = loaded.experiment
     console = stdout_console()
+    checked = check_class_weight_names(loaded, console)
     console.print(f"[green]ok[/] {args.experiment}: experiment [bold]{experiment.experiment.name}[/]")
     for kind in Kind:
         names = ", ".join(c.provider for c in experiment.choices(kind)) or "none"
@@ -44,6 +46,9 @@ def validate_command(args: argparse.Namespace) -> int:
         epochs = f"epochs {stage.first + 1}-{stage.end}"
         rate = f"learning rate x{stage.learning_rate_factor:g}"
         console.print(f"  stage {stage.number}   {epochs}: {stage.describe()}, {rate}", highlight=False)
+    if checked is not None:
+        said = "classes checked" if checked else "classes not checked: the dataset is not here offline; hoh-run checks"
+        console.print(f"  class weights {experiment.training.class_weight} ({said})", highlight=False)
     for name, settings in experiment.plugin_settings.items():
         values = ", ".join(f"{key} = {value!r}" for key, value in settings.model_dump().items())
         console.print(f"  plugins.{name} {values}", highlight=False)
@@ -89,6 +94,7 @@ def _validate_json(args: argparse.Namespace) -> int:
     try:
         loaded = load_from_args(args)
         check_before_work(loaded)
+        check_class_weight_names(loaded, Console(stderr=True))  # stdout holds the JSON document alone
     except ExperimentError as error:
         print(json.dumps({"valid": False, "file": args.experiment, "problems": error.problems}, indent=2))
         return error.exit_code

@@ -85,3 +85,36 @@ def test_a_class_weight_for_a_class_the_data_lacks_stops_before_training(tmp_pat
     with pytest.raises(UserError, match="class_weight names classes the dataset does not have: 'horses'"):
         run_experiment(load_experiment(path), console=Console(file=io.StringIO()))
     assert not list((tmp_path / "runs").glob("*/metrics.jsonl"))
+
+
+def test_hoh_validate_checks_the_class_names_of_a_weights_table_without_tensorflow(tmp_path: Path) -> None:
+    make_images(tmp_path / "data" / "train", count=2)
+    make_images(tmp_path / "data" / "validation", count=1)
+    text = tiny_five_conv(name="w", output=str(tmp_path / "runs"), data=str(tmp_path / "data"), epochs=1)
+    wrong, right = tmp_path / "wrong.toml", tmp_path / "right.toml"
+    wrong.write_text(text + "class_weight = {dog = 2.0}\n")
+    right.write_text(text + "class_weight = {dogs = 2.0}\n")
+    code = (
+        "import sys\nfrom framework.cli.main import main\ncode = main(sys.argv[1:])\n"
+        "assert 'tensorflow' not in sys.modules, 'validate imported TensorFlow'\nsys.exit(code)"
+    )
+    refused = run_python_args(code, "validate", str(wrong))
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    said = " ".join(refused.stderr.split())
+    assert "class_weight names classes the dataset does not have: 'dog' (did you mean 'dogs'?)" in said
+    assert "Traceback" not in refused.stderr
+    accepted = run_python_args(code, "validate", str(right))
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert "class weights {'dogs': 2.0} (classes checked)" in accepted.stdout
+    as_json = run_python_args(code, "validate", str(wrong), "--format", "json")
+    assert as_json.returncode == 2 and "'dog' (did you mean" in json.loads(as_json.stdout)["problems"][0]
+    shutil.rmtree(tmp_path / "data")  # not there: nothing to check against yet, and validate says so
+    unknown = run_python_args(code, "validate", str(wrong))
+    assert unknown.returncode == 0 and "classes not checked" in unknown.stdout, unknown.stdout + unknown.stderr
+
+
+def run_python_args(code: str, *args: str):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
