@@ -63,6 +63,14 @@ class StageSection(BaseModel):
         1.0, description="The optimizer's learning rate is multiplied by this in this stage (e.g. 0.1 to fine-tune)."
     )
 
+    @field_validator("train", mode="before")
+    @classmethod
+    def _head_all_or_layers(cls, value: object) -> object:
+        """One message for a wrong value, not one per member of the union."""
+        if value in ("head", "all") or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+            return value
+        raise ValueError(f'give "head", "all" or a number of layers of at least 1 (got {value!r})')
+
 
 class TrainingSection(BaseModel):
     """``[training]``: how the model is compiled and fitted."""

@@ -221,3 +221,13 @@ def test_a_learning_rate_factor_with_a_schedule_is_refused() -> None:
     cosine = keras.optimizers.RMSprop(learning_rate=keras.optimizers.schedules.CosineDecay(0.001, 100))
     with pytest.raises(UserError, match="learning rate is a schedule"):
         scale_learning_rate(cosine, 0.1, Stage(2, 1, 2, "all", 0.1))
+
+
+@pytest.mark.parametrize("value", ['"heads"', "0", "-3", "true", "2.5"])
+def test_a_wrong_train_value_gets_one_message_saying_what_is_valid(tmp_path: Path, value: str) -> None:
+    checked = run_script(
+        "hoh", "validate", str(_experiment(tmp_path)), f"training.stages.0.train={value}", cwd=tmp_path
+    )
+    assert checked.returncode == 2, checked.stdout + checked.stderr
+    assert "(1 problem)" in checked.stderr, checked.stderr
+    assert 'training.stages[0].train: give "head", "all" or a number of layers of at least 1' in checked.stderr
