@@ -1,4 +1,4 @@
-"""A user's fine-tuning run end to end: hoh-run with a pretrained backbone from a mirror, two stages, then export.
+"""A user's fine-tuning run end to end: a pretrained backbone from a mirror, two stages, extended offline, exported.
 
 The weights are the session's stand-in for ImageNet's (random, so nothing is learnt to speak
 of), served by the loopback mirror; the run's numbers are checked by the exports, which
@@ -58,6 +58,9 @@ train = "head"
 epochs = 1
 train = "all"
 learning_rate_factor = 0.1
+
+[[callbacks]]
+provider = "backup-and-restore"
 """
 
 
@@ -99,9 +102,24 @@ def test_fine_tune_a_pretrained_backbone_in_stages_then_export(tmp_path: Path, s
     assert [row["stage"] for row in rows] == [1, 1, 2]
     assert json.loads((run / "stages.json").read_text())[0]["trainable_parameters"] == 577  # the head: 576 + 1
 
-    again = _hoh("hoh-run", "tuned.toml", "--offline", "--run-dir", "run2", cwd=tmp_path, HOH_WEIGHTS_DIR=cache)
-    assert again.returncode == 0, again.stderr[-3000:]  # offline, no mirror: the cache serves the second run
+    # Extended by one epoch of its last stage, offline and without the mirror: the cache serves the model's
+    # weights when it is built again, and the extension trains epoch 4 only.
+    again = _hoh(
+        "hoh-run",
+        "--extend",
+        "run",
+        "training.stages.1.epochs=2",
+        "training.epochs=4",
+        "--offline",
+        "--run-dir",
+        "run2",
+        cwd=tmp_path,
+        HOH_WEIGHTS_DIR=cache,
+    )
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert mirror.requests.count(source.name) == 1
+    extended = [json.loads(line) for line in (tmp_path / "run2" / "metrics.jsonl").read_text().splitlines()]
+    assert extended[:3] == rows and [row["stage"] for row in extended] == [1, 1, 2, 2]
 
     for kind in ("onnx", "tflite"):
         exported = _hoh("hoh", "export", "run", "--format", kind, cwd=tmp_path)

@@ -188,9 +188,10 @@ def test_a_killed_mirrored_run_is_refused_or_resumed_when_allowed(tmp_path: Path
     reshuffling, the distributed stream's order differs, which is why it is refused.
     """
     whole = tmp_path / "whole"
-    whole.mkdir()
-    done = run_script("hoh-run", str(_experiment(whole, True, MIRRORED, shuffle)), "--run-dir", "run", cwd=whole)
-    assert done.returncode == 0, done.stderr[-3000:]
+    if not shuffle:  # the uninterrupted run it must equal; a reshuffling run need not equal one
+        whole.mkdir()
+        done = run_script("hoh-run", str(_experiment(whole, True, MIRRORED, shuffle)), "--run-dir", "run", cwd=whole)
+        assert done.returncode == 0, done.stderr[-3000:]
     path = _experiment(tmp_path, True, MIRRORED, shuffle)
     killed = run_script("hoh-run", str(path), "--run-dir", "run", cwd=tmp_path, HOH_TEST_KILL="inside-batch")
     assert killed.returncode == -9, killed.stderr[-2000:]
@@ -200,9 +201,9 @@ def test_a_killed_mirrored_run_is_refused_or_resumed_when_allowed(tmp_path: Path
     resumed = run_script("hoh-run", "--resume", "run", "--allow-inexact", cwd=tmp_path, HOH_TEST_RESUMING="1")
     assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-3000:]
     rows, weights, evaluation = _outcome(tmp_path / "run")
-    expected_rows, expected_weights, expected_evaluation = _outcome(whole / "run")
     assert [r["epoch"] for r in rows] == [1, 2, 3, 4]
     if not shuffle:
+        expected_rows, expected_weights, expected_evaluation = _outcome(whole / "run")
         assert rows == expected_rows
         assert all(np.array_equal(a, b) for a, b in zip(weights, expected_weights, strict=True))
         assert evaluation == expected_evaluation
