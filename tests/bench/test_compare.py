@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -86,21 +88,27 @@ def test_sigterm_stops_the_workers_and_removes_the_worktree_at_once(clone: Path)
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group: the finally below can stop its workers too
     )
-    assert compare.stdout is not None
-    for line in compare.stdout:  # the workers are set up and measuring
-        if line.startswith("round 2/"):
-            break
-    # One long-lived worker a side, each a child of the compare. A start-up round also starts a
-    # short-lived ``worker.py --cli`` grandchild, which between fork and exec carries its parent's
-    # command line: counting children of the compare, not matching lines, leaves it out.
-    workers = [line for pid, line in _children(compare.pid) if "worker.py" in line and str(clone) in line]
-    assert len(workers) == 2, workers
-    compare.send_signal(signal.SIGTERM)
-    output, _ = compare.communicate(timeout=60)
-    assert compare.returncode == 130, output
-    assert "Traceback" not in output
-    assert not [line for line in _processes() if "worker.py" in line and str(clone) in line]
+    try:
+        assert compare.stdout is not None
+        for line in compare.stdout:  # the workers are set up and measuring
+            if line.startswith("round 2/"):
+                break
+        # One long-lived worker a side, each a child of the compare. A start-up round also starts a
+        # short-lived ``worker.py --cli`` grandchild, which between fork and exec carries its parent's
+        # command line: counting children of the compare, not matching lines, leaves it out.
+        workers = [line for pid, line in _children(compare.pid) if "worker.py" in line and str(clone) in line]
+        assert len(workers) == 2, workers
+        compare.send_signal(signal.SIGTERM)
+        output, _ = compare.communicate(timeout=60)
+        assert compare.returncode == 130, output
+        assert "Traceback" not in output
+        assert not [line for line in _processes() if "worker.py" in line and str(clone) in line]
+    finally:  # a failed assertion must not leave a 50-round compare running beside the other tests
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(compare.pid, signal.SIGKILL)  # nothing left after a pass; everything after a failure
+        compare.wait()
     listed = subprocess.run(["git", "-C", str(clone), "worktree", "list"], capture_output=True, text=True, check=True)
     assert len(listed.stdout.splitlines()) == 1, listed.stdout  # the clone itself: BASE's worktree is gone
 
