@@ -144,7 +144,10 @@ def test_single_image_latency_of_exported_models(benchmark, bench: Session, tmp_
                 continue
             size = runtimes[label][1][1]
             pairs = [(1 / base, 1 / value) for base, value in zip(reference, values, strict=True)]
-            detail = f"median {1000 * statistics.median(values):.2f} ms, p95 {1000 * _p95(values):.2f} ms"
+            detail = (
+                f"median {1000 * statistics.median(values):.2f} ms, p95 {1000 * _p95(values):.2f} ms "
+                f"(predict: {1000 * statistics.median(reference):.1f} ms, p95 {1000 * _p95(reference):.1f} ms)"
+            )
             figure = bench.record_pairs(
                 benchmark, f"{label} at {size}, 1 image: {name}", "Keras predict, 1 image", pairs, detail=detail
             )
