@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from framework.atomic import sha256_file, strict_json_value, write_json, write_text, write_with
 from framework.commands import Command
 from framework.errors import EnvironmentProblem, ExperimentError, PluginError, TrainingFailed, UserError
-from framework.images import IMAGE_FORMATS, IMAGE_SUFFIXES, labelled_images, list_images, other_images
+from framework.images import IMAGE_FORMATS, IMAGE_SUFFIXES, labelled_images, list_images, other_images, scan_images
 from framework.preprocessing import Preprocessing
 from framework.run_status import mark_ended, process_alive
 from framework.rundir import (
@@ -85,6 +85,7 @@ __all__ = [
     "labelled_images",
     "list_images",
     "other_images",
+    "scan_images",
     "mark_ended",
     "process_alive",
     "read_history",

@@ -37,11 +37,28 @@ def is_image_file(path: Path) -> bool:
 
 def other_images(folder: Path) -> list[Path]:
     """Files under ``folder`` (walked as :func:`list_images` walks) whose suffix is in :data:`OTHER_IMAGE_SUFFIXES`."""
-    found: list[Path] = []
+    return scan_images(folder)[1]
+
+
+def scan_images(folder: Path) -> tuple[list[Path], list[Path]]:
+    """One walk of ``folder``: its image files (as :func:`list_images` lists them) and its :func:`other_images`.
+
+    For a caller that needs both (the dataset checks): each walk of a folder of 50,000 files
+    costs a ``stat`` per file.
+    """
+    folder = Path(folder)
+    images: list[Path] = []
+    others: list[Path] = []
+    if not folder.is_dir():
+        return images, others
     suffixes = tuple(OTHER_IMAGE_SUFFIXES)
     for dirpath, _, files in sorted(os.walk(folder, followlinks=False), key=lambda entry: entry[0]):
-        found.extend(Path(dirpath) / name for name in sorted(files) if name.lower().endswith(suffixes))
-    return found
+        for name in sorted(files):
+            if has_image_suffix(name):
+                images.append(Path(dirpath) / name)
+            elif name.lower().endswith(suffixes):
+                others.append(Path(dirpath) / name)
+    return images, others
 
 
 def labelled_images(root: Path, class_names: Sequence[str]) -> tuple[list[Path], list[int]]:
@@ -67,10 +84,4 @@ def list_images(folder: Path) -> list[Path]:
     sorted by name inside each folder; every name ending in an image suffix counts
     (hidden files included, as Keras includes them). A missing folder has none.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    found: list[Path] = []
-    for dirpath, _, files in sorted(os.walk(folder, followlinks=False), key=lambda entry: entry[0]):
-        found.extend(Path(dirpath) / name for name in sorted(files) if has_image_suffix(name))
-    return found
+    return scan_images(folder)[0]

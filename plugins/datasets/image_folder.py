@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 
 from framework import DatasetContext, ImageFolders, Params, UserError
-from framework.api import IMAGE_SUFFIXES, list_images, other_images
+from framework.api import IMAGE_SUFFIXES, list_images, scan_images
 from plugins.datasets import splitting
 
 
@@ -67,6 +67,22 @@ def count_images(folder: Path) -> dict[str, int]:
     return counts
 
 
+def _scan_classes(folder: Path) -> tuple[dict[str, int], list[Path]]:
+    """``count_images(folder)`` and ``other_images(folder)`` from one walk of the folder."""
+    counts = {p.name: 0 for p in sorted(folder.iterdir(), key=lambda p: p.name) if p.is_dir() and p.name[0] != "."}
+    images, others = scan_images(folder)  # os.walk does not enter links to folders below the top
+    for path in images:
+        parts = path.relative_to(folder).parts
+        if len(parts) > 1 and parts[0] in counts:  # in a class folder: not a file of the folder itself
+            counts[parts[0]] += 1
+    for name in counts:
+        if (folder / name).is_symlink():  # a linked class folder is walked on its own, as list_images walks it
+            linked, odd = scan_images(folder / name)
+            counts[name] = len(linked)
+            others += odd
+    return counts, others
+
+
 def check_classes(folder: Path, role: str) -> dict[str, int]:
     """Check that ``folder`` holds at least two class sub-folders, each with images.
 
@@ -84,7 +100,7 @@ def check_classes(folder: Path, role: str) -> dict[str, int]:
         raise UserError(f"The {role} {folder} does not exist.")
     if not folder.is_dir():
         raise UserError(f"The {role} {folder} is not a folder.")
-    others = other_images(folder)
+    counts, others = _scan_classes(folder)
     if others:
         named = ", ".join(str(path.relative_to(folder)) for path in others[:5]) + (", ..." if len(others) > 5 else "")
         kinds = ", ".join(sorted({path.suffix.lower() for path in others}))
@@ -93,7 +109,6 @@ def check_classes(folder: Path, role: str) -> dict[str, int]:
             f"Convert them to one it reads ({'/'.join(sorted(IMAGE_SUFFIXES))}), for example with ImageMagick's "
             "mogrify -format jpg, or move them out of the folder."
         )
-    counts = count_images(folder)
     empty = [name for name, count in counts.items() if count == 0]
     if empty:
         kinds = "/".join(sorted(IMAGE_SUFFIXES))  # the suffixes every pipeline reads

@@ -14,6 +14,7 @@ def _tree(root: Path, classes: dict[str, list[str]]) -> Path:
     for cls, names in classes.items():
         (root / cls).mkdir(parents=True, exist_ok=True)
         for name in names:
+            (root / cls / name).parent.mkdir(parents=True, exist_ok=True)
             (root / cls / name).write_bytes(b"not decoded here")
     return root
 
@@ -74,3 +75,19 @@ def test_params_require_train_dir_and_forbid_unknown_keys() -> None:
         ImageFolderParams()
     with pytest.raises(ValueError, match="extra"):
         ImageFolderParams(train_dir="x", shuffle=True)
+
+
+def test_one_walk_counts_nested_and_linked_class_folders_and_finds_odd_files_anywhere(tmp_path: Path) -> None:
+    from plugins.datasets.image_folder import check_classes
+
+    train = _tree(tmp_path / "train", {"cat": ["a.png", "deep/b.jpg"], "dog": ["c.png"]})
+    elsewhere = _tree(tmp_path / "elsewhere", {"bird": ["d.png", "e.webp"]})
+    (train / "bird").symlink_to(elsewhere / "bird", target_is_directory=True)  # a class kept on another disk
+    (train / "top.png").write_bytes(b"a file of the folder itself: no class")
+    (train / ".cache").mkdir()
+    (train / ".cache" / "f.png").write_bytes(b"hidden folder: no class")
+    assert check_classes(train, "training folder") == {"bird": 2, "cat": 2, "dog": 1}
+    (elsewhere / "bird" / "g.heic").write_bytes(b"a format hoh cannot read, inside the linked folder")
+    (train / "cat" / "deep" / "h.tiff").write_bytes(b"and one in a nested folder")
+    with pytest.raises(UserError, match=r"holds 2 pictures in formats hoh cannot read \(.heic, .tiff\)"):
+        check_classes(train, "training folder")
