@@ -27,7 +27,7 @@ from framework.errors import UserError
 from framework.loading import Loaded, load_experiment
 from framework.run_status import STATUS_FILE, read_status
 from framework.rundir import EVALUATION_FILE, EXPERIMENT_FILE, MODEL_FILE, SUMMARY_FILE, read_history
-from framework.runner import LOCK_FILE, RunResult, can_resume, new_run_dir_for, resume_loaded, resume_providers
+from framework.runner import LOCK_FILE, RunResult, can_resume, new_run_dir_for, resume_loaded, resume_offer
 from framework.session import Session
 
 EXTENDS_FILE = "extends.json"
@@ -85,10 +85,10 @@ def load_extension(
             + (" (a staged run: raise its last stage's epochs)." if loaded.experiment.training.stages else ".")
         )
     if not can_resume(loaded):
-        offered = " or ".join(repr(name) for name in resume_providers(loaded)) or "(none is installed)"
         raise UserError(
             f"run {source} cannot be extended: its experiment saved no training state ([[callbacks]] provider = "
-            f"{offered}). Start a new run from its weights instead: hoh-run EXPERIMENT --init-from {source}"
+            f"{resume_offer(loaded)}). Start a new run from its weights instead: "
+            f"hoh-run EXPERIMENT --init-from {source}"
         )
     return loaded
 

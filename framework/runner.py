@@ -51,6 +51,11 @@ def resume_providers(loaded: Loaded) -> list[str]:
     return [o.provider.name for o in loaded.registry.offered(Kind.CALLBACK) if o.provider.resumable]
 
 
+def resume_offer(loaded: Loaded) -> str:
+    """``'backup-and-restore'``: the providers that save a training state, for a message naming them."""
+    return " or ".join(repr(name) for name in resume_providers(loaded)) or "(none is installed)"
+
+
 def can_resume(loaded: Loaded) -> bool:
     """Whether runs of the experiment save the training state that ``--resume`` needs."""
     names = set(resume_providers(loaded))
@@ -145,10 +150,9 @@ def resume_loaded(
         UserError: when the experiment saves no training state.
     """
     if not can_resume(loaded):
-        offered = " or ".join(repr(name) for name in resume_providers(loaded)) or "(none is installed)"
         raise UserError(
             f"run {run_dir} cannot be resumed: its experiment has no [[callbacks]] table that saves the training "
-            f"state (provider = {offered}). Add one to the experiment file for future runs."
+            f"state (provider = {resume_offer(loaded)}). Add one to the experiment file for future runs."
         )
     run = RunContext(
         loaded.experiment,

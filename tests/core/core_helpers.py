@@ -181,9 +181,10 @@ def run_script(script: str, *args: str, cwd: Path, timeout: float = 180, **env: 
     )
 
 
-def run_python(code: str, *, cwd: Path = ROOT, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_python(code: str, *args: str, cwd: Path = ROOT, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``python -c CODE ARGS...`` in this venv (``sys.argv[1:]`` is ``args``), its output captured."""
     return subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", code, *args],
         cwd=cwd,
         env=subprocess_env(),
         capture_output=True,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from core_helpers import make_images, tiny_five_conv
+from core_helpers import make_images, run_python, tiny_five_conv
 from rich.console import Console
 
 from framework import UserError
@@ -98,23 +98,16 @@ def test_hoh_validate_checks_the_class_names_of_a_weights_table_without_tensorfl
         "import sys\nfrom framework.cli.main import main\ncode = main(sys.argv[1:])\n"
         "assert 'tensorflow' not in sys.modules, 'validate imported TensorFlow'\nsys.exit(code)"
     )
-    refused = run_python_args(code, "validate", str(wrong))
+    refused = run_python(code, "validate", str(wrong))
     assert refused.returncode == 2, refused.stdout + refused.stderr
     said = " ".join(refused.stderr.split())
     assert "class_weight names classes the dataset does not have: 'dog' (did you mean 'dogs'?)" in said
     assert "Traceback" not in refused.stderr
-    accepted = run_python_args(code, "validate", str(right))
+    accepted = run_python(code, "validate", str(right))
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     assert "class weights {'dogs': 2.0} (classes checked)" in accepted.stdout
-    as_json = run_python_args(code, "validate", str(wrong), "--format", "json")
+    as_json = run_python(code, "validate", str(wrong), "--format", "json")
     assert as_json.returncode == 2 and "'dog' (did you mean" in json.loads(as_json.stdout)["problems"][0]
     shutil.rmtree(tmp_path / "data")  # not there: nothing to check against yet, and validate says so
-    unknown = run_python_args(code, "validate", str(wrong))
+    unknown = run_python(code, "validate", str(wrong))
     assert unknown.returncode == 0 and "classes not checked" in unknown.stdout, unknown.stdout + unknown.stderr
-
-
-def run_python_args(code: str, *args: str):
-    import subprocess
-    import sys
-
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
