@@ -8,7 +8,6 @@ and best epoch's metrics (``metrics.jsonl``). Nothing here imports TensorFlow.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import operator
 import re

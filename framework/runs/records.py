@@ -62,7 +62,10 @@ class RunRecords:
 
     @property
     def state(self) -> str:
-        """The recorded status (``killed`` for a dead process), ``finished`` for an old run with a model, or ``unknown``."""
+        """The recorded status (``killed`` for a dead process).
+
+        Without one: ``finished`` for an old run with a model, else ``unknown``.
+        """
         recorded = self.status.get("status")
         if isinstance(recorded, str) and recorded:
             return recorded
