@@ -10,6 +10,7 @@ matplotlib is imported only when drawing.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -104,20 +105,28 @@ def draw_learning_curves(
     if not names:
         raise ValueError("no metrics to plot: the history is empty")
     several = len(runs) > 1
-    size = (5.5 * len(names) + 3, 4.5) if several else (5.5 * len(names), 4.2)
+    width = 5.5 * len(names)
+    # several runs: one legend entry per run (its colour), wrapped to the figure's width, below the panels
+    wrapped = [textwrap.fill(label, width=int(width * 12)) for label, _ in runs] if several else []
+    legend_lines = sum(label.count("\n") + 1 for label in wrapped)
+    size = (width, 4.2 + 0.2 * legend_lines)
     figure = Figure(figsize=size, dpi=100, layout="constrained")
     axes = figure.subplots(1, len(names), squeeze=False)[0]
     longest = max(len(history) for history in histories)
     marker = "o" if longest <= 30 else None
     for ax, name in zip(axes, names, strict=True):
         epochs: list[float] = []
-        for number, (label, history) in enumerate(runs):
+        labelled: set[int] = set()
+        for number, (_, history) in enumerate(runs):
             for split, key, style in (("training", name, "-"), ("validation", f"val_{name}", "--")):
                 xs, ys = series(history, key)
                 if not xs:
                     continue
                 colour = f"C{number % 10}" if several else ("C0" if split == "training" else "C1")
-                shown = f"{label} ({split})" if several else split
+                shown = split
+                if several:  # the run's first line in this panel carries its label
+                    shown = "_nolegend_" if number in labelled else wrapped[number]
+                    labelled.add(number)
                 ax.plot(xs, ys, style, color=colour, marker=marker, markersize=3 if several else 4, label=shown)
                 epochs.extend(xs)
         if epochs and max(epochs) - min(epochs) < 4:  # few epochs: one tick each, not 0.975, 0.990, ...
@@ -136,7 +145,7 @@ def draw_learning_curves(
             ax.legend()
     if several:
         handles, texts = axes[0].get_legend_handles_labels()
-        figure.legend(handles, texts, loc="outside right upper", fontsize="small")
+        figure.legend(handles, texts, loc="outside lower center", fontsize="small", ncols=1, frameon=False)
     if title:
         figure.suptitle(title)
     path = Path(path)

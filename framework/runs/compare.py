@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any
 
-from framework.atomic import write_with
 from framework.commands import Command
 from framework.errors import UserError
 from framework.output_files import check_file_replaceable, png_metadata, png_written_by_hoh
@@ -55,7 +53,10 @@ def labels(rows: list[RunRow]) -> list[str]:
     shortest = {k: k.rsplit(".", 1)[-1] for k in keys}
     if len(set(shortest.values())) < len(keys):  # two keys end alike: keep them whole
         shortest = {k: k for k in keys}
-    found = [", ".join(f"{shortest[k]}={_shown(row.settings.get(k))}" for k in keys) for row in rows]
+    found = [  # a key a run does not have (another model's parameter) is left out of its label
+        ", ".join(f"{shortest[k]}={_shown(row.settings[k])}" for k in keys if row.settings.get(k) is not None)
+        for row in rows
+    ]
     if len(set(found)) < len(found):  # same settings (another seed's run, a rerun): add the folder
         found = [f"{label} ({row.path.name})" for label, row in zip(found, rows, strict=True)]
     return found
@@ -115,13 +116,18 @@ def compare_command(args: argparse.Namespace) -> int:
         check_file_replaceable(picture, "comparison", png_written_by_hoh)
         draw_comparison(rows, names, picture)
     if args.format == "json":
-        print(json.dumps({
-            "runs": [{"path": str(r.path), "label": n} for r, n in zip(rows, names, strict=True)],
-            "settings": {k: [r.settings.get(k) for r in rows] for k in settings},
-            "metrics": dict(metrics),
-            "picture": None if args.no_picture else str(picture),
-            "damaged": {str(r.path): r.problems for r in rows if r.problems},
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "runs": [{"path": str(r.path), "label": n} for r, n in zip(rows, names, strict=True)],
+                    "settings": {k: [r.settings.get(k) for r in rows] for k in settings},
+                    "metrics": dict(metrics),
+                    "picture": None if args.no_picture else str(picture),
+                    "damaged": {str(r.path): r.problems for r in rows if r.problems},
+                },
+                indent=2,
+            )
+        )
         return 0
     console = stdout_console()
     table = Table(title="settings that differ", title_justify="left")
@@ -143,8 +149,10 @@ def compare_command(args: argparse.Namespace) -> int:
         if present and metric.startswith(("val_", "evaluation", "loss", "accuracy")):
             lower = "loss" in metric or "error" in metric
             best = min(present) if lower else max(present)
-        cells = ["-" if v is None else (f"[bold]{v:.4g}[/]" if v == best and len(present) > 1 else f"{v:.4g}")
-                 for v in values]
+        cells = [
+            "-" if v is None else (f"[bold]{v:.4g}[/]" if v == best and len(present) > 1 else f"{v:.4g}")
+            for v in values
+        ]
         table.add_row(metric, *cells)
     console.print(table)
     if not args.no_picture:

@@ -72,3 +72,19 @@ def test_fewer_than_two_runs_or_a_wrong_folder_is_refused(runs: Path, capsys, tm
     assert "needs two runs or more" in capsys.readouterr().err
     assert main(["compare", str(runs / "a"), str(tmp_path / "nowhere")]) == 2
     assert "is not a run folder" in capsys.readouterr().err
+
+
+def test_a_label_leaves_out_the_parameters_its_run_does_not_have() -> None:
+    """Runs of two models: each label names its own model's parameters, not the other's as "-"."""
+    from framework.runs.compare import labels
+    from framework.runs.listing import RunRow
+
+    def row(name: str, settings: dict) -> RunRow:
+        return RunRow(Path(name), settings, "finished", None, None, 2)
+
+    cnn = row("a", {"model.provider": "five-conv-sigmoid", "model.dense_units": 512})
+    backbone = row("b", {"model.provider": "backbone", "model.architecture": "MobileNetV3Small"})
+    assert labels([cnn, backbone]) == [
+        "dense_units=512, provider=five-conv-sigmoid",
+        "architecture=MobileNetV3Small, provider=backbone",
+    ]
