@@ -1,4 +1,4 @@
-"""A third-party plugin, installed as a distribution, written from framework/README.md alone.
+"""A third-party plugin, installed as a distribution: the documentation's example package (docs/examples/hoh-audit).
 
 It adds a command, takes settings from an experiment file, wraps model building in a
 phase hook, and is switched off by an experiment file.
@@ -7,7 +7,8 @@ phase hook, and is switched off by an experiment file.
 from __future__ import annotations
 
 import json
-import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,18 +16,32 @@ from core_helpers import SECTIONS, run_script, stub_experiment
 
 pytestmark = pytest.mark.slow
 
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "hoh_audit_plugin.py"
+PACKAGE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "hoh-audit"
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Path:
-    """A folder on PYTHONPATH holding the plugin and its distribution's entry point ``audit``."""
-    site = tmp_path / "site"
-    dist = site / "hoh_audit-0.1.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: hoh-audit\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[hoh.plugins]\naudit = hoh_audit_plugin\n")
-    shutil.copy(FIXTURE, site / "hoh_audit_plugin.py")
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example package, installed by pip into a folder that goes on PYTHONPATH (its ``hoh.plugins`` entry point)."""
+    site = tmp_path_factory.mktemp("site")
+    installed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            site,
+            PACKAGE,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert installed.returncode == 0, installed.stderr
+    assert (site / "hoh_audit.py").is_file()
     return site
 
 
