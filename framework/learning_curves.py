@@ -60,19 +60,18 @@ def stage_starts(history: History) -> list[tuple[float, int]]:
     return starts
 
 
-def _mark_stages(ax: Any, history: History) -> None:
-    """A dotted line before each stage's first epoch, labelled with the stage's number."""
-    for epoch, stage in stage_starts(history):
-        ax.axvline(epoch - 0.5, color="grey", linestyle=":", linewidth=1)
-        ax.annotate(
-            f"stage {stage}",
-            (epoch - 0.5, 1),
-            xycoords=("data", "axes fraction"),
-            xytext=(3, -12),
-            textcoords="offset points",
-            fontsize="small",
-            color="grey",
-        )
+def _mark(ax: Any, epoch: float, text: str) -> None:
+    """A dotted line before ``epoch``, labelled ``text`` at the top of the panel."""
+    ax.axvline(epoch - 0.5, color="grey", linestyle=":", linewidth=1)
+    ax.annotate(
+        text,
+        (epoch - 0.5, 1),
+        xycoords=("data", "axes fraction"),
+        xytext=(3, -12),
+        textcoords="offset points",
+        fontsize="small",
+        color="grey",
+    )
 
 
 def draw_learning_curves(
@@ -81,6 +80,7 @@ def draw_learning_curves(
     *,
     title: str = "",
     metadata: Mapping[str, str] | None = None,
+    marks: Sequence[tuple[float, str]] = (),
 ) -> Path:
     """Draw the curves of ``runs`` (``(label, history)`` pairs) into the PNG ``path``, atomically.
 
@@ -90,6 +90,8 @@ def draw_learning_curves(
         path: The PNG to write; its folder is created when missing.
         title: The figure's title.
         metadata: PNG text chunks (e.g. :func:`framework.output_files.png_metadata`).
+        marks: With one run, ``(epoch, text)`` pairs marked by a dotted line before that epoch
+            (e.g. ``(16, "extended")``), besides the start of each training stage.
 
     Returns:
         ``path``.
@@ -136,7 +138,8 @@ def draw_learning_curves(
         else:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if not several:
-            _mark_stages(ax, histories[0])
+            for epoch, text in [*((epoch, f"stage {stage}") for epoch, stage in stage_starts(histories[0])), *marks]:
+                _mark(ax, epoch, text)
         ax.set_title(name.replace("_", " "))
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)

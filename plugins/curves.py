@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from framework import ReportSection, RunContext, hookimpl
-from framework.api import draw_learning_curves
+from framework import ReportSection, RunContext, UserError, hookimpl
+from framework.api import draw_learning_curves, read_history
 
 CURVES_FILE = Path("plots") / "curves.png"
 """Where the curves go, relative to the run folder."""
@@ -28,16 +28,29 @@ REDRAW_SECONDS = 60.0
 _DRAWN_AT = "curves.drawn_at"  # key in RunContext.extras
 
 
-def plot_curves(history: Sequence[Mapping[str, Any]], path: Path, title: str = "") -> Path:
+def plot_curves(
+    history: Sequence[Mapping[str, Any]], path: Path, title: str = "", marks: Sequence[tuple[float, str]] = ()
+) -> Path:
     """Draw training and validation curves of ``history`` into the PNG ``path``, atomically.
 
     The drawing is the core's (:func:`framework.api.draw_learning_curves`), shared with ``hoh
-    compare``; the evaluation report shows this picture.
+    compare``; the evaluation report shows this picture. ``marks``: ``(epoch, text)`` lines.
 
     Raises:
         ValueError: when ``history`` holds no metric.
     """
-    return draw_learning_curves([("", history)], path, title=title)
+    return draw_learning_curves([("", history)], path, title=title, marks=marks)
+
+
+def _marks(run: RunContext) -> list[tuple[float, str]]:
+    """An extension (``hoh-run --extend``) marks where it went on from the finished run."""
+    if run.extends is None:
+        return []
+    try:
+        done = len(read_history(run.extends))  # the source's epochs (none when it was since deleted)
+    except UserError:  # its metrics.jsonl was damaged since: the curves are drawn without the mark
+        return []
+    return [(done + 1, "extended")] if done else []
 
 
 def _title(run: RunContext) -> str:
@@ -51,7 +64,7 @@ def _draw(run: RunContext, history: list[dict[str, float]]) -> None:
     if not history:
         return
     try:
-        plot_curves(history, run.run_dir / CURVES_FILE, _title(run))
+        plot_curves(history, run.run_dir / CURVES_FILE, _title(run), _marks(run))
     except Exception as error:  # a plot must never cost a training run
         run.console.print(f"[yellow]warning:[/] could not draw {CURVES_FILE}: {error}")
 

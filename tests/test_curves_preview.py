@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -70,7 +71,7 @@ def test_curves_are_redrawn_at_most_once_a_minute_during_training(tmp_path, monk
     experiment = SimpleNamespace(experiment=SimpleNamespace(name="tiny", seed=0))
     run = RunContext(experiment=experiment, providers=None, run_dir=tmp_path, console=Console(file=io.StringIO()))
     drawn: list[int] = []
-    monkeypatch.setattr(curves, "plot_curves", lambda history, path, title: drawn.append(len(history)))
+    monkeypatch.setattr(curves, "plot_curves", lambda history, path, title, marks: drawn.append(len(history)))
     clock = [1000.0]
     monkeypatch.setattr(curves.time, "monotonic", lambda: clock[0])
     for epoch in range(1, 5):  # epochs 10 s apart: only the first is drawn
@@ -84,6 +85,35 @@ def test_curves_are_redrawn_at_most_once_a_minute_during_training(tmp_path, monk
     curves.hoh_on_run_error(run=run, error=KeyboardInterrupt())  # an interrupted run is drawn up to date
     curves.hoh_after_run(run=run, history=_history(7, True))  # and so is a finished one
     assert drawn == [1, 5, 6, 7]
+
+
+def _mark_columns(marked: Path, plain: Path) -> list[int]:
+    """Columns where the marked picture has a tall run of grey pixels the plain one does not (a dotted line)."""
+    a, b = (np.asarray(_png(path).convert("RGB")).astype(int) for path in (marked, plain))
+    grey = (a.max(axis=2) - a.min(axis=2) == 0) & (a[..., 0] < 250)  # neutral grey, not white
+    differs = np.abs(a - b).sum(axis=2) > 0
+    return [int(column) for column in np.flatnonzero((grey & differs).sum(axis=0) > 100)]
+
+
+def test_an_extension_marks_where_it_went_on_from_the_finished_run(tmp_path):
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "metrics.jsonl").write_text("".join(json.dumps(row) + "\n" for row in _history(4, True)))
+    experiment = SimpleNamespace(experiment=SimpleNamespace(name="tiny", seed=0))
+    console = Console(file=io.StringIO())
+    extension = RunContext(
+        experiment=experiment, providers=None, run_dir=tmp_path / "new", console=console, extends=source
+    )
+    plain = RunContext(experiment=experiment, providers=None, run_dir=tmp_path / "plain", console=console)
+    assert curves._marks(extension) == [(5, "extended")]  # before the first epoch it trained itself
+    assert curves._marks(plain) == []
+    for run in (extension, plain):
+        curves.hoh_after_run(run=run, history=_history(8, True))
+    columns = _mark_columns(tmp_path / "new" / "plots" / "curves.png", tmp_path / "plain" / "plots" / "curves.png")
+    width = _png(tmp_path / "new" / "plots" / "curves.png").size[0]
+    assert any(c < width / 2 for c in columns) and any(c > width / 2 for c in columns)  # a line in each panel
+    (source / "metrics.jsonl").write_text("not json\n")  # damaged since: drawn without the mark
+    assert curves._marks(extension) == []
 
 
 def _dataset(root: Path, counts: dict[str, int]) -> ImageFolders:
