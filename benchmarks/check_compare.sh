@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Repeat the noise and sensitivity check of `hoh bench compare` (README, "Benchmarks"):
+# Repeat the noise and sensitivity check of `hoh bench compare` (docs/contributing/benchmarks.md):
 # 5 compares of HEAD against itself (CPU and wall time), then one per injected slowdown, each on a scratch clone,
 # all while a training job runs in a loop beside them. Run from the repository root with the
 # venv active (PYTHONPATH=$PWD, so that the coordinator is this checkout's too); the dataset mirror (HOH_DATASET_MIRROR) feeds the training job.

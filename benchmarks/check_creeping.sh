@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Show that CI's gate catches a slowdown split over several commits (README, "Benchmarks"):
+# Show that CI's gate catches a slowdown split over several commits (docs/contributing/benchmarks.md):
 # on a scratch clone, accept HEAD, then commit the `creep` injection three times (each ~1.1x
 # of the runner's fit, under CI's 25 % threshold). Each commit against its parent should pass;
 # the three against the accepted revision, as CI compares them, should fail. Exits 0 when

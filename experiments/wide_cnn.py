@@ -1,4 +1,4 @@
-"""Example plugin (shown in the README): a model provider named ``wide-cnn``."""
+"""Example plugin (shown in docs/how-to/plugins.md): a model provider named ``wide-cnn``."""
 
 from pydantic import Field
 

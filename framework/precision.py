@@ -7,7 +7,7 @@ model's output must stay float32 (give its last layer ``dtype="float32"``): the 
 checks it, since a 16-bit sigmoid rounds probabilities near 0 and 1.
 
 Whether 16 bits are faster depends on the processor: on CPUs, bfloat16 needs the
-AVX-512 BF16 or AMX instructions, and even then it is not always faster (see the README).
+AVX-512 BF16 or AMX instructions, and even then it is not always faster (docs/how-to/precision-and-devices.md).
 """
 
 from __future__ import annotations

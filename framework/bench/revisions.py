@@ -202,7 +202,7 @@ def accept(repo: Path, revision: str, reason: str) -> tuple[Accepted, str]:
     text = (
         "# The revision CI's performance gate compares with (`hoh bench compare accepted`): the last one\n"
         "# whose speed was accepted. Written by `hoh bench accept`; move it forward deliberately, in a commit\n"
-        '# of its own (README, "Benchmarks").\n'
+        "# of its own (docs/contributing/benchmarks.md).\n"
         f'revision = "{record.revision}"\n'
         f"# {subject[:100].rstrip()}\n"
         f'accepted_on = "{record.accepted_on}"\n'

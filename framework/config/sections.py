@@ -118,7 +118,7 @@ class TrainingSection(BaseModel):
     precision: Literal["float32", "mixed_bfloat16", "mixed_float16"] = Field(
         "float32",
         description="Keras dtype policy: mixed_* compute in 16 bits with float32 weights (faster on GPUs and "
-        "on CPUs with bf16 instructions; see the README for measured figures).",
+        "on CPUs with bf16 instructions; see docs/how-to/precision-and-devices.md for measured figures).",
     )
     report: bool = Field(
         False,

@@ -1,4 +1,4 @@
-"""optuna-dashboard reads a sweep's journal file: the README's way to look at a sweep in a browser."""
+"""optuna-dashboard reads a sweep's journal file: how docs/how-to/sweeps.md looks at a sweep in a browser."""
 
 from __future__ import annotations
 
