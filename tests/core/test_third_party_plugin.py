@@ -75,6 +75,19 @@ def test_settings_wrap_the_model_and_the_command_reads_the_run(site: Path, tmp_p
     assert shown.stdout.strip() == f"first try: audited, {record['weights']} weights"
 
 
+def test_its_callback_provider_stops_training_at_the_target(site: Path, tmp_path: Path) -> None:
+    training = '[[callbacks]]\nprovider = "stop-at"\nmetric = "loss"\ntarget = 0.0\n'  # any loss >= 0: stop at once
+    _experiment(tmp_path, training)
+    done = _hoh(site, tmp_path, "experiment.toml", "--run-dir", "run", script="hoh-run")
+    assert done.returncode == 0, done.stderr
+    assert "stop-at: loss" in done.stdout
+    history = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert len(history) == 1  # of 2 epochs
+    listed = _hoh(site, tmp_path, "plugins", "--format", "json")
+    offered = json.loads(listed.stdout)["providers"]["callbacks"]
+    assert {"name": "stop-at", "plugin": "audit"}.items() <= next(p for p in offered if p["name"] == "stop-at").items()
+
+
 def test_enabled_false_switches_the_plugin_off(site: Path, tmp_path: Path) -> None:
     _experiment(tmp_path, "[plugins.audit]\nenabled = false\nlabel = 3\n")  # an off plugin's settings are not read
     done = _hoh(site, tmp_path, "experiment.toml", "--run-dir", "run", script="hoh-run")
@@ -114,6 +127,6 @@ def test_defaults_apply_when_the_table_is_left_out_and_no_autoload_drops_the_com
     listing = _hoh(site, tmp_path, "plugins")
     assert "[plugins.<name>] settings" in listing.stdout
     assert 'label: str = "unlabelled"' in listing.stdout and "mix_layers: 0 <= int <= 4 = 0" in listing.stdout
-    assert "audit: hoh_build_model, hoh_commands, hoh_settings" in listing.stdout
+    assert "audit: hoh_build_model, hoh_callback_providers, hoh_commands, hoh_settings" in listing.stdout
     completion = _hoh(site, tmp_path, "completion", "bash")
     assert completion.returncode == 0 and "evaluate" in completion.stdout and "complete" in completion.stdout
