@@ -25,7 +25,7 @@ from rich.console import Console
 from framework.atomic import write_json
 from framework.errors import UserError
 from framework.loading import Loaded, load_experiment
-from framework.run_status import STATUS_FILE, read_status
+from framework.run_status import ENDED, STATUS_FILE, read_status
 from framework.rundir import EVALUATION_FILE, EXPERIMENT_FILE, MODEL_FILE, SUMMARY_FILE, read_history
 from framework.runner import LOCK_FILE, RunResult, can_resume, new_run_dir_for, resume_loaded, resume_offer
 from framework.session import Session
@@ -50,7 +50,7 @@ def check_extendable(source: Path, overrides: list[str]) -> int:
     status = read_status(source).get("status")
     if status == "running":
         raise UserError(f"run {source} is being trained right now: extend it once it has finished.")
-    if status != "finished" or not (source / MODEL_FILE).exists():
+    if status not in ENDED or not (source / MODEL_FILE).exists():
         said = f"its status is {status}" if status else "it has no status"
         raise UserError(
             f"run {source} is not finished ({said}): --extend continues finished runs. "

@@ -26,6 +26,9 @@ STATUS_FILE = "status.json"
 Status = Literal["running", "finished", "failed", "interrupted", "pruned"]
 """``pruned``: a sweep's pruner stopped the run early (it finished its last epoch normally)."""
 
+ENDED = frozenset({"finished", "pruned"})
+"""The statuses of a run that ended on purpose: ``--extend`` takes it on, ``--resume`` refuses it."""
+
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

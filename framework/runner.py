@@ -16,7 +16,7 @@ from framework.phases import Phases
 from framework.precision import precision_policy
 from framework.providers import Kind
 from framework.run_context import RunContext
-from framework.run_status import mark_ended, mark_started, read_status
+from framework.run_status import ENDED, mark_ended, mark_started, read_status
 from framework.rundir import EXPERIMENT_FILE, MODEL_FILE, new_run_dir, read_history
 from framework.session import Session
 
@@ -109,8 +109,12 @@ def check_resumable(run_dir: Path) -> None:
     if not (run_dir / EXPERIMENT_FILE).is_file():
         raise UserError(f"{run_dir} is not a run folder: it has no {EXPERIMENT_FILE}. Give the folder of a run.")
     status = read_status(run_dir).get("status")
-    if status == "finished" or (status is None and (run_dir / MODEL_FILE).exists()):
-        raise UserError(f"run {run_dir} is finished already; start a new run instead.")
+    if status in ENDED or (status is None and (run_dir / MODEL_FILE).exists()):
+        how = "was pruned by its sweep" if status == "pruned" else "is finished already"
+        raise UserError(
+            f"run {run_dir} {how}: it ended on purpose, and --resume continues interrupted runs. Train it for "
+            f"more epochs in a new folder with hoh-run --extend {run_dir} training.epochs=N, or start a new run."
+        )
 
 
 def resume_experiment(

@@ -105,3 +105,23 @@ def test_an_unfinished_run_is_pointed_to_resume(tmp_path: Path) -> None:
     refused = run_script("hoh-run", "--extend", str(run), "training.epochs=4", cwd=tmp_path)
     assert refused.returncode == 2
     assert f"Continue an interrupted run with hoh-run --resume {run}" in refused.stderr.replace("\n", " ")
+
+
+def test_a_pruned_run_is_extended_not_resumed(tmp_path: Path) -> None:
+    """A sweep's pruned trial ended on purpose: --resume would change the sweep's record, --extend trains on."""
+    path = _experiment(tmp_path, 2)
+    assert run_script("hoh-run", str(path), "--run-dir", "trial", cwd=tmp_path).returncode == 0
+    status = tmp_path / "trial" / "status.json"
+    status.write_text(json.dumps({**json.loads(status.read_text()), "status": "pruned", "reason": "epoch 2"}))
+    before = _digests(tmp_path / "trial")
+
+    refused = run_script("hoh-run", "--resume", "trial", cwd=tmp_path)
+    assert refused.returncode == 2
+    said = " ".join(refused.stderr.split())
+    assert "run trial was pruned by its sweep" in said and "hoh-run --extend trial training.epochs=N" in said
+    assert _digests(tmp_path / "trial") == before
+
+    extended = run_script("hoh-run", "--extend", "trial", "training.epochs=3", "--run-dir", "more", cwd=tmp_path)
+    assert extended.returncode == 0, extended.stderr[-3000:]
+    assert len(_rows(tmp_path / "more")) == 3
+    assert _digests(tmp_path / "trial") == before
