@@ -95,6 +95,30 @@ def test_a_killed_run_resumes_to_the_same_numbers(tmp_path: Path, uninterrupted,
     assert json.loads((run_dir / "backup" / "state.json").read_text())["epoch"] == 4  # kept for --extend
 
 
+def test_a_killed_extension_resumes_to_the_same_numbers(tmp_path: Path, uninterrupted) -> None:
+    """hoh-run --extend killed in its first own epoch; --resume of the new folder ends as the uninterrupted run."""
+    path = _experiment(tmp_path, True)
+    short = run_script("hoh-run", str(path), "training.epochs=2", "--run-dir", "short", cwd=tmp_path)
+    assert short.returncode == 0, short.stderr[-3000:]
+    source = sorted((p.name, p.read_bytes()) for p in (tmp_path / "short").rglob("*") if p.is_file())
+    killed = run_script(
+        "hoh-run", "--extend", "short", "training.epochs=4", "--run-dir", "long", cwd=tmp_path,
+        HOH_TEST_KILL="inside-batch", HOH_TEST_KILL_EPOCH="2",  # 0-based: epoch 3, the extension's first
+    )  # fmt: skip
+    assert killed.returncode == -9, killed.stdout[-2000:] + killed.stderr[-2000:]
+    long = tmp_path / "long"
+    assert json.loads((long / "status.json").read_text())["status"] == "running"  # what a kill leaves
+    resumed = run_script("hoh-run", "--resume", "long", cwd=tmp_path, HOH_TEST_RESUMING="1")
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-3000:]
+    rows, weights, evaluation = _outcome(long)
+    expected_rows, expected_weights, expected_evaluation = uninterrupted
+    assert rows == expected_rows
+    assert all(np.array_equal(a, b) for a, b in zip(weights, expected_weights, strict=True))
+    assert evaluation == expected_evaluation
+    assert json.loads((long / "extends.json").read_text())["source_epochs"] == 2
+    assert sorted((p.name, p.read_bytes()) for p in (tmp_path / "short").rglob("*") if p.is_file()) == source
+
+
 @pytest.mark.parametrize(("signal_name", "code"), [("SIGKILL", -9), ("SIGTERM", 130), ("SIGINT", 130)])
 def test_a_run_stopped_before_its_first_commit_starts_again_exactly(
     tmp_path: Path, uninterrupted, signal_name: str, code: int
