@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import re
 import shlex
 import shutil
@@ -158,7 +159,6 @@ def _deep_merge(base: dict, over: dict) -> dict:
 
 def _toml_text(data: object, prefix: str = "") -> str:
     """Back to TOML (tomllib only reads): tables and arrays of tables, inline values as JSON-compatible literals."""
-    import json
 
     def literal(value: object) -> str:
         if isinstance(value, bool):
@@ -210,5 +210,18 @@ def test_toml_blocks_parse_and_experiment_snippets_validate(block: Block, tmp_pa
 
 
 @pytest.mark.parametrize("block", PYTHON, ids=_ids(PYTHON))
-def test_python_blocks_compile(block: Block) -> None:
-    compile(_with_includes(block.text, block.where), block.where, "exec")
+def test_python_blocks_compile_and_plugins_load(block: Block, tmp_path: Path) -> None:
+    """Every block compiles; a block with hook implementations is loaded as a plugin, as ``--plugin FILE`` does."""
+    from framework.cli.main import main
+
+    text = _with_includes(block.text, block.where)
+    compile(text, block.where, "exec")
+    if "@hookimpl" not in text:
+        return
+    plugin = tmp_path / "snippet_plugin.py"
+    plugin.write_text(text)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        status = main(["plugins", "--no-plugin-autoload", "--plugin", str(plugin), "--format", "json"])
+    assert status == 0, f"{block.where}: this plugin does not load:\n{out.getvalue()}"
+    assert "snippet_plugin" in json.loads(out.getvalue())["plugins"]
