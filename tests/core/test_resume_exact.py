@@ -57,6 +57,19 @@ def _outcome(run_dir: Path) -> tuple[list[dict], list[np.ndarray], dict]:
     return rows, weights, json.loads((run_dir / "evaluation.json").read_text())
 
 
+def _resume_killed(killed, run_dir: Path, uninterrupted) -> None:
+    """``killed`` was SIGKILLed: ``hoh-run --resume`` ends with the uninterrupted run's rows, weights, evaluation."""
+    assert killed.returncode == -9, killed.stdout[-2000:] + killed.stderr[-2000:]
+    assert json.loads((run_dir / "status.json").read_text())["status"] == "running"  # what a kill leaves
+    resumed = run_script("hoh-run", "--resume", run_dir.name, cwd=run_dir.parent, HOH_TEST_RESUMING="1")
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-3000:]
+    rows, weights, evaluation = _outcome(run_dir)
+    expected_rows, expected_weights, expected_evaluation = uninterrupted
+    assert rows == expected_rows
+    assert all(np.array_equal(a, b) for a, b in zip(weights, expected_weights, strict=True))
+    assert evaluation == expected_evaluation
+
+
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("whole")
@@ -81,16 +94,8 @@ def test_a_killed_run_resumes_to_the_same_numbers(tmp_path: Path, uninterrupted,
     killed = run_script(
         "hoh-run", str(path), "--run-dir", "run", cwd=tmp_path, HOH_TEST_KILL=stage, HOH_TEST_KILLER_PLACE=place
     )
-    assert killed.returncode == -9, killed.stdout[-2000:] + killed.stderr[-2000:]
     run_dir = tmp_path / "run"
-    assert json.loads((run_dir / "status.json").read_text())["status"] == "running"  # what a kill leaves
-    resumed = run_script("hoh-run", "--resume", "run", cwd=tmp_path, HOH_TEST_RESUMING="1")
-    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-3000:]
-    rows, weights, evaluation = _outcome(run_dir)
-    expected_rows, expected_weights, expected_evaluation = uninterrupted
-    assert rows == expected_rows
-    assert all(np.array_equal(a, b) for a, b in zip(weights, expected_weights, strict=True))
-    assert evaluation == expected_evaluation
+    _resume_killed(killed, run_dir, uninterrupted)
     assert json.loads((run_dir / "status.json").read_text())["status"] == "finished"
     assert json.loads((run_dir / "backup" / "state.json").read_text())["epoch"] == 4  # kept for --extend
 
@@ -105,16 +110,8 @@ def test_a_killed_extension_resumes_to_the_same_numbers(tmp_path: Path, uninterr
         "hoh-run", "--extend", "short", "training.epochs=4", "--run-dir", "long", cwd=tmp_path,
         HOH_TEST_KILL="inside-batch", HOH_TEST_KILL_EPOCH="2",  # 0-based: epoch 3, the extension's first
     )  # fmt: skip
-    assert killed.returncode == -9, killed.stdout[-2000:] + killed.stderr[-2000:]
     long = tmp_path / "long"
-    assert json.loads((long / "status.json").read_text())["status"] == "running"  # what a kill leaves
-    resumed = run_script("hoh-run", "--resume", "long", cwd=tmp_path, HOH_TEST_RESUMING="1")
-    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-3000:]
-    rows, weights, evaluation = _outcome(long)
-    expected_rows, expected_weights, expected_evaluation = uninterrupted
-    assert rows == expected_rows
-    assert all(np.array_equal(a, b) for a, b in zip(weights, expected_weights, strict=True))
-    assert evaluation == expected_evaluation
+    _resume_killed(killed, long, uninterrupted)
     assert json.loads((long / "extends.json").read_text())["source_epochs"] == 2
     assert sorted((p.name, p.read_bytes()) for p in (tmp_path / "short").rglob("*") if p.is_file()) == source
 
