@@ -34,6 +34,12 @@ def expand_images(items: list[str]) -> list[Path]:
 
 
 def predict_command(args: argparse.Namespace) -> int:
+    missing = [item for item in args.images if not Path(item).exists()]
+    if missing:  # the user's input, refused before the model is loaded (seconds, with TensorFlow)
+        raise UserError(
+            f"{', '.join(missing)}: no such file or folder. Name image files, or folders holding images "
+            "(.png, .jpg, .jpeg, .bmp, .gif, .webp), relative to the working directory."
+        )
     paths = expand_images(args.images)
     if not paths:
         raise UserError("no images given: name image files or folders holding .png/.jpg images.")

@@ -46,9 +46,20 @@ def test_predict_works_when_a_plugin_of_the_run_is_gone(binary_run: Path) -> Non
 def test_predict_a_checkpoint(binary_run: Path) -> None:
     results = _predict(binary_run, binary_run.parent / "data" / "validation" / "dogs", "--checkpoint", "best")
     assert {r["label"] for r in results} == {"dogs"}
-    done = hoh("hoh", "predict", str(binary_run), "x.png", "--checkpoint", "nope", cwd=binary_run.parent)
+    image = str(next((binary_run.parent / "data" / "validation" / "dogs").iterdir()))
+    done = hoh("hoh", "predict", str(binary_run), image, "--checkpoint", "nope", cwd=binary_run.parent)
     assert done.returncode == 2
     assert "has no checkpoint 'nope' (it has best, last)" in done.stderr
+
+
+def test_images_that_are_not_there_are_refused_before_the_model_is_loaded(binary_run: Path, tmp_path: Path) -> None:
+    image = str(next((binary_run.parent / "data" / "validation" / "dogs").iterdir()))
+    done = hoh("hoh", "predict", str(binary_run), image, "my-photos", "gone.png", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr  # the user's input, not the machine's
+    assert "my-photos, gone.png: no such file or folder" in " ".join(done.stderr.split())
+    assert "Traceback" not in done.stderr and not done.stdout  # nothing predicted for the others either
+    nowhere = hoh("hoh", "predict", str(tmp_path / "no-run"), "gone.png", cwd=tmp_path)
+    assert nowhere.returncode == 2 and "gone.png: no such file or folder" in nowhere.stderr  # checked first
 
 
 def test_softmax_predictions_with_a_custom_layer_plugin(custom_run: tuple[Path, Path]) -> None:

@@ -116,6 +116,7 @@ def test_predict_table_and_folder(trained_run: Path, samples: list[Path], tmp_pa
 
 
 def test_predict_unfinished_run_is_a_user_error(tmp_path: Path) -> None:
+    (tmp_path / "x.png").write_bytes(b"")  # there, so that the run folder is what is refused
     result = _run("hoh", "predict", str(tmp_path), "x.png", cwd=tmp_path)  # not a run folder at all
     assert result.returncode == 2
     assert "is not a run folder: it has no experiment.toml" in result.stderr and "Traceback" not in result.stderr
