@@ -109,12 +109,17 @@ def _dispatch(args: argparse.Namespace, handler: Handler) -> int:
     by the ``finally`` blocks and context managers the interrupt unwinds through.
     """
     from framework.errors import UserError
-    from framework.terminal.signals import Terminated, interrupt_on_sigterm
+    from framework.terminal.signals import Terminated, interrupt_on_sigterm, received
 
     debug = getattr(args, "debug", False)
     interrupt_on_sigterm()
     try:
-        return handler(args)
+        try:
+            return handler(args)
+        except Exception as error:  # an interrupt can surface as another error (ImportError, in an import)
+            if (what := received()) is None or debug:
+                raise
+            raise (Terminated(what) if "SIGTERM" in what else KeyboardInterrupt(what)) from error
     except UserError as error:
         if debug:
             raise

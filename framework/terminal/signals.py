@@ -4,17 +4,40 @@ from __future__ import annotations
 
 import signal
 
+_received: str | None = None  # what stopped this command, once a signal arrived
+
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM (schedulers, ``docker stop``, ``kill``): handled exactly as Ctrl-C."""
 
 
 def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated("terminated (SIGTERM)")
+    global _received
+    _received = "terminated (SIGTERM)"
+    raise Terminated(_received)
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    global _received
+    _received = "interrupted (Ctrl-C)"
+    raise KeyboardInterrupt
+
+
+def received() -> str | None:
+    """``"terminated (SIGTERM)"`` or ``"interrupted (Ctrl-C)"`` once such a signal arrived, else ``None``.
+
+    The exception a signal raises does not always reach the command's caller as itself: raised
+    while a C extension module initializes (``import matplotlib.backends._backend_agg``, say),
+    it becomes ``ImportError: initialization failed``. What arrived is recorded here.
+    """
+    return _received
 
 
 def interrupt_on_sigterm() -> None:
     """From now on, SIGTERM raises :class:`Terminated` (a ``KeyboardInterrupt``) in the main thread.
+
+    Ctrl-C (SIGINT) still raises ``KeyboardInterrupt``, unless it was ignored when the process
+    started (``nohup``); both are recorded for :func:`received`, which starts again at ``None``.
 
     Example::
 
@@ -24,4 +47,8 @@ def interrupt_on_sigterm() -> None:
         except KeyboardInterrupt:  # Ctrl-C or `kill`
             clean_up()
     """
+    global _received
+    _received = None
     signal.signal(signal.SIGTERM, _raise_terminated)
+    if signal.getsignal(signal.SIGINT) in (signal.default_int_handler, _raise_interrupted):
+        signal.signal(signal.SIGINT, _raise_interrupted)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+import os
+import signal
+import time
+
 import pytest
 from core_helpers import run_script, stub_experiment
 
@@ -69,3 +74,31 @@ def test_console_scripts_exit_codes_and_tracebacks(write_file, tmp_path) -> None
     assert "Traceback" not in run.stderr
     usage = run_script("hoh", "no-such-command", cwd=tmp_path)
     assert usage.returncode == 2 and "invalid choice" in usage.stderr
+
+
+@pytest.mark.parametrize(("signum", "said"), [(signal.SIGTERM, "terminated (SIGTERM)"), (signal.SIGINT, "interrupted")])
+def test_an_interrupt_that_surfaces_as_another_error_still_exits_130(capsys, signum: int, said: str) -> None:
+    """A signal raised inside a C extension's initialization reaches hoh as ``ImportError: initialization failed``."""
+    from framework.cli.main import _dispatch
+
+    def handler(args: argparse.Namespace) -> int:
+        try:
+            os.kill(os.getpid(), signum)
+            time.sleep(5)  # the handler raises here
+        except KeyboardInterrupt:
+            raise ImportError("initialization failed") from None  # what the import machinery makes of it
+        return 0
+
+    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        assert _dispatch(argparse.Namespace(), handler) == 130
+        assert capsys.readouterr().err.strip().startswith(f"stopped: {said}")
+
+        def failing(args: argparse.Namespace) -> int:  # a later command's own error is not taken for the interrupt
+            raise ImportError("no module named nothing")
+
+        with pytest.raises(ImportError):
+            _dispatch(argparse.Namespace(), failing)
+    finally:
+        for s, handler_before in previous.items():
+            signal.signal(s, handler_before)
