@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -118,3 +120,21 @@ def test_verification_images_that_cannot_be_read_are_named(binary_run: Path, tmp
     )
     assert done.returncode == 2 and "broken.png is not a readable image" in done.stderr, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["images"]  # no export, no staging folder
+
+
+def test_the_documented_onnx_server_answers_as_predict(unsure_run: Path, tmp_path: Path) -> None:
+    """docs/examples/serve_onnx.py (shown in the export how-to) runs an exported model with onnxruntime alone."""
+    run = unsure_run
+    folder = tmp_path / "served"
+    done = hoh("hoh", "export", str(run), "--format", "onnx", "-o", str(folder), cwd=run.parent)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    validation = Path(json.loads((run / "inference.json").read_text())["validation_dir"])
+    files = [str(f) for f in sorted(validation.rglob("*.png"))[::4]]
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "serve_onnx.py"
+    served = subprocess.run([sys.executable, str(example), str(folder), *files], capture_output=True, text=True)
+    assert served.returncode == 0, served.stderr[-3000:]
+    got = [json.loads(line) for line in served.stdout.splitlines()]
+    predicted = hoh("hoh", "predict", str(run), *files, "--json", cwd=run.parent)
+    expected = json.loads(predicted.stdout)
+    assert [row["label"] for row in got] == [row["label"] for row in expected]
+    np.testing.assert_allclose([r["probability"] for r in got], [r["probability"] for r in expected], atol=1e-4)
