@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "interrupt_on_sigterm": "framework.terminal.signals",
+    "reraise_if_interrupted": "framework.terminal.signals",
     "Choice": "framework.config.loader",
     "Experiment": "framework.config.loader",
     "read_toml": "framework.config.loader",

@@ -109,7 +109,7 @@ def _dispatch(args: argparse.Namespace, handler: Handler) -> int:
     by the ``finally`` blocks and context managers the interrupt unwinds through.
     """
     from framework.errors import UserError
-    from framework.terminal.signals import Terminated, interrupt_on_sigterm, received
+    from framework.terminal.signals import Terminated, interrupt_on_sigterm, reraise_if_interrupted
 
     debug = getattr(args, "debug", False)
     interrupt_on_sigterm()
@@ -117,9 +117,9 @@ def _dispatch(args: argparse.Namespace, handler: Handler) -> int:
         try:
             return handler(args)
         except Exception as error:  # an interrupt can surface as another error (ImportError, in an import)
-            if (what := received()) is None or debug:
-                raise
-            raise (Terminated(what) if "SIGTERM" in what else KeyboardInterrupt(what)) from error
+            if not debug:
+                reraise_if_interrupted(error)
+            raise
     except UserError as error:
         if debug:
             raise

@@ -16,7 +16,7 @@ from framework.rundir import NOT_METRICS
 from framework.terminal.arguments import add_plugin_options
 from framework.terminal.loading import load_from_args
 from framework.terminal.output import print_error, stdout_console
-from framework.terminal.signals import Terminated, interrupt_on_sigterm
+from framework.terminal.signals import Terminated, interrupt_on_sigterm, reraise_if_interrupted
 
 
 def _exit_now(code: int) -> NoReturn:
@@ -97,7 +97,11 @@ def run_command(args: argparse.Namespace) -> int:
         resumable = can_resume(loaded)
     interrupt_on_sigterm()
     try:
-        result = train()
+        try:
+            result = train()
+        except Exception as error:  # Ctrl-C or SIGTERM arriving as another error (in an import): an interrupt
+            reraise_if_interrupted(error)
+            raise
     except KeyboardInterrupt as error:
         hint = f"continue with: hoh-run --resume {run_dir}" if resumable else f"what was recorded is in {run_dir}"
         what = "Terminated (SIGTERM)" if isinstance(error, Terminated) else "Interrupted"

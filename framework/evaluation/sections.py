@@ -13,6 +13,7 @@ from pathlib import Path
 from framework.errors import UserError
 from framework.report_section import ReportSection
 from framework.rundir import EXPERIMENT_FILE
+from framework.terminal.signals import reraise_if_interrupted
 
 PICTURE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 RESERVED = frozenset({"confusion_matrix", "roc_pr", "calibration", "mistakes"})
@@ -47,6 +48,7 @@ def plugin_sections(run_dir: Path, *, plugins: Sequence[str] = (), autoload: boo
             sections = impl.function(**{name: run_dir for name in impl.argnames}) or []
             problem = _check(sections, taken)
         except Exception as error:  # a plugin's bug: its section is lost, not the report
+            reraise_if_interrupted(error)  # but an interrupt arriving as an error stops the command
             problem = f"{type(error).__name__}: {str(error)[:500]}"
         if problem:
             found.append(_failed(f"plugin {plugin!r}", problem))

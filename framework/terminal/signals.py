@@ -33,6 +33,24 @@ def received() -> str | None:
     return _received
 
 
+def reraise_if_interrupted(error: BaseException) -> None:
+    """Raise the interrupt ``error`` stands for, when a signal arrived (:func:`received`); else do nothing.
+
+    For a broad ``except Exception`` that would otherwise swallow Ctrl-C or SIGTERM arriving
+    as another error (``ImportError: initialization failed``, say).
+
+    Example::
+
+        try:
+            draw()
+        except Exception as error:  # a picture must never cost a run...
+            reraise_if_interrupted(error)  # ...but an interrupt must stop it
+            warn(error)
+    """
+    if _received is not None:
+        raise (Terminated(_received) if "SIGTERM" in _received else KeyboardInterrupt(_received)) from error
+
+
 def interrupt_on_sigterm() -> None:
     """From now on, SIGTERM raises :class:`Terminated` (a ``KeyboardInterrupt``) in the main thread.
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from framework.api import write_with
+from framework.api import reraise_if_interrupted, write_with
 
 PICTURES = ("history.png", "curves.png", "slices.png", "importances.png", "pareto.png")
 IMPORTANCE_TRIALS = 5
@@ -142,7 +142,8 @@ def draw(study: Any, folder: Path, metrics: list[str]) -> list[Path]:
         for file, plot, title, xlabel, ylabel in jobs:
             try:
                 _save(plot(), folder / file, title, xlabel, ylabel)
-            except Exception:  # too few distinct values yet, or values Optuna cannot plot: never stops a sweep
+            except Exception as error:  # too few distinct values yet, or values Optuna cannot plot: never stops a sweep
+                reraise_if_interrupted(error)  # an interrupt arriving as an error (in an import) does
                 continue
             drawn.append(folder / file)
     return drawn
