@@ -26,11 +26,17 @@ from framework.atomic import write_json
 from framework.errors import UserError
 from framework.loading import Loaded, load_experiment
 from framework.run_status import ENDED, STATUS_FILE, read_status
-from framework.rundir import EVALUATION_FILE, EXPERIMENT_FILE, MODEL_FILE, SUMMARY_FILE, read_history
+from framework.rundir import (
+    EVALUATION_FILE,
+    EXPERIMENT_FILE,
+    EXTENDS_FILE,
+    MODEL_FILE,
+    SUMMARY_FILE,
+    read_history,
+)
 from framework.runner import LOCK_FILE, RunResult, can_resume, new_run_dir_for, resume_loaded, resume_offer
 from framework.session import Session
 
-EXTENDS_FILE = "extends.json"
 FIXED_SECTIONS = ("experiment", "dataset", "pipeline", "model")
 """What an extension may not change: the data, the model and the seed the trained state belongs to."""
 NOT_COPIED = {EXPERIMENT_FILE, LOCK_FILE, STATUS_FILE, MODEL_FILE, EVALUATION_FILE, SUMMARY_FILE, EXTENDS_FILE}
@@ -50,7 +56,8 @@ def check_extendable(source: Path, overrides: list[str]) -> int:
     status = read_status(source).get("status")
     if status == "running":
         raise UserError(f"run {source} is being trained right now: extend it once it has finished.")
-    if status not in ENDED or not (source / MODEL_FILE).exists():
+    ended = status in ENDED or status is None  # no status.json: an older run, finished when it has its model
+    if not ended or not (source / MODEL_FILE).exists():
         said = f"its status is {status}" if status else "it has no status"
         raise UserError(
             f"run {source} is not finished ({said}): --extend continues finished runs. "

@@ -38,6 +38,8 @@ class RunContext:
         resumed: True when this run continues an interrupted one, or extends a finished one.
         extends: The finished run an extension (``hoh-run --extend``) continues; its records were
             copied into ``run_dir`` and the run is ``resumed`` from them. ``None`` for other runs.
+            Set again when a killed extension is resumed (from its ``extends.json``).
+        extends_epochs: The epochs that finished run had: the extension trains from the next one.
         history: Metrics of every finished epoch, filled in as the run goes.
         seed: ``[experiment] seed`` (read-only): seeds Python, NumPy, TensorFlow and the pipeline.
         phase: The phase the run is in.
@@ -58,6 +60,7 @@ class RunContext:
     console: Console
     resumed: bool = False
     extends: Path | None = None
+    extends_epochs: int | None = None
     history: list[dict[str, float]] = field(default_factory=list)
     phase: Phase = "configure"
     strategy: Any = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from framework.precision import precision_policy
 from framework.providers import Kind
 from framework.run_context import RunContext
 from framework.run_status import ENDED, mark_ended, mark_started, read_status
-from framework.rundir import EXPERIMENT_FILE, MODEL_FILE, new_run_dir, read_history
+from framework.rundir import EXPERIMENT_FILE, EXTENDS_FILE, MODEL_FILE, new_run_dir, read_history
 from framework.session import Session
 
 LOCK_FILE = "run.lock"
@@ -158,6 +159,7 @@ def resume_loaded(
             f"run {run_dir} cannot be resumed: its experiment has no [[callbacks]] table that saves the training "
             f"state (provider = {resume_offer(loaded)}). Add one to the experiment file for future runs."
         )
+    extension = _extension_record(run_dir)  # an extension's, whether just made or killed and resumed
     run = RunContext(
         loaded.experiment,
         loaded.registry,
@@ -165,9 +167,21 @@ def resume_loaded(
         console or Console(),
         resumed=True,
         history=read_history(run_dir),
-        extends=extends,
+        extends=Path(extension["source"]) if extension else extends,
+        extends_epochs=extension.get("source_epochs") if extension else None,
     )
     return _train(loaded, run, offline=offline, allow_inexact=allow_inexact)
+
+
+def _extension_record(run_dir: Path) -> dict[str, Any] | None:
+    """``extends.json`` of an extension's folder (``None`` for other runs, or when it cannot be read)."""
+    try:
+        record = json.loads((run_dir / EXTENDS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("source"), str):
+        return None
+    return record if isinstance(record.get("source_epochs"), int) else {**record, "source_epochs": None}
 
 
 def _train(loaded: Loaded, run: RunContext, *, offline: bool, allow_inexact: bool = False) -> RunResult:

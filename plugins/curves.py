@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from framework import ReportSection, RunContext, UserError, hookimpl
-from framework.api import draw_learning_curves, read_history
+from framework import ReportSection, RunContext, hookimpl
+from framework.api import draw_learning_curves, reraise_if_interrupted
 
 CURVES_FILE = Path("plots") / "curves.png"
 """Where the curves go, relative to the run folder."""
@@ -44,12 +44,7 @@ def plot_curves(
 
 def _marks(run: RunContext) -> list[tuple[float, str]]:
     """An extension (``hoh-run --extend``) marks where it went on from the finished run."""
-    if run.extends is None:
-        return []
-    try:
-        done = len(read_history(run.extends))  # the source's epochs (none when it was since deleted)
-    except UserError:  # its metrics.jsonl was damaged since: the curves are drawn without the mark
-        return []
+    done = run.extends_epochs  # recorded in the extension's folder: the source may be gone since
     return [(done + 1, "extended")] if done else []
 
 
@@ -65,7 +60,8 @@ def _draw(run: RunContext, history: list[dict[str, float]]) -> None:
         return
     try:
         plot_curves(history, run.run_dir / CURVES_FILE, _title(run), _marks(run))
-    except Exception as error:  # a plot must never cost a training run
+    except Exception as error:  # a plot must never cost a training run...
+        reraise_if_interrupted(error)  # ...but Ctrl-C or SIGTERM arriving as an error (in an import) stops it
         run.console.print(f"[yellow]warning:[/] could not draw {CURVES_FILE}: {error}")
 
 

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import io
-import json
+import os
+import signal
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -10,8 +12,7 @@ import pytest
 from PIL import Image
 from rich.console import Console
 
-from framework import ImageFolders, RunContext, UserError
-from framework.preview import write_preview
+from framework import RunContext
 from plugins import curves
 from plugins.curves import plot_curves
 
@@ -96,13 +97,16 @@ def _mark_columns(marked: Path, plain: Path) -> list[int]:
 
 
 def test_an_extension_marks_where_it_went_on_from_the_finished_run(tmp_path):
-    source = tmp_path / "source"
-    source.mkdir()
-    (source / "metrics.jsonl").write_text("".join(json.dumps(row) + "\n" for row in _history(4, True)))
     experiment = SimpleNamespace(experiment=SimpleNamespace(name="tiny", seed=0))
     console = Console(file=io.StringIO())
+    source = tmp_path / "gone"  # the source's folder is not read: the epochs are recorded in the extension's
     extension = RunContext(
-        experiment=experiment, providers=None, run_dir=tmp_path / "new", console=console, extends=source
+        experiment=experiment,
+        providers=None,
+        run_dir=tmp_path / "new",
+        console=console,
+        extends=source,
+        extends_epochs=4,
     )
     plain = RunContext(experiment=experiment, providers=None, run_dir=tmp_path / "plain", console=console)
     assert curves._marks(extension) == [(5, "extended")]  # before the first epoch it trained itself
@@ -112,44 +116,32 @@ def test_an_extension_marks_where_it_went_on_from_the_finished_run(tmp_path):
     columns = _mark_columns(tmp_path / "new" / "plots" / "curves.png", tmp_path / "plain" / "plots" / "curves.png")
     width = _png(tmp_path / "new" / "plots" / "curves.png").size[0]
     assert any(c < width / 2 for c in columns) and any(c > width / 2 for c in columns)  # a line in each panel
-    (source / "metrics.jsonl").write_text("not json\n")  # damaged since: drawn without the mark
-    assert curves._marks(extension) == []
 
 
-def _dataset(root: Path, counts: dict[str, int]) -> ImageFolders:
-    rng = np.random.default_rng(0)
-    for name, count in counts.items():
-        folder = root / "train" / name
-        folder.mkdir(parents=True)
-        for i in range(count):
-            pixels = rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)
-            Image.fromarray(pixels).save(folder / f"{name}{i:02d}.png")
-        (folder / "notes.txt").write_text("not an image")
-    return ImageFolders(train_dir=root / "train", validation_dir=None, class_names=tuple(counts))
+def test_an_interrupt_arriving_as_an_error_while_drawing_stops_the_run(tmp_path, monkeypatch):
+    """A plot's failure is only a warning, but SIGTERM arriving while matplotlib loads (an ImportError) is not one."""
+    from framework.terminal.signals import Terminated, interrupt_on_sigterm
 
+    def plot(history, path, title, marks):
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the SIGTERM handler raises here
+        except KeyboardInterrupt:
+            raise ImportError("initialization failed") from None  # what a C extension's import makes of it
+        return path
 
-def test_preview_grid(tmp_path):
-    images = _dataset(tmp_path, {"horses": 10, "humans": 9})
-    path = write_preview(images, tmp_path / "preview" / "grid.png")
-    image = _png(path)
-    assert image.size == (960, 1040)  # 4 columns x 4 rows of 2.4 x 2.6 inch tiles at 100 dpi
-    assert sorted(p.name for p in path.parent.iterdir()) == ["grid.png"]
-
-
-def test_preview_seeded_and_short_class(tmp_path):
-    images = _dataset(tmp_path, {"a": 3, "b": 12, "c": 5})
-    path = write_preview(images, tmp_path / "grid.png", per_class=4, columns=5, seed=7)
-    assert _png(path).size == (1200, 780)  # 3 + 4 + 4 = 11 tiles: 5 columns x 3 rows
-
-
-def test_preview_empty_class_is_a_user_error(tmp_path):
-    images = _dataset(tmp_path, {"horses": 2, "humans": 0})
-    with pytest.raises(UserError, match="'humans' has no images"):
-        write_preview(images, tmp_path / "grid.png")
-    assert not (tmp_path / "grid.png").exists()
-
-
-def test_preview_bad_arguments(tmp_path):
-    images = _dataset(tmp_path, {"a": 1})
-    with pytest.raises(ValueError):
-        write_preview(images, tmp_path / "grid.png", per_class=0)
+    monkeypatch.setattr(curves, "plot_curves", plot)
+    experiment = SimpleNamespace(experiment=SimpleNamespace(name="tiny", seed=0))
+    run = RunContext(experiment=experiment, providers=None, run_dir=tmp_path, console=Console(file=io.StringIO()))
+    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        interrupt_on_sigterm()
+        with pytest.raises(Terminated):
+            curves.hoh_after_run(run=run, history=_history(2, True))
+    finally:
+        interrupt_on_sigterm()  # forget the signal for the tests after this one
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    monkeypatch.undo()  # the real drawing again, with no signal received: its error stays a warning
+    curves.hoh_after_run(run=run, history=[{"epoch": 1, "seconds": 2.0}])
+    assert "could not draw" in run.console.file.getvalue()

@@ -125,3 +125,8 @@ def test_a_pruned_run_is_extended_not_resumed(tmp_path: Path) -> None:
     assert extended.returncode == 0, extended.stderr[-3000:]
     assert len(_rows(tmp_path / "more")) == 3
     assert _digests(tmp_path / "trial") == before
+    status.unlink()  # an older run, from before status.json: finished, as it has its model
+    refused = run_script("hoh-run", "--resume", "trial", cwd=tmp_path)
+    assert refused.returncode == 2 and "--extend trial" in " ".join(refused.stderr.split())
+    again = run_script("hoh-run", "--extend", "trial", "training.epochs=3", "--run-dir", "again", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]  # not sent back to --resume
