@@ -55,6 +55,7 @@ def labels(rows: list[RunRow]) -> list[str]:
         shortest = {k: k for k in keys}
     found = [  # a key a run does not have (another model's parameter) is left out of its label
         ", ".join(f"{shortest[k]}={_shown(row.settings[k])}" for k in keys if row.settings.get(k) is not None)
+        or row.path.name  # it has none of them: an empty label would drop the run from the legend
         for row in rows
     ]
     if len(set(found)) < len(found):  # same settings (another seed's run, a rerun): add the folder

@@ -84,6 +84,8 @@ def test_a_label_leaves_out_the_parameters_its_run_does_not_have() -> None:
 
     cnn = row("a", {"model.provider": "five-conv-sigmoid", "model.dense_units": 512})
     backbone = row("b", {"model.provider": "backbone", "model.architecture": "MobileNetV3Small"})
+    bare = row("c", {"model.provider": "five-conv-sigmoid"})  # none of the differing keys but the provider
+    assert labels([cnn, bare])[1] == "c"  # its folder, not an empty label the legend would leave out
     assert labels([cnn, backbone]) == [
         "dense_units=512, provider=five-conv-sigmoid",
         "architecture=MobileNetV3Small, provider=backbone",
