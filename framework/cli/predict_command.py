@@ -15,7 +15,7 @@ from rich.table import Table
 
 from framework.commands import Command
 from framework.errors import UserError
-from framework.images import is_image_file
+from framework.images import IMAGE_SUFFIXES, is_image_file
 from framework.terminal.arguments import add_checkpoint_option, add_plugin_options
 from framework.terminal.loading import open_run_from_args
 from framework.terminal.output import print_error, stdout_console
@@ -34,15 +34,16 @@ def expand_images(items: list[str]) -> list[Path]:
 
 
 def predict_command(args: argparse.Namespace) -> int:
+    kinds = ", ".join(sorted(IMAGE_SUFFIXES))
     missing = [item for item in args.images if not Path(item).exists()]
     if missing:  # the user's input, refused before the model is loaded (seconds, with TensorFlow)
         raise UserError(
             f"{', '.join(missing)}: no such file or folder. Name image files, or folders holding images "
-            "(.png, .jpg, .jpeg, .bmp, .gif, .webp), relative to the working directory."
+            f"({kinds}), relative to the working directory."
         )
     paths = expand_images(args.images)
     if not paths:
-        raise UserError("no images given: name image files or folders holding .png/.jpg images.")
+        raise UserError(f"no images in {', '.join(args.images)}: name image files, or folders holding {kinds} files.")
     run = open_run_from_args(args, args.model)
     scores = run.predict(paths)
     predicted = scores.predicted()
