@@ -74,10 +74,13 @@ def _option_rows(parser: argparse.ArgumentParser) -> list[str]:
                 name += f" `{action.metavar or action.dest.upper()}`"
         else:
             name = f"`{action.metavar or action.dest}`"
-        details = _text(action.help or "")
+        # the help as --help prints it: %(default)s and %% expanded (argparse keeps that method private too)
+        shown = parser._get_formatter()._expand_help(action) if action.help else ""
+        details = _text(shown)
         if action.choices and not isinstance(action.choices, dict):
             details += " (one of: " + ", ".join(f"`{choice}`" for choice in action.choices) + ")"
-        if action.option_strings and action.default not in (None, False, argparse.SUPPRESS, [], ()):
+        unset = action.default is None or action.default is False or action.default in (argparse.SUPPRESS, [], ())
+        if action.option_strings and not unset and "default" not in shown:
             details += f" (default: `{action.default}`)"
         rows.append(f"| {_cell(name)} | {details} |")
     return rows

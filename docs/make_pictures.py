@@ -40,8 +40,11 @@ def _place(source: Path, name: str) -> None:
     """Copy ``source`` to docs/images/``name``: a temporary name beside it, then a rename."""
     target = IMAGES / name
     partial = target.with_name(f".{name}.partial")
-    shutil.copyfile(source, partial)
-    os.replace(partial, target)
+    try:
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
     print(f"wrote {target.relative_to(IMAGES.parents[1])}")
 
 
@@ -81,8 +84,9 @@ def compare_picture(runs: list[Path]) -> None:
 def sweep_pictures(sweep: Path) -> None:
     """The plots ``hoh sweep`` keeps in a sweep's folder (Optuna's history and the rest)."""
     for name in ("history.png", "slices.png"):  # the ones docs/how-to/sweeps.md shows
-        if (sweep / name).is_file():
-            _place(sweep / name, f"sweep_{name}")
+        if not (sweep / name).is_file():
+            sys.exit(f"{sweep} has no {name}: give a sweep's folder (runs/sweeps/NAME) with finished trials")
+        _place(sweep / name, f"sweep_{name}")
 
 
 def preview_picture(experiment: Path) -> None:
@@ -109,6 +113,8 @@ def tensorboard_picture(logdir: Path) -> None:
                 if client.connect_ex(("127.0.0.1", port)) == 0:
                     break
             time.sleep(0.5)
+        else:  # never listening: no screenshot of an error page over the picture
+            sys.exit(f"TensorBoard did not start on port {port} within 60 s; tensorboard_hparams.png is unchanged")
         time.sleep(5)  # the first scan of the event files
         _screenshot(f"http://127.0.0.1:{port}/#hparams", "tensorboard_hparams.png", (1400, 800), wait_ms=15000)
     finally:

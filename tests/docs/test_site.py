@@ -84,11 +84,14 @@ def test_pages_render_with_text_and_the_theme(site: Path, tmp_path: Path, page: 
     assert indigo > 0.5 * header.shape[0] * header.shape[1], f"{page}: no theme header: the stylesheets did not load"
 
 
-def test_the_home_page_shows_its_picture(site: Path, tmp_path: Path) -> None:
+def test_the_home_page_shows_its_picture_and_every_picture_is_shown(site: Path, tmp_path: Path) -> None:
     dom = rendered_text(site / "index.html", tmp_path / "profile")
-    assert 'src="images/' in dom
-    for image in (ROOT / "docs" / "images").glob("*.png"):
-        assert (site / "images" / image.name).is_file()
+    assert 'src="images/report.png"' in dom
+    pages = "".join(path.read_text() for path in [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
+    pictures = sorted(path.name for path in (ROOT / "docs" / "images").glob("*.png"))
+    assert len(pictures) >= 8
+    unused = [name for name in pictures if f"images/{name}" not in pages]
+    assert not unused, f"pictures no page shows (drop them from docs/make_pictures.py): {unused}"
 
 
 def _project_copy(tmp_path: Path) -> Path:

@@ -30,7 +30,9 @@ from markdown_it import MarkdownIt
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
 EXPERIMENT_TABLES = {"experiment", "dataset", "pipeline", "model", "optimizer", "strategy", "training", "callbacks"}
-INCLUDE = re.compile(r'^-{2}8<-{2}\s+"([^"]+)"\s*$', re.M)
+INCLUDE = re.compile(r"""^-{2}8<-{2}\s+(["'])([^"']+)\1\s*$""", re.M)
+SHELL_LANGUAGES = ("console", "bash", "sh", "shell")
+UNCHECKED = ("text",)  # output shown as it is; every other kind of block is checked below
 
 
 @dataclass(frozen=True)
@@ -47,20 +49,24 @@ class Block:
 
 def _with_includes(text: str, where: str) -> str:
     def read(match: re.Match[str]) -> str:
-        path = ROOT / match.group(1)
-        assert path.is_file(), f"{where}: the include {match.group(1)!r} names no file"
+        path = ROOT / match.group(2)
+        assert path.is_file(), f"{where}: the include {match.group(2)!r} names no file"
         return path.read_text()
 
     return INCLUDE.sub(read, text)
 
 
 def blocks(*languages: str) -> list[Block]:
+    """Code blocks in ``languages`` (every one when none is named); an indented block or a fence without a
+    language is ``""``."""
     found = []
     parser = MarkdownIt("commonmark")
     for page in PAGES:
         for token in parser.parse(page.read_text()):
-            language = token.info.split()[0] if token.info else ""
-            if token.type == "fence" and language in languages:
+            if token.type not in ("fence", "code_block"):
+                continue
+            language = token.info.split()[0] if token.type == "fence" and token.info else ""
+            if language in languages or not languages:
                 found.append(Block(page, token.map[0] + 1, language, token.content))
     return found
 
@@ -118,9 +124,17 @@ def validate(path: Path, overrides: list[str] = (), plugins: list[str] = ()) -> 
     return status, out.getvalue()
 
 
-SHELL = blocks("console", "bash", "sh", "shell")
+SHELL = blocks(*SHELL_LANGUAGES)
 TOML = blocks("toml")
 PYTHON = blocks("python")
+
+
+def test_every_block_is_of_a_kind_that_is_checked() -> None:
+    """A block in another language, without one, or indented (in an admonition, say) would be skipped unseen."""
+    every = blocks()
+    checked = (*SHELL_LANGUAGES, "toml", "python", *UNCHECKED)
+    skipped = [f"{block.where} ({block.language or 'no language'})" for block in every if block.language not in checked]
+    assert not skipped, f"blocks no test checks (name a checked language, or mark output as text): {skipped}"
 
 
 def test_the_pages_have_blocks_of_every_kind() -> None:
@@ -144,7 +158,8 @@ def test_shell_commands_exist_with_their_options(block: Block, monkeypatch: pyte
         if experiment and "<" not in experiment and handler in ("run_command", "validate_command"):
             path = ROOT / experiment
             if path.suffix == ".toml" and path.is_file():
-                status, said = validate(path, list(getattr(args, "overrides", []) or []))
+                overrides = list(getattr(args, "overrides", []) or [])
+                status, said = validate(path, overrides, plugins=list(getattr(args, "plugin", []) or []))
                 assert status == 0, f"{block.where}: `{line}`: the file and overrides do not validate:\n{said}"
 
 
@@ -201,11 +216,7 @@ def test_toml_blocks_parse_and_experiment_snippets_validate(block: Block, tmp_pa
         path.write_text(_toml_text(_deep_merge(base, data)))
     else:
         return  # other TOML (a package's pyproject.toml): parsing is all
-    # settings of the documentation's example plugin (docs/examples/hoh-audit) need that plugin loaded
-    example = (
-        [str(ROOT / "docs" / "examples" / "hoh-audit" / "hoh_audit.py")] if "audit" in data.get("plugins", {}) else []
-    )
-    status, said = validate(path, plugins=example)
+    status, said = validate(path)
     assert status == 0, f"{block.where}: this TOML does not validate (laid over baseline.toml):\n{said}"
 
 
