@@ -165,8 +165,8 @@ def staged_folder(target: Path, kind: str, *, legacy_names: Iterable[str] = ()) 
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(target)
     staging = _leftover_name(target, "staging")
-    staging.mkdir()
     try:
+        staging.mkdir()  # inside the try: an interrupt right after it still removes the folder
         yield staging
         manifest = _manifest(staging, kind)
         (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
