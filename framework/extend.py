@@ -138,7 +138,7 @@ def extend_run(
     """
     done = len(read_history(source))
     try:
-        return resume_loaded(loaded, new, console=console, offline=offline, extends=source)
+        return resume_loaded(loaded, new, console=console, offline=offline)  # extends.json names the source
     except UserError:
         if len(read_history(new)) <= done:  # nothing was trained: the folder holds copies only
             shutil.rmtree(new, ignore_errors=True)

@@ -144,12 +144,11 @@ def resume_loaded(
     console: Console | None = None,
     offline: bool = False,
     allow_inexact: bool = False,
-    extends: Path | None = None,
 ) -> RunResult:
     """Continue the run in ``run_dir``, whose ``experiment.toml`` ``loaded`` was loaded from (or written from).
 
-    Args:
-        extends: The finished run whose records :mod:`framework.extend` copied into ``run_dir``.
+    An extension's folder (:mod:`framework.extend`) holds ``extends.json``: the run's ``extends``
+    and ``extends_epochs`` come from it, whether the extension starts or a killed one goes on.
 
     Raises:
         UserError: when the experiment saves no training state.
@@ -159,7 +158,7 @@ def resume_loaded(
             f"run {run_dir} cannot be resumed: its experiment has no [[callbacks]] table that saves the training "
             f"state (provider = {resume_offer(loaded)}). Add one to the experiment file for future runs."
         )
-    extension = _extension_record(run_dir)  # an extension's, whether just made or killed and resumed
+    source, source_epochs = _extension_record(run_dir)
     run = RunContext(
         loaded.experiment,
         loaded.registry,
@@ -167,21 +166,22 @@ def resume_loaded(
         console or Console(),
         resumed=True,
         history=read_history(run_dir),
-        extends=Path(extension["source"]) if extension else extends,
-        extends_epochs=extension.get("source_epochs") if extension else None,
+        extends=source,
+        extends_epochs=source_epochs,
     )
     return _train(loaded, run, offline=offline, allow_inexact=allow_inexact)
 
 
-def _extension_record(run_dir: Path) -> dict[str, Any] | None:
-    """``extends.json`` of an extension's folder (``None`` for other runs, or when it cannot be read)."""
+def _extension_record(run_dir: Path) -> tuple[Path | None, int | None]:
+    """The source run and its epochs, from an extension's ``extends.json`` (``None`` for other runs, or unread)."""
     try:
         record = json.loads((run_dir / EXTENDS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
+        return None, None
     if not isinstance(record, dict) or not isinstance(record.get("source"), str):
-        return None
-    return record if isinstance(record.get("source_epochs"), int) else {**record, "source_epochs": None}
+        return None, None
+    epochs = record.get("source_epochs")
+    return Path(record["source"]), epochs if isinstance(epochs, int) else None
 
 
 def _train(loaded: Loaded, run: RunContext, *, offline: bool, allow_inexact: bool = False) -> RunResult:

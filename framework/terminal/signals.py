@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 
-_received: str | None = None  # what stopped this command, once a signal arrived
+_received: KeyboardInterrupt | None = None  # the interrupt a signal raised in this command, once one arrived
 
 
 class Terminated(KeyboardInterrupt):
@@ -13,14 +13,14 @@ class Terminated(KeyboardInterrupt):
 
 def _raise_terminated(signum: int, frame: object) -> None:
     global _received
-    _received = "terminated (SIGTERM)"
-    raise Terminated(_received)
+    _received = Terminated("terminated (SIGTERM)")
+    raise _received
 
 
 def _raise_interrupted(signum: int, frame: object) -> None:
     global _received
-    _received = "interrupted (Ctrl-C)"
-    raise KeyboardInterrupt
+    _received = KeyboardInterrupt("interrupted (Ctrl-C)")
+    raise _received
 
 
 def received() -> str | None:
@@ -30,7 +30,7 @@ def received() -> str | None:
     while a C extension module initializes (``import matplotlib.backends._backend_agg``, say),
     it becomes ``ImportError: initialization failed``. What arrived is recorded here.
     """
-    return _received
+    return None if _received is None else str(_received)
 
 
 def reraise_if_interrupted(error: BaseException) -> None:
@@ -48,7 +48,7 @@ def reraise_if_interrupted(error: BaseException) -> None:
             warn(error)
     """
     if _received is not None:
-        raise (Terminated(_received) if "SIGTERM" in _received else KeyboardInterrupt(_received)) from error
+        raise type(_received)(*_received.args) from error
 
 
 def interrupt_on_sigterm() -> None:
