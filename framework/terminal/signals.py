@@ -23,21 +23,13 @@ def _raise_interrupted(signum: int, frame: object) -> None:
     raise _received
 
 
-def received() -> str | None:
-    """``"terminated (SIGTERM)"`` or ``"interrupted (Ctrl-C)"`` once such a signal arrived, else ``None``.
+def reraise_if_interrupted(error: BaseException) -> None:
+    """Raise the interrupt ``error`` stands for, when a signal arrived in this command; else do nothing.
 
     The exception a signal raises does not always reach the command's caller as itself: raised
     while a C extension module initializes (``import matplotlib.backends._backend_agg``, say),
-    it becomes ``ImportError: initialization failed``. What arrived is recorded here.
-    """
-    return None if _received is None else str(_received)
-
-
-def reraise_if_interrupted(error: BaseException) -> None:
-    """Raise the interrupt ``error`` stands for, when a signal arrived (:func:`received`); else do nothing.
-
-    For a broad ``except Exception`` that would otherwise swallow Ctrl-C or SIGTERM arriving
-    as another error (``ImportError: initialization failed``, say).
+    it becomes ``ImportError: initialization failed``. This is for a broad ``except Exception``
+    that would otherwise swallow it.
 
     Example::
 
@@ -55,7 +47,7 @@ def interrupt_on_sigterm() -> None:
     """From now on, SIGTERM raises :class:`Terminated` (a ``KeyboardInterrupt``) in the main thread.
 
     Ctrl-C (SIGINT) still raises ``KeyboardInterrupt``, unless it was ignored when the process
-    started (``nohup``); both are recorded for :func:`received`, which starts again at ``None``.
+    started (``nohup``); both are recorded for :func:`reraise_if_interrupted`, afresh for each command.
 
     Example::
 
