@@ -83,7 +83,7 @@ def load_extension(
         UserError: when the new epoch count is not above the source's, or no callback saved a training state.
     """
     done = check_extendable(source, overrides)
-    loaded = load_experiment(source / EXPERIMENT_FILE, overrides, session=session, autoload=autoload)
+    loaded = load_experiment(source / EXPERIMENT_FILE, overrides, session=session, autoload=autoload, recorded=True)
     epochs = loaded.experiment.training.epochs
     if epochs <= done:
         raise UserError(

@@ -49,6 +49,7 @@ def load_experiment(
     session: Session | None = None,
     plugins: list[str] = (),  # type: ignore[assignment]
     autoload: bool = True,
+    recorded: bool = False,
 ) -> Loaded:
     """Read, override and validate ``path``, loading the plugins it names into ``session``.
 
@@ -58,6 +59,9 @@ def load_experiment(
         session: Where plugins are loaded, once; by default a new session.
         plugins: Extra plugin modules (``--plugin``), as in ``[experiment] plugins``.
         autoload: For a new session: whether third-party entry-point plugins are loaded.
+        recorded: ``path`` is a run folder's record of its experiment (resumed, extended, evaluated,
+            exported): what it names outside the run was checked when the run started and may be
+            gone since (``training.init_from``), which is not an error.
 
     Raises:
         ExperimentError: listing every problem, each with its line (or override) and key.
@@ -66,7 +70,14 @@ def load_experiment(
     text, data = read_toml(path)
     applied = apply_overrides(data, list(overrides))
     return validate_data(
-        data, text=text, source=path, overrides=applied, session=session, plugins=plugins, autoload=autoload
+        data,
+        text=text,
+        source=path,
+        overrides=applied,
+        session=session,
+        plugins=plugins,
+        autoload=autoload,
+        recorded=recorded,
     )
 
 
@@ -79,10 +90,13 @@ def validate_data(
     session: Session | None = None,
     plugins: list[str] = (),  # type: ignore[assignment]
     autoload: bool = True,
+    recorded: bool = False,
 ) -> Loaded:
     """Validate already-parsed experiment data (see :func:`load_experiment`)."""
     specs, disabled = plugins_named(data, list(plugins))
     session = session or Session(autoload=autoload)
     view = session.activate(specs, base_dir=source.parent, disabled=disabled)
-    experiment = validate_experiment(data, view.registry, text=text, source=source, overrides=overrides)
+    experiment = validate_experiment(
+        data, view.registry, text=text, source=source, overrides=overrides, recorded=recorded
+    )
     return Loaded(experiment, view.pm, view.registry, view.hook, session)

@@ -156,7 +156,7 @@ class Phases:
             check_model_fits_labels(model, run.flows, experiment.model.provider)
         run.model = model
         if experiment.training.init_from:
-            warm_start(model, experiment.training.init_from, run.run_dir, run.console)
+            warm_start(model, experiment.training.init_from, run.run_dir, run.console, state_saved=bool(run.history))
         self.keep_frozen = built_frozen(model)
         stage_rows = []
         if self.staged:  # every stage's layers and learning rate tried before the first epoch

@@ -133,7 +133,7 @@ def resume_experiment(
         UserError: when ``run_dir`` is not a run folder, is finished, or saved no training state.
     """
     check_resumable(run_dir)
-    loaded = load_experiment(run_dir / EXPERIMENT_FILE, session=session, autoload=autoload)
+    loaded = load_experiment(run_dir / EXPERIMENT_FILE, session=session, autoload=autoload, recorded=True)
     return resume_loaded(loaded, run_dir, console=console, offline=offline, allow_inexact=allow_inexact)
 
 

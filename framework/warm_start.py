@@ -49,13 +49,25 @@ def source_model(source: Path) -> Path:
     return source / MODEL_FILE if source.is_dir() else source
 
 
-def warm_start(model: Any, source: str, run_dir: Path, console: Any) -> None:
+def warm_start(model: Any, source: str, run_dir: Path, console: Any, *, state_saved: bool = False) -> None:
     """Load ``source``'s weights into ``model`` and record it in ``run_dir/init.json``.
 
+    Args:
+        state_saved: The run goes on from a saved training state (a resumed run past its first
+            epoch, or an extension), which replaces every weight: a ``source`` deleted since the
+            run started is then not needed, and is skipped with a note.
+
     Raises:
-        UserError: naming ``training.init_from``, when the file is missing or does not fit the model.
+        UserError: naming ``training.init_from``, when the file is missing (and needed) or does not fit the model.
     """
     path = source_model(Path(source))
+    if not path.is_file() and state_saved and (run_dir / INIT_FILE).is_file():
+        console.print(
+            f"training.init_from: {path} is gone; not needed, the run's saved training state replaces its weights",
+            markup=False,
+            highlight=False,
+        )
+        return
     if not path.is_file():
         raise UserError(
             f"training.init_from = {source!r}: {path} does not exist. Give a finished run folder (it holds "

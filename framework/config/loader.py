@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from framework.config.problems import Problems, report_error
 from framework.config.schema import experiment_model, switched_off_plugins
-from framework.config.sections import ExperimentSection, TrainingSection
+from framework.config.sections import RECORDED, ExperimentSection, TrainingSection
 from framework.errors import ExperimentError
 from framework.providers import Kind, Params
 from framework.registry import Registry, unknown_provider_message
@@ -120,9 +120,17 @@ def plugins_named(data: dict[str, Any], extra: list[str]) -> tuple[list[str], li
 
 
 def validate_experiment(
-    data: dict[str, Any], registry: Registry, *, text: str, source: Path, overrides: dict[tuple[str, ...], str]
+    data: dict[str, Any],
+    registry: Registry,
+    *,
+    text: str,
+    source: Path,
+    overrides: dict[tuple[str, ...], str],
+    recorded: bool = False,
 ) -> Experiment:
     """Validate parsed experiment data against the providers of ``registry``.
+
+    ``recorded``: the data is a run folder's record (:func:`framework.loading.load_experiment`).
 
     Raises:
         ExperimentError: listing every problem, each with its line (or override) and key.
@@ -132,7 +140,7 @@ def validate_experiment(
     model = experiment_model(registry, switched_off=switched_off)
     validated = None
     try:
-        validated = model.model_validate(data)
+        validated = model.model_validate(data, context={RECORDED: recorded})
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
             report_error(problems, registry, error)

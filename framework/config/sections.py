@@ -9,10 +9,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from framework.config.keras_names import LOSSES, METRICS, check_name
 from framework.rundir import MODEL_FILE, resolve_run_dir
+
+RECORDED = "recorded"
+"""Validation context key: true when the data is a run folder's record of its experiment, whose outside
+paths were checked when the run started (``training.init_from``) and may be gone since."""
 
 
 class ExperimentSection(BaseModel):
@@ -150,9 +163,11 @@ class TrainingSection(BaseModel):
 
     @field_validator("init_from")
     @classmethod
-    def _init_from_exists(cls, value: str | None) -> str | None:
+    def _init_from_exists(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
+        if (info.context or {}).get(RECORDED):  # checked when the run started; the run needs it no more
+            return value
         path = resolve_run_dir(Path(value))  # runs/NAME/latest names the newest run: recorded as that run
         if path.is_dir() and not (path / MODEL_FILE).is_file():
             raise ValueError(f"{value!r} is a folder without {MODEL_FILE}: not a finished run (hoh runs shows them)")

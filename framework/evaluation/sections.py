@@ -33,7 +33,7 @@ def plugin_sections(run_dir: Path, *, plugins: Sequence[str] = (), autoload: boo
 
     found: list[ReportSection] = []
     try:
-        view = load_experiment(run_dir / EXPERIMENT_FILE, plugins=list(plugins), autoload=autoload)
+        view = load_experiment(run_dir / EXPERIMENT_FILE, plugins=list(plugins), autoload=autoload, recorded=True)
     except UserError as error:  # e.g. a .py plugin of the run's that is gone: the others still add theirs
         view = Session(autoload=autoload).activate()
         why = (

@@ -297,7 +297,7 @@ def _pipeline_loader(run_dir: Path, plugins: Sequence[str], autoload: bool) -> C
     from framework.registry import build
 
     try:
-        loaded = load_experiment(run_dir / EXPERIMENT_FILE, plugins=list(plugins), autoload=autoload)
+        loaded = load_experiment(run_dir / EXPERIMENT_FILE, plugins=list(plugins), autoload=autoload, recorded=True)
     except UserError as error:
         raise UserError(
             f"run {run_dir} records no preprocessing ({INFERENCE_FILE}), so its pipeline plugin is needed, and "

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from core_helpers import run_script, stub_experiment
+from core_helpers import BUILTINS, KILLER, SECTIONS, run_script, stub_experiment
 
 pytestmark = pytest.mark.slow
 
@@ -71,3 +72,38 @@ def test_a_folder_that_is_not_a_finished_run_is_refused_by_validate(source: Path
     (source / "plain.toml").write_text(stub_experiment(name="plain"))
     checked = run_script("hoh", "validate", "plain.toml", "training.init_from=empty", cwd=source)
     assert checked.returncode == 2 and "a folder without model.keras: not a finished run" in checked.stderr
+
+
+def test_a_warm_started_run_is_resumed_and_extended_after_its_source_is_deleted(tmp_path: Path) -> None:
+    """The run's saved training state replaces the warm start's weights: the source is needed only until then."""
+    (tmp_path / "experiment.toml").write_text(stub_experiment())
+    assert run_script("hoh-run", "experiment.toml", "--run-dir", "source", cwd=tmp_path).returncode == 0
+    (tmp_path / "killer.py").write_text(KILLER)
+    callbacks = '[[callbacks]]\nprovider = "backup-and-restore"\n\n[[callbacks]]\nprovider = "killer"\n'
+    sections = SECTIONS.replace("epochs = 2", "epochs = 3") + "\n" + callbacks
+    warm = stub_experiment(sections, name="warm", plugins=(tmp_path / "killer.py",))
+    others = [name for name in BUILTINS if name not in ("callbacks", "strategies")]  # the built-in backup's plugins
+    (tmp_path / "warm.toml").write_text(warm.replace(json.dumps(BUILTINS), json.dumps(others)))
+    for run, epoch in (("early", "0"), ("warm", "1")):  # killed inside its first epoch; inside its second
+        killed = run_script(
+            "hoh-run", "warm.toml", "--init-from", "source", "--run-dir", run, cwd=tmp_path,
+            HOH_TEST_KILL="inside-batch", HOH_TEST_KILL_EPOCH=epoch,
+        )  # fmt: skip
+        assert killed.returncode == -9, killed.stdout[-2000:] + killed.stderr[-2000:]
+    shutil.rmtree(tmp_path / "source")
+
+    resumed = run_script("hoh-run", "--resume", "warm", cwd=tmp_path, HOH_TEST_RESUMING="1")
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-3000:]
+    assert "is gone; not needed, the run's saved training state replaces its weights" in resumed.stdout
+    rows = (tmp_path / "warm" / "metrics.jsonl").read_text().splitlines()
+    assert len(rows) == 3
+
+    extended = run_script("hoh-run", "--extend", "warm", "training.epochs=4", "--run-dir", "longer", cwd=tmp_path)
+    assert extended.returncode == 0, extended.stdout[-2000:] + extended.stderr[-3000:]
+    assert (tmp_path / "longer" / "metrics.jsonl").read_text().splitlines()[:3] == rows
+
+    # Stopped before its first epoch ended, a run has only the warm start to begin from: refused, never begun anew.
+    early = run_script("hoh-run", "--resume", "early", cwd=tmp_path, HOH_TEST_RESUMING="1")
+    assert early.returncode == 2, early.stdout[-2000:] + early.stderr[-3000:]
+    assert "training.init_from" in early.stderr and "does not exist" in early.stderr
+    assert "Traceback" not in early.stderr
