@@ -25,6 +25,8 @@ from bench_figures import Session
 from bench_measure import Measurer
 from bench_settings import FULL, MIRROR, QUICK, generate_image_folders, load_floors, new_registry, real_image_folders
 
+from framework.tensorflow_defaults import apply_tensorflow_defaults
+
 QUICK_ENV = "HOH_BENCH_QUICK"
 _SESSION = pytest.StashKey[Session]()
 
@@ -45,6 +47,7 @@ def _quick(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    apply_tensorflow_defaults()  # what every hoh command's process runs with, set before TensorFlow starts
     cfg = QUICK if _quick(config) else FULL
     floors = load_floors(quick=cfg.quick)
     config.stash[_SESSION] = Session(cfg=cfg, floors=floors, dataset_source="(no data yet)")

@@ -66,6 +66,10 @@ def main() -> None:
     kind, folder, cache_dir = sys.argv[1], Path(sys.argv[2]), sys.argv[5]
     size, batch = int(sys.argv[3]), int(sys.argv[4])
     os.environ["HOH_DECODED_CACHE"] = cache_dir
+    if kind in ("hoh", "ceiling"):  # Keras' loaders run as a user's own script would: TensorFlow's defaults
+        from framework.tensorflow_defaults import apply_tensorflow_defaults
+
+        apply_tensorflow_defaults()
     import tensorflow as tf  # imported before the clock starts: start-up is not the pipeline's
 
     tf.constant(0)

@@ -109,9 +109,11 @@ def _dispatch(args: argparse.Namespace, handler: Handler) -> int:
     by the ``finally`` blocks and context managers the interrupt unwinds through.
     """
     from framework.errors import UserError
+    from framework.tensorflow_defaults import apply_tensorflow_defaults
     from framework.terminal.signals import Terminated, interrupt_on_sigterm, reraise_if_interrupted
 
     debug = getattr(args, "debug", False)
+    apply_tensorflow_defaults()  # before any command imports TensorFlow; inherited by its child processes
     interrupt_on_sigterm()
     try:
         try:
