@@ -66,10 +66,11 @@ def main() -> None:
     kind, folder, cache_dir = sys.argv[1], Path(sys.argv[2]), sys.argv[5]
     size, batch = int(sys.argv[3]), int(sys.argv[4])
     os.environ["HOH_DECODED_CACHE"] = cache_dir
-    if kind in ("hoh", "ceiling"):  # Keras' loaders run as a user's own script would: TensorFlow's defaults
-        from framework.tensorflow_defaults import apply_tensorflow_defaults
+    # Every loader under the TensorFlow settings hoh's commands run with (the BFC allocator): the pipelines
+    # are compared, not the allocators. Keras' loaders in a script without them: docs/contributing/measurements.md.
+    from framework.tensorflow_defaults import apply_tensorflow_defaults
 
-        apply_tensorflow_defaults()
+    apply_tensorflow_defaults()
     import tensorflow as tf  # imported before the clock starts: start-up is not the pipeline's
 
     tf.constant(0)
