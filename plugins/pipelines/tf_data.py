@@ -41,7 +41,7 @@ from plugins.pipelines.common import (
 )
 from plugins.pipelines.file_checks import exif_orientation, failure_explainer, readable_files
 from plugins.pipelines.memory_plan import CachePlan, check_batches_fit, check_disk_room, decoded_bytes, plan_cache
-from plugins.pipelines.tf_decode import decode_image
+from plugins.pipelines.tf_decode import decode_image, plain_graph
 
 if TYPE_CHECKING:
     import numpy as np
@@ -128,7 +128,9 @@ class TfDataPipeline(SizedPipeline):
         turns = tf.constant(list(files.orientations) or [1] * len(files.paths), tf.int32)
         rows = rows if rows is not None else tf.data.Dataset.range(len(files.paths))
         return rows.map(
-            lambda i: decode_image(tf, tf.io.read_file(tf.gather(names, i)), height, width, tf.gather(turns, i)),
+            plain_graph(
+                tf, lambda i: decode_image(tf, tf.io.read_file(tf.gather(names, i)), height, width, tf.gather(turns, i))
+            ),
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         )
@@ -181,7 +183,8 @@ class TfDataPipeline(SizedPipeline):
                 output_signature=tf.TensorSpec((), tf.int64),
             )
             images = self._decode_dataset(tf, files, order)
-            return tf.data.Dataset.zip((images, order.map(lambda i: tf.gather(labels, i)))).batch(batch)
+            ordered_labels = order.map(plain_graph(tf, lambda i: tf.gather(labels, i)))
+            return tf.data.Dataset.zip((images, ordered_labels)).batch(batch)
 
         return tf.data.Dataset.counter().flat_map(one_pass)
 
@@ -221,7 +224,7 @@ class TfDataPipeline(SizedPipeline):
                 return images, tf.cast(labels, tf.float32)
             return images, tf.one_hot(labels, classes, dtype=tf.float32)
 
-        dataset = dataset.map(finish, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        dataset = dataset.map(plain_graph(tf, finish), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         return dataset.prefetch(2)  # bounded: AUTOTUNE may hold many float32 batches
 
     def flows(
