@@ -77,7 +77,7 @@ def test_trials_killed_on_one_machine_are_failed_by_the_other_and_the_sweep_comp
     a, b = tmp_path / "a", tmp_path / "b"
     for folder in (a, b):
         folder.mkdir()
-        tiny_sweep(folder, name="hosts", trials=4, epochs=60, pruner="none")  # ~25 s a trial
+        tiny_sweep(folder, name="hosts", trials=4, epochs=150, pruner="none")  # ~35 s a trial: alive at 20 s
     machine_b = _machine("machine-b", b, postgres_url)
     try:
         killed = []
