@@ -15,8 +15,6 @@ import sys
 import tempfile
 from collections.abc import Iterator
 
-from framework.tensorflow_defaults import apply_tensorflow_defaults
-
 
 @contextlib.contextmanager
 def _native_stderr_held_back() -> Iterator[None]:
@@ -41,7 +39,6 @@ def _native_stderr_held_back() -> Iterator[None]:
 def import_tensorflow_quietly(verbose: bool = False) -> None:
     """Import TensorFlow and list its devices, holding native log lines back unless ``verbose``."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    apply_tensorflow_defaults()  # also when a program of the user's reaches here without hoh's command line
     if verbose or os.environ.get("HOH_TF_LOGS") or "tensorflow" in sys.modules:
         import tensorflow as tf
 
