@@ -11,6 +11,7 @@ from PIL import Image
 from pydantic import ValidationError
 
 from framework import ImageFolders, UserError, images
+from plugins.pipelines import common
 from plugins.pipelines.common import check_class_mode, list_images, resolve_steps
 from plugins.pipelines.hooks import hoh_pipeline_providers
 from plugins.pipelines.image_data_generator import ImageDataGeneratorParams, build_image_data_generator
@@ -151,3 +152,9 @@ def test_check_class_mode() -> None:
     for names in [("a",), ("a", "b", "c")]:
         with pytest.raises(UserError, match=r'needs exactly 2 classes.*set class_mode = "categorical"'):
             check_class_mode("binary", names)
+
+
+def test_map_on_threads_keeps_the_order_across_chunks() -> None:
+    items = [f"file-{index}" for index in range(3 * common.CHUNK + 7)]  # 4 chunks, the last one short
+    assert common.map_on_threads(str.upper, items) == [item.upper() for item in items]
+    assert common.map_on_threads(str.upper, []) == []
