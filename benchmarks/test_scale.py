@@ -42,7 +42,9 @@ def _skip_reason(kind: str, count: int, size: int, scratch: Path) -> str | None:
     need = count * size * size * 3 * 4
     if kind == "keras-memory" and need > 0.6 * available_memory()[0]:
         return f"its in-memory cache needs {need / 1e9:.0f} GB"
-    if kind == "keras-disk" and need > shutil.disk_usage(scratch).free - 10e9:
+    # At most half the free disk: at 50k (54 GB of 67 GB free) it ran for 10 minutes, failed, and its
+    # writes were still being flushed while the next loader was measured (hoh's steady pass: 1,064 img/s, 2,850 alone)
+    if kind == "keras-disk" and need > 0.5 * shutil.disk_usage(scratch).free:
         return f"its disk cache needs {need / 1e9:.0f} GB"
     return None
 
