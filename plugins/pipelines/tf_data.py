@@ -165,10 +165,16 @@ class TfDataPipeline(SizedPipeline):
         labels = np.asarray(files.labels, dtype=np.int32)
         batch = self.params.batch_size
         if plan.kind == "memory":  # TensorFlow's own cache and a shuffle of the whole set: native, fastest
-            images = self._decode_dataset(tf, files)
-            decoded = tf.data.Dataset.zip((images, tf.data.Dataset.from_tensor_slices(labels))).cache()
-            shuffled = decoded.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
-            return shuffled.batch(batch).repeat()  # batch before repeat: each pass ends with its own partial batch
+            # The first pass decodes the files in a seeded order and yields each batch as it is decoded; later
+            # passes shuffle the cache. Shuffling the cache in the first pass as well made it decode the whole
+            # set before its first batch (10,000 JPEGs: 7.5 s to the first batch).
+            order = decoded_store.pass_order(len(labels), seed, 0)
+            rows = tf.data.Dataset.from_tensor_slices(tf.constant(order, tf.int64))
+            images = self._decode_dataset(tf, files, rows)
+            decoded = tf.data.Dataset.zip((images, tf.data.Dataset.from_tensor_slices(labels[order]))).cache()
+            later = decoded.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+            # batch before repeat: each pass ends with its own partial batch
+            return decoded.batch(batch).concatenate(later.batch(batch).repeat())
         if plan.kind == "disk":
             store, fill = self._store(tf, files, plan)
             return tf.data.Dataset.from_generator(
