@@ -23,8 +23,8 @@ sweep's first trials) each write their own, and the last rename wins with the sa
 
 Making the file durable (``fsync``, then the rename) happens on a thread of its own while
 the next pass already reads the images back: at 50,000 300x300 images the page cache still
-held ~5 GB to write at the end of the first pass, and the fsync stopped the pipeline for
-28 s there (docs/contributing/measurements.md, "Scale").
+held several GB to write at the end of the first pass, and the fsync stopped the pipeline
+for 28 s there (docs/contributing/measurements.md, "Scale").
 """
 
 from __future__ import annotations
