@@ -96,11 +96,11 @@ class DiskImages:
     def __getitem__(self, rows: Any) -> np.ndarray:
         import numpy as np
 
+        if self._failure is not None:  # the disk refused to make the file durable: its pages may be lost
+            raise self._failure
         rows = np.atleast_1d(np.asarray(rows))
         out = np.empty((len(rows), *self.shape, 3), dtype=np.uint8)
         flat = out.reshape(len(rows), self.row)
-        if self._failure is not None:  # the disk refused to make the file durable: its pages may be lost
-            raise self._failure
         fd = self._descriptor()
         for index, row in enumerate(rows.tolist()):
             if os.preadv(fd, [flat[index]], row * self.row) != self.row:
@@ -121,10 +121,12 @@ class DiskImages:
         if self.filled:
             return
         self.filled = True
+        if wait:
+            self._make_durable()
+            self.settle()
+            return
         self._finisher = threading.Thread(target=self._make_durable, name=f"hoh-store-{self.final.stem}")
         self._finisher.start()
-        if wait:
-            self.settle()
 
     def _make_durable(self) -> None:
         try:
