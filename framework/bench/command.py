@@ -86,6 +86,7 @@ def compare_command(args: argparse.Namespace) -> int:
             quick=args.quick,
             threshold=threshold,
             threads=args.threads,
+            duet=not args.sequential,
             progress=lambda text: console.print(f"[dim]{text}[/]"),
         )
     except (RuntimeError, ValueError) as error:  # a worker failed: its traceback is in the message
@@ -155,6 +156,12 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=0,
         help="TensorFlow threads of each side (default 0: TensorFlow's own choice, as users run it)",
+    )
+    parser.add_argument(
+        "--sequential",
+        action="store_true",
+        help="run BASE's and HEAD's rounds of a pair one after the other, each with the machine to itself, rather "
+        "than both at once (the default: other programs' load then slows both alike)",
     )
     parser.add_argument("--quick", action="store_true", help="small images and few steps (what CI uses)")
     parser.add_argument("--only", action="append", metavar="WORKLOAD", help="run only this workload; repeatable")

@@ -7,12 +7,20 @@ How it works, as ``asv continuous`` and pyperf's ``compare_to`` do it, with inte
 2. One worker process per side (``framework/bench/worker.py``) imports that side's
    ``framework`` and ``plugins`` and sets up every workload of ``benchmarks/workloads.py``
    (the working tree's: the same measuring code for both sides), with one warm-up round.
-3. Rounds alternate: BASE then HEAD, then HEAD then BASE, ... Each measurement of a workload
-   is one pair, so a change of load in between hits both sides alike. A short workload runs
-   several pairs a round (at least ``round_seconds`` of measuring, calibrated on the
-   quicker of the first round's two pairs), as pyperf calibrates its loops. Under load,
-   the train step's self-compare CPU interval went from [0.29, 2.11] with 8 pairs to
-   [0.98, 1.04] with 29.
+3. Each measurement of a workload is one pair: BASE's and HEAD's rounds run at the same
+   time, so that whatever else the machine does slows both alike ("duet benchmarking":
+   Bulej et al., "Duet Benchmarking: Improving Measurement Accuracy in the Cloud", 2020).
+   One after the other instead (``duet=False``; BASE then HEAD, then HEAD then BASE), the
+   halves of a pair met the load of a training job beside them at different moments: the
+   runner's fit of a copy that sleeps 25 % of each batch read wall 1.10 [0.97, 1.43], a
+   miss; at the same time, 1.33 [1.26, 1.39], and a revision against itself stayed within
+   [0.88, 1.08] on CI's workloads (docs/contributing/measurements.md). The two sides
+   share the CPUs as the kernel shares them between their threads, not pinned to halves:
+   pinned, a busy program on one CPU slowed one side only, and the same injection read
+   [0.94, 1.81]. A short workload runs several pairs a round (at least ``round_seconds``
+   of measuring, calibrated on the quicker of the first round's two pairs), as pyperf
+   calibrates its loops. Under load, the train step's self-compare CPU interval went from
+   [0.29, 2.11] with 8 pairs to [0.98, 1.04] with 29.
 4. Per workload, the paired ratios HEAD/BASE of wall time and CPU time per image give a
    median and a bootstrap interval (:mod:`framework.bench.stats`). A workload is *slower*
    when its CPU time or its wall time is (:meth:`Result.verdict`): CPU time sees work,
@@ -77,9 +85,12 @@ class Side:
         )
 
     def ask(self, request: dict[str, Any]) -> dict[str, Any]:
-        assert self.process is not None and self.process.stdin and self.process.stdout
-        self.process.stdin.write(json.dumps(request) + "\n")
-        self.process.stdin.flush()
+        self.ask_nowait(request)
+        return self.answer()
+
+    def answer(self) -> dict[str, Any]:
+        """The worker's answer to the last request."""
+        assert self.process is not None and self.process.stdout
         for line in self.process.stdout:
             if line.startswith(PREFIX):
                 answer = json.loads(line[len(PREFIX) :])
@@ -121,9 +132,12 @@ class Result:
     cpu: Comparison
     base_wall: float
     head_wall: float
-    pairs: tuple[dict[str, float], ...] = ()
+    pairs: tuple[dict[str, Any], ...] = ()
     """Each pair's seconds per image, in measuring order (``base_wall``, ``head_wall``,
-    ``base_cpu``, ``head_cpu``): where an interval's spread comes from."""
+    ``base_cpu``, ``head_cpu``): where an interval's spread comes from. Also when HEAD's
+    round began after BASE's (``head_started_after_base``, seconds: about 0 in a duet), and
+    the share of the CPU time it asked for that each side got (``base_granted``,
+    ``head_granted``: below 1 when other programs' threads kept it waiting)."""
 
     def verdict(self, metric: str = "both") -> str:
         """``"slower (CPU)"``, ``"slower (wall)"``, ``"slower (CPU and wall)"``, ``"faster (...)"`` or
@@ -142,6 +156,38 @@ class Result:
             if which:
                 return f"{word} ({' and '.join(which)})"
         return "no significant change"
+
+
+def _pair(sides: list[Side], name: str, swap: bool, duet: bool) -> list[tuple[Side, dict[str, Any]]]:
+    """One pair of rounds of workload ``name``: each side's answer.
+
+    One after the other (BASE first, or HEAD when ``swap``), or in a ``duet`` both at once.
+    """
+    if not duet:
+        return [(side, side.ask({"op": "round", "name": name})) for side in (sides[::-1] if swap else sides)]
+    for side in sides[::-1] if swap else sides:
+        side.ask_nowait({"op": "round", "name": name})
+    return [(side, side.answer()) for side in sides]
+
+
+def _result(name: str, base: list[dict[str, Any]], head: list[dict[str, Any]], threshold: float) -> Result:
+    """One workload's comparison from its sides' rounds (each round's answer, per image)."""
+
+    pairs = tuple(
+        {
+            **{f"{side}_{key}": r[key] for side, r in (("base", b), ("head", h)) for key in ("wall", "cpu", "granted")},
+            "head_started_after_base": h["started"] - b["started"],
+        }
+        for b, h in zip(base, head, strict=True)
+    )
+    return Result(
+        name,
+        wall=compare_pairs([r["wall"] for r in base], [r["wall"] for r in head], threshold=threshold),
+        cpu=compare_pairs([r["cpu"] for r in base], [r["cpu"] for r in head], threshold=threshold),
+        base_wall=statistics.median(r["wall"] for r in base),
+        head_wall=statistics.median(r["wall"] for r in head),
+        pairs=pairs,
+    )
 
 
 def workloads_of(repo: Path) -> Any:
@@ -168,6 +214,7 @@ def compare(
     threshold: float = 0.10,
     threads: int = 0,
     round_seconds: float = 4.0,
+    duet: bool = True,
     progress: Any = None,
 ) -> tuple[list[Result], dict[str, str]]:
     """Run the comparison; returns the results and the workloads skipped (with why).
@@ -192,6 +239,8 @@ def compare(
             training job beside it, the train step's CPU ratio of a revision against itself
             had 95 % intervals up to [0.29, 2.11] with 8 pairs of 0.65 s rounds, and
             [0.98, 1.04] with 29 pairs.
+        duet: Run the two rounds of a pair at the same time (the default), rather than one
+            after the other (``False``): see the module's docstring.
         progress: Called as ``progress(text)`` as the comparison goes.
     """
     workloads_file = repo / "benchmarks" / "workloads.py"
@@ -218,7 +267,7 @@ def compare(
                 side.ready, side.skipped = answer["ready"], answer["skipped"]
             common = [n for n in chosen if all(n in side.ready for side in sides)]
             skipped = {n: why for side in sides for n, why in side.skipped.items()}
-            timings: dict[str, dict[str, list[tuple[float, float]]]] = {n: {"BASE": [], "HEAD": []} for n in common}
+            timings: dict[str, dict[str, list[dict[str, Any]]]] = {n: {"BASE": [], "HEAD": []} for n in common}
             pairs = dict.fromkeys(common, CALIBRATION_PAIRS)  # the first round calibrates
             for index in range(rounds):
                 say(f"round {index + 1}/{rounds}")
@@ -226,27 +275,17 @@ def compare(
                     durations = []
                     for pair in range(pairs[name]):
                         started = time.perf_counter()
-                        order = sides if (index + position + pair) % 2 == 0 else sides[::-1]
-                        for side in order:
-                            answer = side.ask({"op": "round", "name": name})
+                        swap = (index + position + pair) % 2 == 1
+                        for side, answer in _pair(sides, name, swap, duet):
                             images = max(1, int(answer["images"]))
-                            timings[name][side.label].append((answer["wall"] / images, answer["cpu"] / images))
+                            timings[name][side.label].append(
+                                {**answer, "wall": answer["wall"] / images, "cpu": answer["cpu"] / images}
+                            )
                         durations.append(time.perf_counter() - started)
                     if index == 0:  # on the quicker pair: one slowed by a burst of load would give too few
                         needed = math.ceil(round_seconds / max(min(durations), 1e-3))
                         pairs[name] = min(MAX_PAIRS_PER_ROUND, max(1, needed))
-            results = []
-            for name in common:
-                base_times, head_times = timings[name]["BASE"], timings[name]["HEAD"]
-                wall = compare_pairs([t[0] for t in base_times], [t[0] for t in head_times], threshold=threshold)
-                cpu = compare_pairs([t[1] for t in base_times], [t[1] for t in head_times], threshold=threshold)
-                base_wall = statistics.median(t[0] for t in base_times)
-                head_wall = statistics.median(t[0] for t in head_times)
-                pairs = tuple(
-                    {"base_wall": b[0], "head_wall": h[0], "base_cpu": b[1], "head_cpu": h[1]}
-                    for b, h in zip(base_times, head_times, strict=True)
-                )
-                results.append(Result(name, wall, cpu, base_wall, head_wall, pairs))
+            results = [_result(name, timings[name]["BASE"], timings[name]["HEAD"], threshold) for name in common]
             return results, skipped
     except BaseException:  # Ctrl-C, SIGTERM or a failed worker: no round is worth waiting for
         for side in sides:

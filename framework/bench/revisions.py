@@ -204,7 +204,7 @@ def accept(repo: Path, revision: str, reason: str) -> tuple[Accepted, str]:
         "# whose speed was accepted. Written by `hoh bench accept`; move it forward deliberately, in a commit\n"
         "# of its own (docs/contributing/benchmarks.md).\n"
         f'revision = "{record.revision}"\n'
-        f"# {subject[:100].rstrip()}\n"
+        f"# {_shortened(subject, 100)}\n"
         f'accepted_on = "{record.accepted_on}"\n'
         f"reason = {_toml_string(reason)}\n"
     )
@@ -226,3 +226,10 @@ def _move(repo: Path, previous: str, commit: str) -> str:
 def _toml_string(text: str) -> str:
     """A TOML basic string: JSON's escapes are TOML's, except DEL, which TOML also wants escaped."""
     return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _shortened(text: str, width: int) -> str:
+    """``text``, or its words that fit in ``width`` characters with an ellipsis (a commit subject in a comment)."""
+    if len(text) <= width:
+        return text
+    return text[: width - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"

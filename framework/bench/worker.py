@@ -10,12 +10,14 @@ the worker answers on standard output with lines starting with :data:`PREFIX` (o
 output, e.g. from TensorFlow, is ignored)::
 
     {"op": "setup", "names": [...], "settings": {...}}  ->  {"ready": [...], "skipped": {...}}
-    {"op": "round", "name": "..."}                      ->  {"images": n, "wall": s, "cpu": s}
+    {"op": "round", "name": "..."}                      ->  {"images": n, "wall": s, "cpu": s, "granted": share,
+                                                             "started": epoch s}
     {"op": "exit"}
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.metadata
 import importlib.util
@@ -82,6 +84,35 @@ def _cpu_seconds() -> float:
     return time.process_time() + times.children_user + times.children_system
 
 
+def _thread_schedstats() -> dict[str, tuple[int, int]]:
+    """Per live thread of this process: nanoseconds on a CPU and waiting for one (runnable, not running).
+
+    Linux's ``/proc/self/task/TID/schedstat``; empty where there is none (other systems).
+    """
+    found = {}
+    with contextlib.suppress(OSError):
+        for task in os.scandir("/proc/self/task"):
+            with contextlib.suppress(OSError, ValueError):
+                with open(f"/proc/self/task/{task.name}/schedstat") as stats:
+                    on_cpu, waiting = stats.read().split()[:2]
+                found[task.name] = (int(on_cpu), int(waiting))
+    return found
+
+
+def granted_share(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> float:
+    """The share of the CPU time its threads asked for that the process got between two snapshots.
+
+    1.0 on a machine to itself; 0.5 when its threads spent as long waiting for a CPU (other
+    programs' threads ran) as running. Threads that ended in between are not counted (their
+    figures are gone), threads started in between count from zero. 1.0 without figures.
+    """
+    on_cpu = waiting = 0
+    for thread, (cpu_after, wait_after) in after.items():
+        cpu_before, wait_before = before.get(thread, (0, 0))
+        on_cpu, waiting = on_cpu + cpu_after - cpu_before, waiting + wait_after - wait_before
+    return on_cpu / (on_cpu + waiting) if on_cpu > 0 and waiting >= 0 else 1.0
+
+
 def _cli(argv: list[str]) -> int:
     """``worker.py --cli ROOT hoh|hoh-run ARGS...``: the revision's command line, for start-up workloads."""
     root, command, arguments = Path(argv[0]).resolve(), argv[1], argv[2:]
@@ -115,9 +146,13 @@ def main(argv: list[str]) -> int:
                         skipped[name] = f"{type(error).__name__}: {str(error)[:300]}"
                 _send({"ready": sorted(rounds), "skipped": skipped})
             elif request["op"] == "round":
-                wall, cpu = time.perf_counter(), _cpu_seconds()
+                schedstats = _thread_schedstats()
+                started, wall, cpu = time.time(), time.perf_counter(), _cpu_seconds()
                 images = rounds[request["name"]]()
-                _send({"images": images, "wall": time.perf_counter() - wall, "cpu": _cpu_seconds() - cpu})
+                wall, cpu = time.perf_counter() - wall, _cpu_seconds() - cpu
+                granted = granted_share(schedstats, _thread_schedstats())
+                answer = {"images": images, "wall": wall, "cpu": cpu, "granted": granted}
+                _send({**answer, "started": started})
             elif request["op"] == "exit":
                 return 0
         except Exception as error:

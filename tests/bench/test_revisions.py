@@ -80,6 +80,13 @@ def test_accept_records_the_commit_and_compare_accepted_reads_it(repo: Path) -> 
     assert read_accepted(repo).revision == _git(repo, "rev-parse", "HEAD")
     assert read_accepted(repo).reason == reason
 
+    subject = "a long subject " + "word " * 30
+    _git(repo, "commit", "-q", "--allow-empty", "-m", subject)
+    accept(repo, "HEAD", "long")
+    comment = (repo / ACCEPTED_FILE).read_text(encoding="utf-8").splitlines()[4]
+    # the subject, cut after a whole word: "word…", not "wo"
+    assert comment.startswith("# a long subject word") and comment.endswith(" word…") and len(comment) <= 102
+
 
 def test_an_accepted_revision_gone_from_history_is_named_with_what_to_do(repo: Path) -> None:
     accept(repo, "HEAD", "the tip")
