@@ -200,13 +200,13 @@ COMMAND = Command(
     subcommands=(
         Command(
             "compare",
-            "run both revisions' workloads interleaved on this machine and compare them",
+            "run both revisions' workloads side by side on this machine and compare them",
             _compare_arguments,
             compare_command,
             description="Check BASE out into a git worktree, run its workloads and HEAD's in two processes, in "
-            "alternating rounds, and report per workload the ratio HEAD/BASE of wall and CPU time per image with a "
-            "95% bootstrap interval of the median of paired ratios. Exit 1 when a workload is significantly "
-            "slower by more than the threshold.",
+            "pairs of rounds run at the same time (--sequential: one after the other), and report per workload "
+            "the ratio HEAD/BASE of wall and CPU time per image with a 95% bootstrap interval of the median of "
+            "paired ratios. Exit 1 when a workload is significantly slower by more than the threshold.",
             epilog="Examples: hoh bench compare HEAD~1 (the last commit against the working tree); "
             "hoh bench compare accepted --quick --ci --threshold 25 (CI's gate)",
         ),
