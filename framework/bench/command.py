@@ -86,7 +86,7 @@ def compare_command(args: argparse.Namespace) -> int:
             quick=args.quick,
             threshold=threshold,
             threads=args.threads,
-            duet=not args.sequential,
+            duet=args.duet,
             progress=lambda text: console.print(f"[dim]{text}[/]"),
         )
     except (RuntimeError, ValueError) as error:  # a worker failed: its traceback is in the message
@@ -158,10 +158,10 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
         help="TensorFlow threads of each side (default 0: TensorFlow's own choice, as users run it)",
     )
     parser.add_argument(
-        "--sequential",
+        "--duet",
         action="store_true",
-        help="run BASE's and HEAD's rounds of a pair one after the other, each with the machine to itself, rather "
-        "than both at once (the default: other programs' load then slows both alike)",
+        help="run BASE's and HEAD's rounds of a pair at the same time rather than one after the other, so that "
+        "other programs' load slows both alike (for a busy machine; see docs/contributing/measurements.md)",
     )
     parser.add_argument("--quick", action="store_true", help="small images and few steps (what CI uses)")
     parser.add_argument("--only", action="append", metavar="WORKLOAD", help="run only this workload; repeatable")
@@ -204,7 +204,7 @@ COMMAND = Command(
             _compare_arguments,
             compare_command,
             description="Check BASE out into a git worktree, run its workloads and HEAD's in two processes, in "
-            "pairs of rounds run at the same time (--sequential: one after the other), and report per workload "
+            "pairs of rounds one after the other (--duet: at the same time), and report per workload "
             "the ratio HEAD/BASE of wall and CPU time per image with a 95% bootstrap interval of the median of "
             "paired ratios. Exit 1 when a workload is significantly slower by more than the threshold.",
             epilog="Examples: hoh bench compare HEAD~1 (the last commit against the working tree); "

@@ -7,20 +7,21 @@ How it works, as ``asv continuous`` and pyperf's ``compare_to`` do it, with inte
 2. One worker process per side (``framework/bench/worker.py``) imports that side's
    ``framework`` and ``plugins`` and sets up every workload of ``benchmarks/workloads.py``
    (the working tree's: the same measuring code for both sides), with one warm-up round.
-3. Each measurement of a workload is one pair: BASE's and HEAD's rounds run at the same
-   time, so that whatever else the machine does slows both alike ("duet benchmarking":
-   Bulej et al., "Duet Benchmarking: Improving Measurement Accuracy in the Cloud", 2020).
-   One after the other instead (``duet=False``; BASE then HEAD, then HEAD then BASE), the
-   halves of a pair met the load of a training job beside them at different moments: the
-   runner's fit of a copy that sleeps 25 % of each batch read wall 1.10 [0.97, 1.43], a
-   miss; at the same time, 1.33 [1.26, 1.39], and a revision against itself stayed within
-   [0.88, 1.08] on CI's workloads (docs/contributing/measurements.md). The two sides
-   share the CPUs as the kernel shares them between their threads, not pinned to halves:
-   pinned, a busy program on one CPU slowed one side only, and the same injection read
-   [0.94, 1.81]. A short workload runs several pairs a round (at least ``round_seconds``
-   of measuring, calibrated on the quicker of the first round's two pairs), as pyperf
-   calibrates its loops. Under load, the train step's self-compare CPU interval went from
-   [0.29, 2.11] with 8 pairs to [0.98, 1.04] with 29.
+3. Each measurement of a workload is one pair. By default its rounds alternate: BASE then
+   HEAD, then HEAD then BASE, ..., so a change of load in between hits both sides alike.
+   With ``duet`` they run at the same time instead ("duet benchmarking": Bulej et al.,
+   "Duet Benchmarking: Improving Measurement Accuracy in the Cloud", 2020), sharing the
+   CPUs as the kernel shares them between their threads. Beside a training job, one after
+   the other missed a copy of the runner's fit that sleeps 25 % of each batch (wall 1.10
+   [0.97, 1.43], 1.34 [0.77, 1.90]); at the same time it was flagged once (1.33 [1.26,
+   1.39]) and missed once (1.25 [0.99, 1.79]), and CPU injections were flagged. Pinned to
+   one CPU each, a busy thread of the job on one CPU slowed one side only ([0.94, 1.81]).
+   Not the default: in duets, the tf-data steady pass of a revision against itself read
+   HEAD faster in 5 of 5 compares (CPU medians 0.93-0.99), a bias not yet explained
+   (docs/contributing/measurements.md). A short workload runs several pairs a round (at
+   least ``round_seconds`` of measuring, calibrated on the quicker of the first round's
+   two pairs), as pyperf calibrates its loops. Under load, the train step's self-compare
+   CPU interval went from [0.29, 2.11] with 8 pairs to [0.98, 1.04] with 29.
 4. Per workload, the paired ratios HEAD/BASE of wall time and CPU time per image give a
    median and a bootstrap interval (:mod:`framework.bench.stats`). A workload is *slower*
    when its CPU time or its wall time is (:meth:`Result.verdict`): CPU time sees work,
@@ -214,7 +215,7 @@ def compare(
     threshold: float = 0.10,
     threads: int = 0,
     round_seconds: float = 4.0,
-    duet: bool = True,
+    duet: bool = False,
     progress: Any = None,
 ) -> tuple[list[Result], dict[str, str]]:
     """Run the comparison; returns the results and the workloads skipped (with why).
@@ -239,8 +240,8 @@ def compare(
             training job beside it, the train step's CPU ratio of a revision against itself
             had 95 % intervals up to [0.29, 2.11] with 8 pairs of 0.65 s rounds, and
             [0.98, 1.04] with 29 pairs.
-        duet: Run the two rounds of a pair at the same time (the default), rather than one
-            after the other (``False``): see the module's docstring.
+        duet: Run the two rounds of a pair at the same time rather than one after the other
+            (the default): see the module's docstring.
         progress: Called as ``progress(text)`` as the comparison goes.
     """
     workloads_file = repo / "benchmarks" / "workloads.py"

@@ -69,21 +69,20 @@ def test_a_revision_against_itself_shows_no_change_and_an_injected_model_slowdow
     assert "slower: train step float32" in slow.stdout
 
 
-def test_both_sides_rounds_of_a_pair_run_at_once_unless_asked_to_take_turns(clone: Path) -> None:
+def test_the_rounds_of_a_pair_take_turns_or_in_a_duet_run_at_once(clone: Path) -> None:
     done, report = _compare(clone, "--only", "start-up: hoh validate", "--rounds", "5")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     pairs = report["results"][0]["pairs"]
     assert len(pairs) >= 5
-    # A start-up round takes a second or more: both rounds of a pair began together
-    assert all(abs(p["head_started_after_base"]) < 0.2 for p in pairs), pairs
-    assert all(0 < p["base_granted"] <= 1 and 0 < p["head_granted"] <= 1 for p in pairs)
-
-    done, report = _compare(clone, "--only", "start-up: hoh validate", "--rounds", "5", "--sequential")
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    pairs = report["results"][0]["pairs"]
-    # One side after the other, BASE first in one pair and HEAD first in the next
+    # A start-up round takes a second or more: one side after the other, BASE first in one pair, HEAD in the next
     assert all(abs(p["head_started_after_base"]) > 0.2 for p in pairs), pairs
     assert {p["head_started_after_base"] > 0 for p in pairs} == {True, False}
+    assert all(0 < p["base_granted"] <= 1 and 0 < p["head_granted"] <= 1 for p in pairs)
+
+    done, report = _compare(clone, "--only", "start-up: hoh validate", "--rounds", "5", "--duet")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    pairs = report["results"][0]["pairs"]
+    assert all(abs(p["head_started_after_base"]) < 0.2 for p in pairs), pairs  # both rounds began together
 
 
 def test_a_revision_that_is_not_a_commit_is_a_clear_error(clone: Path) -> None:
