@@ -16,9 +16,11 @@ How it works, as ``asv continuous`` and pyperf's ``compare_to`` do it, with inte
    [0.97, 1.43], 1.34 [0.77, 1.90]); at the same time it was flagged once (1.33 [1.26,
    1.39]) and missed once (1.25 [0.99, 1.79]), and CPU injections were flagged. Pinned to
    one CPU each, a busy thread of the job on one CPU slowed one side only ([0.94, 1.81]).
-   Not the default: in duets, the tf-data steady pass of a revision against itself read
-   HEAD faster in 5 of 5 compares (CPU medians 0.93-0.99), a bias not yet explained
-   (docs/contributing/measurements.md). A short workload runs several pairs a round (at
+   Not the default: on an idle 2-CPU machine the two sides fill the CPUs by themselves,
+   and the same sleep was missed at once (1.04 [1.02, 1.33]) where one after the other
+   flags it (1.23 [1.12, 1.41]); and in duets the tf-data steady pass of a revision
+   against itself read HEAD faster in 5 of 5 compares (CPU medians 0.93-0.99), a bias not
+   yet explained (docs/contributing/measurements.md). A short workload runs several pairs a round (at
    least ``round_seconds`` of measuring, calibrated on the quicker of the first round's
    two pairs), as pyperf calibrates its loops. Under load, the train step's self-compare
    CPU interval went from [0.29, 2.11] with 8 pairs to [0.98, 1.04] with 29.
