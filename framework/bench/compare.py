@@ -10,20 +10,14 @@ How it works, as ``asv continuous`` and pyperf's ``compare_to`` do it, with inte
 3. Each measurement of a workload is one pair. By default its rounds alternate: BASE then
    HEAD, then HEAD then BASE, ..., so a change of load in between hits both sides alike.
    With ``duet`` they run at the same time instead ("duet benchmarking": Bulej et al.,
-   "Duet Benchmarking: Improving Measurement Accuracy in the Cloud", 2020), sharing the
-   CPUs as the kernel shares them between their threads. Beside a training job, one after
-   the other missed a copy of the runner's fit that sleeps 25 % of each batch (wall 1.10
-   [0.97, 1.43], 1.34 [0.77, 1.90]); at the same time it was flagged once (1.33 [1.26,
-   1.39]) and missed once (1.25 [0.99, 1.79]), and CPU injections were flagged. Pinned to
-   one CPU each, a busy thread of the job on one CPU slowed one side only ([0.94, 1.81]).
-   Not the default: on an idle 2-CPU machine the two sides fill the CPUs by themselves,
-   and the same sleep was missed at once (1.04 [1.02, 1.33]) where one after the other
-   flags it (1.23 [1.12, 1.41]); and in duets the tf-data steady pass of a revision
-   against itself read HEAD faster in 5 of 5 compares (CPU medians 0.93-0.99), a bias not
-   yet explained (docs/contributing/measurements.md). A short workload runs several pairs a round (at
-   least ``round_seconds`` of measuring, calibrated on the quicker of the first round's
-   two pairs), as pyperf calibrates its loops. Under load, the train step's self-compare
-   CPU interval went from [0.29, 2.11] with 8 pairs to [0.98, 1.04] with 29.
+   2020), sharing the CPUs. Beside a training job that saw a sleep one after the other
+   missed, once in two tries; idle it missed the same sleep (both sides fill a 2-CPU
+   machine by themselves), and the tf-data steady pass read HEAD faster in 5 self-compares
+   of 5: so not the default (docs/contributing/measurements.md, "duet rounds"). A short
+   workload runs several pairs a round (at least ``round_seconds`` of measuring,
+   calibrated on the quicker of the first round's two pairs), as pyperf calibrates its
+   loops. Under load, the train step's self-compare CPU interval went from [0.29, 2.11]
+   with 8 pairs to [0.98, 1.04] with 29.
 4. Per workload, the paired ratios HEAD/BASE of wall time and CPU time per image give a
    median and a bootstrap interval (:mod:`framework.bench.stats`). A workload is *slower*
    when its CPU time or its wall time is (:meth:`Result.verdict`): CPU time sees work,
@@ -175,7 +169,6 @@ def _pair(sides: list[Side], name: str, swap: bool, duet: bool) -> list[tuple[Si
 
 def _result(name: str, base: list[dict[str, Any]], head: list[dict[str, Any]], threshold: float) -> Result:
     """One workload's comparison from its sides' rounds (each round's answer, per image)."""
-
     pairs = tuple(
         {
             **{f"{side}_{key}": r[key] for side, r in (("base", b), ("head", h)) for key in ("wall", "cpu", "granted")},
