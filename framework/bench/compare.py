@@ -10,10 +10,10 @@ How it works, as ``asv continuous`` and pyperf's ``compare_to`` do it, with inte
 3. Each measurement of a workload is one pair. By default its rounds alternate: BASE then
    HEAD, then HEAD then BASE, ..., so a change of load in between hits both sides alike.
    With ``duet`` they run at the same time instead ("duet benchmarking": Bulej et al.,
-   2020), sharing the CPUs. Beside a training job that saw a sleep one after the other
-   missed, once in two tries; idle it missed the same sleep (both sides fill a 2-CPU
-   machine by themselves), and the tf-data steady pass read HEAD faster in 5 self-compares
-   of 5: so not the default (docs/contributing/measurements.md, "duet rounds"). A short
+   2020), sharing the CPUs. Beside a training job it flagged, once in two tries, a sleep
+   that one after the other missed; idle it missed that sleep (both sides fill a 2-CPU
+   machine by themselves), and the unchanged tf-data steady pass read HEAD faster in 5
+   compares of 5: so not the default (docs/contributing/measurements.md). A short
    workload runs several pairs a round (at least ``round_seconds`` of measuring,
    calibrated on the quicker of the first round's two pairs), as pyperf calibrates its
    loops. Under load, the train step's self-compare CPU interval went from [0.29, 2.11]
