@@ -200,7 +200,7 @@ COMMAND = Command(
     subcommands=(
         Command(
             "compare",
-            "run both revisions' workloads side by side on this machine and compare them",
+            "run both revisions' workloads interleaved on this machine and compare them",
             _compare_arguments,
             compare_command,
             description="Check BASE out into a git worktree, run its workloads and HEAD's in two processes, in "

@@ -151,8 +151,7 @@ def main(argv: list[str]) -> int:
                 images = rounds[request["name"]]()
                 wall, cpu = time.perf_counter() - wall, _cpu_seconds() - cpu
                 granted = granted_share(schedstats, _thread_schedstats())
-                answer = {"images": images, "wall": wall, "cpu": cpu, "granted": granted}
-                _send({**answer, "started": started})
+                _send({"images": images, "wall": wall, "cpu": cpu, "granted": granted, "started": started})
             elif request["op"] == "exit":
                 return 0
         except Exception as error:
