@@ -41,7 +41,7 @@ from plugins.pipelines.common import (
 )
 from plugins.pipelines.file_checks import exif_orientation, failure_explainer, readable_files
 from plugins.pipelines.memory_plan import CachePlan, check_batches_fit, check_disk_room, decoded_bytes, plan_cache
-from plugins.pipelines.tf_decode import decode_image, plain_graph
+from plugins.pipelines.tf_decode import decode_image, plain_graph, rescaled
 
 if TYPE_CHECKING:
     import numpy as np
@@ -222,10 +222,13 @@ class TfDataPipeline(SizedPipeline):
 
         def finish(index: Any, pair: tuple[Any, Any]) -> tuple[Any, Any]:
             images, labels = pair
-            images = tf.cast(images, tf.float32)
             if augment and params.augments:
-                images = augment_batch(images, tf.stack([tf.constant(seed, tf.int64), index]), params)
-            images = images * tf.constant(params.rescale, tf.float32)
+                images = augment_batch(
+                    tf.cast(images, tf.float32), tf.stack([tf.constant(seed, tf.int64), index]), params
+                )
+                images = images * tf.constant(params.rescale, tf.float32)
+            else:
+                images = rescaled(tf, images, params.rescale)
             if params.class_mode == "binary":
                 return images, tf.cast(labels, tf.float32)
             return images, tf.one_hot(labels, classes, dtype=tf.float32)

@@ -111,3 +111,17 @@ def test_disk_cache_notices_replaced_images(tmp_path, write_split) -> None:
     after = pixels()
     np.testing.assert_allclose(after[0], np.broadcast_to(np.array([1.0, 0, 0], np.float32), (32, 32, 3)), atol=1e-6)
     np.testing.assert_array_equal(after[1], before[1])
+
+
+@pytest.mark.parametrize("rescale", [1 / 255, 1 / 127.5, 1.0, 2.982086181640625])
+def test_rescaled_batches_hold_exactly_pixel_times_rescale(rescale: float) -> None:
+    import tensorflow as tf
+
+    from plugins.pipelines.tf_decode import rescaled
+
+    # Every uint8 value; 2.982086181640625 is a scale whose max_range / 255 does not round back to it.
+    pixels = np.arange(256, dtype=np.uint8).reshape(1, 16, 16, 1)
+    want = pixels.astype(np.float32) * np.float32(rescale)
+    got = rescaled(tf, tf.constant(pixels), rescale).numpy()
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, want)
