@@ -7,6 +7,8 @@ per epoch), so swapping one for the other is a one-line change in an experiment 
 Modules, one concern each:
 
 - :mod:`~plugins.pipelines.common`: shared parameters, file listing, step counts.
+- :mod:`~plugins.pipelines.file_checks`: every file's headers checked before training; bad files named.
+- :mod:`~plugins.pipelines.image_headers`: one file's check, and many files' in worker processes.
 - :mod:`~plugins.pipelines.augment`: seeded, stateless affine augmentation in TensorFlow.
 - :mod:`~plugins.pipelines.image_data_generator`: Keras' legacy ``ImageDataGenerator``.
 - :mod:`~plugins.pipelines.tf_data`: a cached, prefetched ``tf.data`` pipeline.
