@@ -20,7 +20,7 @@ from framework.distribution import is_chief
 from framework.environment import describe_environment
 from framework.errors import TrainingFailed, UserError
 from framework.loading import Loaded
-from framework.precision import check_output_dtype, cpu_description
+from framework.precision import check_output_dtype, report_precision
 from framework.providers import DatasetContext, Flows, ImageFolders, InputPipeline, Kind, ModelSpec
 from framework.registry import build
 from framework.run_checks import (
@@ -100,7 +100,7 @@ class Phases:
         run.phase = "configure"
         precision = run.experiment.training.precision
         if precision != "float32":
-            run.console.print(f"precision {precision}: {cpu_description()}")
+            report_precision(run.console, precision)
         choice = run.experiment.strategy  # before TensorFlow starts its devices: a strategy may split them
         run.strategy = build(run.providers, Kind.STRATEGY, choice)
         run.is_chief = is_chief(run.strategy)
