@@ -4,7 +4,7 @@
 :func:`inspect_in_workers` runs it over many files in ``python -m plugins.pipelines.image_headers``
 processes, one per core. Reading a JPEG's headers is Pillow's Python code (~110 us a file),
 which holds the GIL: on threads, 10,000 300x300 JPEGs took 1.8-2.3 s with 8 threads and
-1.2 s with one; in two processes 0.6-0.8 s (2-vCPU EPYC, files in the page cache).
+1.2 s with one; in two worker processes 0.7-1.1 s (2-vCPU EPYC, files in the page cache).
 
 Workers are plain subprocesses that import Pillow alone, rather than a ``multiprocessing``
 pool: ``spawn`` imports the parent's ``__main__`` file again in every worker, so a user's
