@@ -83,11 +83,10 @@ def inspect_in_workers(paths: Sequence[Path], *, decode: bool, workers: int) -> 
     inputs = [b"\0".join(os.fsencode(path) for path in part) for part in shares]
     running: list[subprocess.Popen[bytes]] = []
     try:
+        pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.DEVNULL}
         for _ in shares:
-            pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.DEVNULL}
-            running.append(
-                subprocess.Popen(command, env=env, **pipes)
-            )  # each worker's stdin and stdout at once, on a thread of its own: none waits on a full pipe
+            running.append(subprocess.Popen(command, env=env, **pipes))
+        # each worker's stdin and stdout at once, on a thread of its own: none waits on a full pipe
         with ThreadPoolExecutor(len(running)) as pool:
             answers = list(pool.map(lambda pair: pair[0].communicate(pair[1])[0], zip(running, inputs, strict=True)))
     except OSError:  # no process could start (no memory, no such file): check them here
