@@ -90,15 +90,28 @@ class PipelineParams(Params):
 
 
 @dataclass(frozen=True)
+class FileKinds:
+    """What checking a split's files found about all of them, so that a decoder can be built for them alone."""
+
+    jpeg: bool | None
+    """``True``: every file is a JPEG; ``False``: none is; ``None``: some are."""
+    sizes: frozenset[tuple[int, int]] | None
+    """The distinct (height, width) of the files once turned upright; ``None`` when some file's is not known."""
+
+
+@dataclass(frozen=True)
 class LabelledFiles:
     """Image files of one split, in a fixed order, with their class index.
 
     ``orientations``: each file's EXIF orientation (1-8, 1 upright), when read; empty: all upright.
+    ``kinds``: what the checks found about the files (:func:`~plugins.pipelines.file_checks.readable_files`);
+    ``None`` when they were not checked.
     """
 
     paths: tuple[Path, ...]
     labels: tuple[int, ...]
     orientations: tuple[int, ...] = ()
+    kinds: FileKinds | None = None
 
 
 def list_images(root: Path, class_names: tuple[str, ...]) -> LabelledFiles:

@@ -14,16 +14,27 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from framework import UserError
-from plugins.pipelines.common import LabelledFiles, map_on_threads
-from plugins.pipelines.image_headers import WORKERS_FROM, inspect, inspect_in_workers
+from plugins.pipelines.common import FileKinds, LabelledFiles, map_on_threads
+from plugins.pipelines.image_headers import WORKERS_FROM, Header, inspect, inspect_in_workers
 
 
 def exif_orientation(path: Path) -> int:
     """The EXIF orientation of an image file (1-8; 1 when it has none or cannot be read)."""
-    return inspect(path)[1]
+    return inspect(path).orientation
 
 
-def _inspect_all(paths: Sequence[Path], *, decode: bool) -> list[tuple[str | None, int]]:
+def file_kinds(headers: Sequence[Header]) -> FileKinds:
+    """What ``headers`` (of readable files) share: all JPEG or none, and their sizes once upright."""
+    jpegs = {header.jpeg for header in headers}
+    sizes = set()
+    for header in headers:
+        if not header.height:  # a size Pillow gives but TensorFlow might not: unknown
+            return FileKinds(jpegs.pop() if len(jpegs) == 1 else None, None)
+        sizes.add((header.width, header.height) if header.orientation >= 5 else (header.height, header.width))
+    return FileKinds(jpegs.pop() if len(jpegs) == 1 else None, frozenset(sizes))
+
+
+def _inspect_all(paths: Sequence[Path], *, decode: bool) -> list[Header]:
     """:func:`~plugins.pipelines.image_headers.inspect` of every path, in order, on all cores.
 
     In worker processes from :data:`~plugins.pipelines.image_headers.WORKERS_FROM` files (a JPEG's
@@ -42,7 +53,7 @@ def _inspect_all(paths: Sequence[Path], *, decode: bool) -> list[tuple[str | Non
 def undecodable(paths: Sequence[Path], *, decode: bool = True) -> list[tuple[Path, str]]:
     """The files of ``paths`` that cannot be read (decoded fully by default), with why, in order."""
     found = _inspect_all(paths, decode=decode)
-    return [(path, reason) for path, (reason, _) in zip(paths, found, strict=True) if reason is not None]
+    return [(path, header.reason) for path, header in zip(paths, found, strict=True) if header.reason]
 
 
 def failure_explainer(*path_lists: Sequence[Path | str]) -> Callable[[BaseException], str | None]:
@@ -81,23 +92,20 @@ def readable_files(files: LabelledFiles, root: Path, *, skip: bool) -> LabelledF
         UserError: naming the unreadable files (the first 5) and their count, unless ``skip``.
     """
     found = _inspect_all(files.paths, decode=skip)
-    orientations = tuple(orientation for _, orientation in found)
-    bad = [(path, reason) for path, (reason, _) in zip(files.paths, found, strict=True) if reason is not None]
-    if not bad:
-        return LabelledFiles(files.paths, files.labels, orientations if any(o != 1 for o in orientations) else ())
+    bad = [(path, header.reason) for path, header in zip(files.paths, found, strict=True) if header.reason]
     named = "; ".join(f"{path} ({reason})" for path, reason in bad[:5]) + ("; ..." if len(bad) > 5 else "")
-    if not skip:
+    if bad and not skip:
         raise UserError(
             f"{len(bad)} of {len(files.paths)} image files in {root} cannot be read: {named}. Fix or remove them, "
             "or set pipeline.skip_unreadable = true to train without them."
         )
-    print(f"skipping {len(bad)} unreadable image files in {root}: {named}", file=sys.stderr)
-    dropped = {path for path, _ in bad}
-    kept = [
-        (path, label, orientation)
-        for path, label, orientation in zip(files.paths, files.labels, orientations, strict=True)
-        if path not in dropped
-    ]
-    if not kept:
-        raise UserError(f"no image file in {root} can be read: {named}.")
-    return LabelledFiles(*(tuple(column) for column in zip(*kept, strict=True)))
+    paths, labels, headers = files.paths, files.labels, found
+    if bad:
+        kept = [row for row in zip(paths, labels, found, strict=True) if not row[2].reason]
+        if not kept:
+            raise UserError(f"no image file in {root} can be read: {named}.")
+        print(f"skipping {len(bad)} unreadable image files in {root}: {named}", file=sys.stderr)
+        paths, labels, headers = (tuple(column) for column in zip(*kept, strict=True))
+    orientations = tuple(header.orientation for header in headers)
+    turned = orientations if any(orientation != 1 for orientation in orientations) else ()
+    return LabelledFiles(paths, labels, turned, file_kinds(headers))

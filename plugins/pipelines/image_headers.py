@@ -1,6 +1,7 @@
 """One image file's check with Pillow, and the checks of many files in worker processes.
 
-:func:`inspect` says whether a file can be read, and its EXIF orientation.
+:func:`inspect` says whether a file can be read, its EXIF orientation, and (for JPEG and PNG) its
+kind and size, from which ``tf-data`` builds a decoder for those files alone.
 :func:`inspect_in_workers` runs it over many files in ``python -m plugins.pipelines.image_headers``
 processes, one per core. Reading a JPEG's headers is Pillow's Python code (~110 us a file),
 which holds the GIL: on threads, 10,000 300x300 JPEGs took 1.8-2.3 s with 8 threads and
@@ -21,10 +22,13 @@ import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ORIENTATION_TAG = 0x0112
 """EXIF tag of the orientation (1-8) a camera records instead of turning the pixels."""
+
+#: Pillow formats whose stored size is the size TensorFlow's decoder gives (an MPO is a camera's JPEG).
+SIZED_FORMATS = frozenset({"JPEG", "MPO", "PNG"})
 
 #: Fewer files than this are checked in this process: a worker takes ~0.1 s to start.
 WORKERS_FROM = 2048
@@ -42,8 +46,23 @@ def orientation(image: Any) -> int:
     return int(exif.get(ORIENTATION_TAG, 1) or 1)
 
 
-def inspect(path: Path | str, *, decode: bool = False) -> tuple[str | None, int]:
-    """Why ``path`` is not a readable image (or ``None``), and its EXIF orientation (1: upright).
+class Header(NamedTuple):
+    """What :func:`inspect` found in one file."""
+
+    reason: str | None
+    """Why the file cannot be read; ``None`` when it can."""
+    orientation: int = 1
+    """EXIF orientation, 1-8 (1: upright)."""
+    jpeg: bool = False
+    """A JPEG: what ``tf.io.is_jpeg`` tests (the bytes FF D8 FF first), as Pillow tells a JPEG from the rest."""
+    height: int = 0
+    """Rows as stored, before any turn; 0 unless a readable JPEG or PNG (:data:`SIZED_FORMATS`)."""
+    width: int = 0
+    """Columns as stored; 0 as :attr:`height`."""
+
+
+def inspect(path: Path | str, *, decode: bool = False) -> Header:
+    """Why ``path`` is not a readable image (or ``None``), its EXIF orientation, kind and size.
 
     Args:
         decode: Decode the pixels fully (Pillow's ``load``: ~5 ms a 300x300 PNG) rather than
@@ -55,16 +74,18 @@ def inspect(path: Path | str, *, decode: bool = False) -> tuple[str | None, int]
     try:
         with Image.open(path) as image:
             turn = orientation(image)  # from the headers read by open: verify may follow
+            kind, (width, height) = image.format, image.size
             if decode:
                 image.load()
             else:
                 image.verify()
     except Exception as error:  # PIL raises many types: OSError, SyntaxError, DecompressionBombError...
-        return f"{type(error).__name__}: {str(error).split(' <_io.')[0]}", 1
-    return None, turn if 1 <= turn <= 8 else 1
+        return Header(f"{type(error).__name__}: {str(error).split(' <_io.')[0]}")
+    sized = kind in SIZED_FORMATS
+    return Header(None, turn if 1 <= turn <= 8 else 1, kind in {"JPEG", "MPO"}, *((height, width) if sized else (0, 0)))
 
 
-def inspect_in_workers(paths: Sequence[Path], *, decode: bool, workers: int) -> list[tuple[str | None, int]] | None:
+def inspect_in_workers(paths: Sequence[Path], *, decode: bool, workers: int) -> list[Header] | None:
     """:func:`inspect` of every path, in order, in ``workers`` processes; ``None`` if a worker failed.
 
     Each worker gets a contiguous share of the paths on its stdin (NUL-separated bytes, as
@@ -95,17 +116,17 @@ def inspect_in_workers(paths: Sequence[Path], *, decode: bool, workers: int) -> 
         for process in running:
             if process.poll() is None:
                 process.kill()
-    found: list[tuple[str | None, int]] = []
+    found: list[Header] = []
     for process, part, answer in zip(running, shares, answers, strict=True):
         lines = answer.splitlines()
         if process.returncode != 0 or len(lines) != len(part):
             return None
-        found.extend((reason, int(turn)) for reason, turn in map(json.loads, lines))
+        found.extend(Header(*row) for row in map(json.loads, lines))
     return found
 
 
 def main() -> None:
-    """A worker: NUL-separated paths on stdin, ``[reason or null, orientation]`` a line on stdout."""
+    """A worker: NUL-separated paths on stdin, a :class:`Header` a line on stdout (a JSON list)."""
     decode = "--decode" in sys.argv[1:]
     data = sys.stdin.buffer.read()
     lines = [json.dumps(inspect(os.fsdecode(raw), decode=decode)) + "\n" for raw in data.split(b"\0") if raw]

@@ -41,7 +41,7 @@ from plugins.pipelines.common import (
 )
 from plugins.pipelines.file_checks import exif_orientation, failure_explainer, readable_files
 from plugins.pipelines.memory_plan import CachePlan, check_batches_fit, check_disk_room, decoded_bytes, plan_cache
-from plugins.pipelines.tf_decode import decode_image, plain_graph, rescaled
+from plugins.pipelines.tf_decode import decode_image, decoder_choice, plain_graph, rescaled
 
 if TYPE_CHECKING:
     import numpy as np
@@ -125,15 +125,15 @@ class TfDataPipeline(SizedPipeline):
         """The images of ``files`` (or of its ``rows``, a dataset of indices) decoded, in order, on all cores."""
         height, width = self.params.image_size
         names = tf.constant([str(p) for p in files.paths])
-        turns = tf.constant(list(files.orientations) or [1] * len(files.paths), tf.int32)
+        turns = tf.constant(files.orientations, tf.int32) if files.orientations else None
+        known = decoder_choice(files.kinds, height, width)  # branches every file would take: out of the graph
+
+        def decode(i: Any) -> Any:
+            turn = tf.gather(turns, i) if turns is not None else None
+            return decode_image(tf, tf.io.read_file(tf.gather(names, i)), height, width, turn, **known)
+
         rows = rows if rows is not None else tf.data.Dataset.range(len(files.paths))
-        return rows.map(
-            plain_graph(
-                tf, lambda i: decode_image(tf, tf.io.read_file(tf.gather(names, i)), height, width, tf.gather(turns, i))
-            ),
-            num_parallel_calls=tf.data.AUTOTUNE,
-            deterministic=True,
-        )
+        return rows.map(plain_graph(tf, decode), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
     def _store(self, tf: Any, files: LabelledFiles, plan: CachePlan) -> tuple[Any, Any]:
         """The on-disk store of the decoded images of ``files``, and ``fill(rows)``, their decoder."""

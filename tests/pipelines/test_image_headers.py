@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from plugins.pipelines import file_checks
-from plugins.pipelines.image_headers import inspect, inspect_in_workers
+from plugins.pipelines.image_headers import Header, inspect, inspect_in_workers
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,9 @@ def mixed(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 @pytest.mark.parametrize("decode", [False, True])
 def test_workers_check_files_as_this_process_does(mixed, decode: bool) -> None:
     here = [inspect(path, decode=decode) for path in mixed]
-    assert here[4] == (None, 6) and here[-2][0] is not None and here[-1][0] is not None  # the set has all kinds
+    assert here[4] == Header(None, 6, jpeg=True, height=12, width=10)  # the set has all kinds: a turned JPEG,
+    assert here[1] == Header(None, 1, jpeg=False, height=12, width=10)  # a PNG,
+    assert here[-2].reason is not None and here[-1].reason is not None  # a non-image and a broken PNG
     assert inspect_in_workers(mixed, decode=decode, workers=3) == here
 
 
