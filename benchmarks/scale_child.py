@@ -69,6 +69,7 @@ def main() -> None:
     kind, folder, cache_dir = sys.argv[1], Path(sys.argv[2]), sys.argv[5]
     size, batch = int(sys.argv[3]), int(sys.argv[4])
     os.environ["HOH_DECODED_CACHE"] = cache_dir
+    os.environ["HOH_FILE_FACTS"] = str(Path(cache_dir) / "file-facts.sqlite3")  # files not checked before
     # Every loader under the TensorFlow settings hoh's commands run with (the BFC allocator): the pipelines
     # are compared, not the allocators. Keras' loaders in a script without them: docs/contributing/measurements.md.
     from framework.tensorflow_defaults import apply_tensorflow_defaults

@@ -16,10 +16,12 @@ if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
 
 
 @pytest.fixture(autouse=True)
-def _decoded_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """tf-data's on-disk decoded-image cache goes to a throw-away folder, never the user's cache."""
+def _caches_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """tf-data's decoded-image cache and remembered file checks go to a throw-away folder, not the user's cache."""
     if "HOH_DECODED_CACHE" not in os.environ:
         monkeypatch.setenv("HOH_DECODED_CACHE", str(tmp_path_factory.getbasetemp() / "decoded-cache"))
+    if "HOH_FILE_FACTS" not in os.environ:  # remembered file checks: plugins/pipelines/file_facts.py
+        monkeypatch.setenv("HOH_FILE_FACTS", str(tmp_path_factory.getbasetemp() / "file-facts.sqlite3"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -30,6 +30,9 @@ ORIENTATION_TAG = 0x0112
 #: Pillow formats whose stored size is the size TensorFlow's decoder gives (an MPO is a camera's JPEG).
 SIZED_FORMATS = frozenset({"JPEG", "MPO", "PNG"})
 
+#: Bump when what :func:`inspect` finds changes: remembered checks made before are then made again.
+HEADER_VERSION = 1
+
 #: Fewer files than this are checked in this process: a worker takes ~0.1 s to start.
 WORKERS_FROM = 2048
 
@@ -121,7 +124,7 @@ def inspect_in_workers(paths: Sequence[Path], *, decode: bool, workers: int) -> 
         lines = answer.splitlines()
         if process.returncode != 0 or len(lines) != len(part):
             return None
-        found.extend(Header(*row) for row in map(json.loads, lines))
+        found.extend(Header(*row) for row in json.loads(b"[" + b",".join(lines) + b"]"))  # one parse: 0.5 s less at 50k
     return found
 
 
