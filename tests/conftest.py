@@ -20,8 +20,8 @@ def _caches_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     """tf-data's decoded-image cache and remembered file checks go to a throw-away folder, not the user's cache."""
     if "HOH_DECODED_CACHE" not in os.environ:
         monkeypatch.setenv("HOH_DECODED_CACHE", str(tmp_path_factory.getbasetemp() / "decoded-cache"))
-    if "HOH_FILE_FACTS" not in os.environ:  # remembered file checks: plugins/pipelines/file_facts.py
-        monkeypatch.setenv("HOH_FILE_FACTS", str(tmp_path_factory.getbasetemp() / "file-facts.sqlite3"))
+    if "HOH_FILE_FACTS" not in os.environ:  # remembered file checks, one store a test: a test's files are its own
+        monkeypatch.setenv("HOH_FILE_FACTS", str(tmp_path_factory.mktemp("file-facts") / "file-facts.sqlite3"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

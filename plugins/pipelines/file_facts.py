@@ -22,6 +22,8 @@ costs time only: the files are checked as if nothing was remembered.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import sqlite3
 import sys
@@ -37,8 +39,18 @@ Found = TypeVar("Found")
 
 #: A file whose mtime or ctime is this close to when it was looked at is not remembered.
 RACY_SECONDS = 2.0
-#: Paths a query: SQLite allows 32,766 parameters since 3.32.
+#: File systems whose ctime is the kernel's own change time (no program sets it) and whose inode
+#: numbers stay with a file. Elsewhere (sshfs sets ctime to mtime; squashfs images and archive
+#: mounts keep one time for both) nothing is remembered.
+TRUSTED_FILE_SYSTEMS = frozenset(
+    {"ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "f2fs", "tmpfs", "overlay", "nfs", "nfs4"}
+)
+#: File systems whose attributes a client caches: the file is opened before its stamp is read (NFS's
+#: close-to-open consistency: the open asks the server).
+REVALIDATED = frozenset({"nfs", "nfs4"})
+#: Paths a query (SQLite allows 32,766 parameters since 3.32), and rows a write transaction.
 BATCH = 4096
+WRITE_BATCH = 50_000
 _SCHEMA = """CREATE TABLE IF NOT EXISTS files_v1 (
     path BLOB PRIMARY KEY, stamp TEXT NOT NULL, header TEXT, checker TEXT, decoded INTEGER, sha256 TEXT
 ) WITHOUT ROWID"""
@@ -55,20 +67,51 @@ _warned: set[str] = set()
 
 
 def store_path() -> Path | None:
-    """The store: ``$HOH_FILE_FACTS`` (empty: remember nothing) or ``file-facts.sqlite3`` in the user cache."""
+    """The store: ``$HOH_FILE_FACTS`` (empty: remember nothing) or ``file-facts.sqlite3`` in the user cache.
+
+    ``None`` on Windows, where ``st_ctime`` is when a file was created, not changed.
+    """
     env = os.environ.get("HOH_FILE_FACTS")
+    if os.name == "nt" or (env is not None and not env.strip()):
+        return None
     if env is not None:
-        return Path(env).expanduser() if env.strip() else None
+        return Path(env).expanduser()
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("hoh")) / "file-facts.sqlite3"
 
 
+@functools.cache
+def file_systems() -> dict[int, str] | None:
+    """``st_dev`` -> file-system type of every mount (``/proc/self/mountinfo``); ``None`` without one (macOS)."""
+    try:
+        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return None
+    systems: dict[int, str] = {}
+    for line in lines:
+        mount, _, source = line.partition(" - ")
+        major, _, minor = mount.split()[2].partition(":")
+        systems.setdefault(os.makedev(int(major), int(minor)), source.split()[0])
+    return systems
+
+
 def _stamp(path: Path) -> str | None:
-    """What changes when ``path``'s content does; ``None`` if it cannot be read or changed just now."""
+    """What changes when ``path``'s content does; ``None``: not to be remembered (unreadable, changed just
+    now, or on a file system whose times cannot be trusted)."""
     now = time.time_ns()
     try:
         st = os.stat(path)
+        systems = file_systems()
+        kind = systems.get(st.st_dev) if systems is not None else None
+        if systems is not None and kind not in TRUSTED_FILE_SYSTEMS:
+            return None
+        if kind in REVALIDATED:
+            descriptor = os.open(path, os.O_RDONLY)
+            try:
+                st = os.fstat(descriptor)
+            finally:
+                os.close(descriptor)
     except OSError:
         return None
     if max(st.st_mtime_ns, st.st_ctime_ns) > now - RACY_SECONDS * 1e9:
@@ -89,22 +132,38 @@ def _warn(store: Path, error: Exception) -> None:
         print(f"note: file checks are not remembered in {store} ({error}); every file is checked", file=sys.stderr)
 
 
-def _rows(store: Path, keys: list[bytes]) -> dict[bytes, tuple[Any, ...]]:
-    with _connect(store) as connection:
-        found: dict[bytes, tuple[Any, ...]] = {}
-        for start in range(0, len(keys), BATCH):
-            part = keys[start : start + BATCH]
+def _recalled(
+    store: Path, keys: list[bytes], stamps: list[str | None], columns: str, recall: Callable[..., Found | None]
+) -> list[Found | None]:
+    """``recall(*columns)`` of each key's row whose stamp is the file's; ``None`` where there is none."""
+    known: list[Found | None] = [None] * len(keys)
+    with contextlib.closing(_connect(store)) as connection:
+        for start in range(0, len(keys), BATCH):  # a batch's rows at a time: bounded memory at any count
+            part = [index for index in range(start, min(start + BATCH, len(keys))) if stamps[index]]
+            if not part:
+                continue
             marks = ",".join("?" * len(part))
-            query = f"SELECT path, stamp, header, checker, decoded, sha256 FROM files_v1 WHERE path IN ({marks})"
-            found.update((row[0], row[1:]) for row in connection.execute(query, part))
-    connection.close()
-    return found
+            query = f"SELECT path, stamp, {columns} FROM files_v1 WHERE path IN ({marks})"
+            rows = {row[0]: row[1:] for row in connection.execute(query, [keys[index] for index in part])}
+            for index in part:
+                row = rows.get(keys[index])
+                if row is not None and row[0] == stamps[index]:
+                    known[index] = recall(*row[1:])
+    return known
+
+
+def _remember(store: Path, updates: list[tuple[Any, ...]]) -> None:
+    with contextlib.closing(_connect(store)) as connection:
+        for start in range(0, len(updates), WRITE_BATCH):  # short transactions: a sweep's other trials wait less
+            with connection:
+                connection.executemany(_UPSERT, updates[start : start + WRITE_BATCH])
 
 
 def _remembered(
     paths: Sequence[Path],
     compute: Callable[[Sequence[Path]], list[Found]],
-    recall: Callable[[tuple[Any, ...]], Found | None],
+    columns: str,
+    recall: Callable[..., Found | None],
     record: Callable[[Found], tuple[str | None, str | None, int | None, str | None] | None],
 ) -> list[Found]:
     """``compute(paths)``, with what the store holds for unchanged files taken from it, and the rest added."""
@@ -114,14 +173,10 @@ def _remembered(
     stamps = map_on_threads(_stamp, paths)  # before any file is read: a change after this is a new stamp
     keys = [os.fsencode(os.path.abspath(path)) for path in paths]
     try:
-        rows = _rows(store, [key for key, stamp in zip(keys, stamps, strict=True) if stamp])
+        known = _recalled(store, keys, stamps, columns, recall)
     except (sqlite3.Error, OSError) as error:
         _warn(store, error)
         return compute(paths)
-    known: list[Found | None] = []
-    for key, stamp in zip(keys, stamps, strict=True):
-        row = rows.get(key)
-        known.append(recall(row[1:]) if row is not None and row[0] == stamp else None)
     missing = [index for index, fact in enumerate(known) if fact is None]
     new = compute([paths[index] for index in missing]) if missing else []
     updates = []
@@ -132,9 +187,7 @@ def _remembered(
             updates.append((keys[index], stamps[index], *values))
     if updates:
         try:
-            with _connect(store) as connection:
-                connection.executemany(_UPSERT, updates)
-            connection.close()
+            _remember(store, updates)
         except (sqlite3.Error, OSError) as error:
             _warn(store, error)
     return known  # type: ignore[return-value]  # every None was filled
@@ -149,12 +202,14 @@ def remembered_headers(
     :data:`~plugins.pipelines.image_headers.HEADER_VERSION`, and a
     full decode's check (``decode``) only from a full decode; a header check from either.
     """
-    from PIL import Image
+    from PIL import Image, ImageFile
 
-    checker = f"Pillow {Image.__version__}, MAX_IMAGE_PIXELS {Image.MAX_IMAGE_PIXELS}, v{HEADER_VERSION}"
+    checker = (
+        f"Pillow {Image.__version__}, MAX_IMAGE_PIXELS {Image.MAX_IMAGE_PIXELS}, "
+        f"LOAD_TRUNCATED_IMAGES {ImageFile.LOAD_TRUNCATED_IMAGES}, v{HEADER_VERSION}"
+    )
 
-    def recall(row: tuple[Any, ...]) -> Header | None:
-        header, made_by, decoded, _ = row
+    def recall(header: str | None, made_by: str | None, decoded: int | None) -> Header | None:
         if header is None or made_by != checker or not (decoded or not decode):
             return None
         orientation, jpeg, height, width = map(int, header.split())
@@ -165,7 +220,7 @@ def remembered_headers(
             return None
         return f"{header.orientation} {int(header.jpeg)} {header.height} {header.width}", checker, int(decode), None
 
-    return _remembered(paths, check, recall, record)
+    return _remembered(paths, check, "header, checker, decoded", recall, record)
 
 
 def remembered_digests(paths: Sequence[Path], digest: Callable[[Path], str]) -> list[str]:
@@ -173,6 +228,7 @@ def remembered_digests(paths: Sequence[Path], digest: Callable[[Path], str]) -> 
     return _remembered(
         paths,
         lambda missing: map_on_threads(digest, missing),
-        lambda row: row[3],
+        "sha256",
+        lambda sha256: sha256,
         lambda sha256: (None, None, None, sha256),
     )

@@ -103,7 +103,10 @@ def inspect_in_workers(paths: Sequence[Path], *, decode: bool, workers: int) -> 
     shares = [paths[start : start + share] for start in range(0, len(paths), share)]
     package_root = str(Path(__file__).resolve().parents[2])  # where ``plugins`` is, installed or not
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-    command = [sys.executable, "-m", "plugins.pipelines.image_headers", *(["--decode"] if decode else [])]
+    from PIL import Image, ImageFile
+
+    settings = [f"--max-pixels={Image.MAX_IMAGE_PIXELS}", *(["--truncated"] if ImageFile.LOAD_TRUNCATED_IMAGES else [])]
+    command = [sys.executable, "-m", "plugins.pipelines.image_headers", *(["--decode"] if decode else []), *settings]
     inputs = [b"\0".join(os.fsencode(path) for path in part) for part in shares]
     running: list[subprocess.Popen[bytes]] = []
     try:
@@ -130,7 +133,14 @@ def inspect_in_workers(paths: Sequence[Path], *, decode: bool, workers: int) -> 
 
 def main() -> None:
     """A worker: NUL-separated paths on stdin, a :class:`Header` a line on stdout (a JSON list)."""
+    from PIL import Image, ImageFile
+
     decode = "--decode" in sys.argv[1:]
+    for argument in sys.argv[1:]:  # the caller's Pillow limits, so that its checks and the workers' agree
+        if argument.startswith("--max-pixels="):
+            value = argument.partition("=")[2]
+            Image.MAX_IMAGE_PIXELS = None if value == "None" else int(value)
+    ImageFile.LOAD_TRUNCATED_IMAGES = "--truncated" in sys.argv[1:]
     data = sys.stdin.buffer.read()
     lines = [json.dumps(inspect(os.fsdecode(raw), decode=decode)) + "\n" for raw in data.split(b"\0") if raw]
     sys.stdout.buffer.write("".join(lines).encode())

@@ -121,3 +121,26 @@ def test_a_store_that_cannot_be_used_costs_time_only_and_is_left_as_it_was(photo
     assert store.read_bytes() == before
     err = capsys.readouterr().err
     assert err.count("file checks are not remembered") == 1 and str(store) in err
+
+
+@pytest.mark.parametrize("hash_first", [False, True])
+def test_a_check_and_a_hash_of_one_file_are_both_kept(photos, checked, tmp_path, monkeypatch, hash_first) -> None:
+    hashed: list[Path] = []
+    sha256_file = decoded_store.sha256_file
+    monkeypatch.setattr(decoded_store, "sha256_file", lambda path: hashed.append(path) or sha256_file(path))
+    steps = [
+        lambda: readable_files(photos, tmp_path, skip=False),
+        lambda: decoded_store.content_key(photos.paths, (10, 16)),
+    ]
+    for step in (steps[::-1] if hash_first else steps) * 2:  # writing one fact keeps the other
+        step()
+    assert len(checked) == 6 and len(hashed) == 6
+
+
+def test_nothing_is_remembered_on_a_file_system_whose_times_cannot_be_trusted(photos, checked, tmp_path, monkeypatch):
+    here = os.stat(tmp_path).st_dev
+    assert file_facts.file_systems()[here] in file_facts.TRUSTED_FILE_SYSTEMS  # this machine's /proc/self/mountinfo
+    monkeypatch.setattr(file_facts, "file_systems", lambda: {here: "fuse.sshfs"})  # sshfs: ctime is the mtime
+    readable_files(photos, tmp_path, skip=False)
+    readable_files(photos, tmp_path, skip=False)
+    assert len(checked) == 12

@@ -65,3 +65,10 @@ def test_many_files_are_checked_in_workers(mixed, monkeypatch) -> None:
     monkeypatch.setattr(file_checks, "WORKERS_FROM", len(mixed))
     assert file_checks._inspect_all(mixed, decode=False) == [inspect(path) for path in mixed]
     assert calls == [len(mixed)]
+
+
+def test_workers_check_with_this_process_pillow_limits(mixed, monkeypatch) -> None:
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 12 * 10 // 4)  # each 12x10 picture is now a decompression bomb
+    here = [inspect(path) for path in mixed]
+    assert all(header.reason for header in here)
+    assert inspect_in_workers(mixed, decode=False, workers=2) == here
