@@ -27,12 +27,11 @@ def exif_orientation(path: Path) -> int:
 def file_kinds(headers: Sequence[Header]) -> FileKinds:
     """What ``headers`` (of readable files) share: all JPEG or none, and their sizes once upright."""
     jpegs = {header.jpeg for header in headers}
-    sizes = set()
-    for header in headers:
-        if not header.height:  # a size Pillow gives but TensorFlow might not: unknown
-            return FileKinds(jpegs.pop() if len(jpegs) == 1 else None, None)
-        sizes.add((header.width, header.height) if header.orientation >= 5 else (header.height, header.width))
-    return FileKinds(jpegs.pop() if len(jpegs) == 1 else None, frozenset(sizes))
+    jpeg = jpegs.pop() if len(jpegs) == 1 else None
+    if not all(header.height for header in headers):  # a size Pillow gives but TensorFlow might not: unknown
+        return FileKinds(jpeg, None)
+    turned = (((h.width, h.height) if h.orientation >= 5 else (h.height, h.width)) for h in headers)
+    return FileKinds(jpeg, frozenset(turned))
 
 
 def _inspect_all(paths: Sequence[Path], *, decode: bool) -> list[Header]:

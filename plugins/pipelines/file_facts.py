@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from plugins.pipelines.common import map_on_threads
-from plugins.pipelines.image_headers import HEADER_VERSION, Header
+from plugins.pipelines.image_headers import HEADER_VERSION, Header, pillow_limits
 
 Found = TypeVar("Found")
 
@@ -198,16 +198,14 @@ def remembered_headers(
 ) -> list[Header]:
     """``check(paths)`` (each file's :class:`Header`), reusing remembered checks of unchanged files.
 
-    A check is reused only if made by the same Pillow with the same ``MAX_IMAGE_PIXELS`` and the same
+    A check is reused only if made by the same Pillow with the same limits
+    (:func:`~plugins.pipelines.image_headers.pillow_limits`) and the same
     :data:`~plugins.pipelines.image_headers.HEADER_VERSION`, and a
     full decode's check (``decode``) only from a full decode; a header check from either.
     """
-    from PIL import Image, ImageFile
+    from PIL import Image
 
-    checker = (
-        f"Pillow {Image.__version__}, MAX_IMAGE_PIXELS {Image.MAX_IMAGE_PIXELS}, "
-        f"LOAD_TRUNCATED_IMAGES {ImageFile.LOAD_TRUNCATED_IMAGES}, v{HEADER_VERSION}"
-    )
+    checker = f"Pillow {Image.__version__} {' '.join(pillow_limits())} v{HEADER_VERSION}"
 
     def recall(header: str | None, made_by: str | None, decoded: int | None) -> Header | None:
         if header is None or made_by != checker or not (decoded or not decode):

@@ -27,8 +27,10 @@ from typing import Any, NamedTuple
 ORIENTATION_TAG = 0x0112
 """EXIF tag of the orientation (1-8) a camera records instead of turning the pixels."""
 
-#: Pillow formats whose stored size is the size TensorFlow's decoder gives (an MPO is a camera's JPEG).
-SIZED_FORMATS = frozenset({"JPEG", "MPO", "PNG"})
+#: Pillow's names of a JPEG (an MPO is a camera's JPEG): exactly the files ``tf.io.is_jpeg`` accepts.
+JPEG_FORMATS = frozenset({"JPEG", "MPO"})
+#: Pillow formats whose stored size is the size TensorFlow's decoder gives.
+SIZED_FORMATS = JPEG_FORMATS | {"PNG"}
 
 #: Bump when what :func:`inspect` finds changes: remembered checks made before are then made again.
 HEADER_VERSION = 1
@@ -85,7 +87,14 @@ def inspect(path: Path | str, *, decode: bool = False) -> Header:
     except Exception as error:  # PIL raises many types: OSError, SyntaxError, DecompressionBombError...
         return Header(f"{type(error).__name__}: {str(error).split(' <_io.')[0]}")
     sized = kind in SIZED_FORMATS
-    return Header(None, turn if 1 <= turn <= 8 else 1, kind in {"JPEG", "MPO"}, *((height, width) if sized else (0, 0)))
+    return Header(None, turn if 1 <= turn <= 8 else 1, kind in JPEG_FORMATS, *((height, width) if sized else (0, 0)))
+
+
+def pillow_limits() -> list[str]:
+    """This process's Pillow settings that change what :func:`inspect` finds, as a worker's arguments."""
+    from PIL import Image, ImageFile
+
+    return [f"--max-pixels={Image.MAX_IMAGE_PIXELS}", *(["--truncated"] if ImageFile.LOAD_TRUNCATED_IMAGES else [])]
 
 
 def inspect_in_workers(paths: Sequence[Path], *, decode: bool, workers: int) -> list[Header] | None:
@@ -103,10 +112,8 @@ def inspect_in_workers(paths: Sequence[Path], *, decode: bool, workers: int) -> 
     shares = [paths[start : start + share] for start in range(0, len(paths), share)]
     package_root = str(Path(__file__).resolve().parents[2])  # where ``plugins`` is, installed or not
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-    from PIL import Image, ImageFile
-
-    settings = [f"--max-pixels={Image.MAX_IMAGE_PIXELS}", *(["--truncated"] if ImageFile.LOAD_TRUNCATED_IMAGES else [])]
-    command = [sys.executable, "-m", "plugins.pipelines.image_headers", *(["--decode"] if decode else []), *settings]
+    command = [sys.executable, "-m", "plugins.pipelines.image_headers", *(["--decode"] if decode else [])]
+    command += pillow_limits()  # the workers check as this process would
     inputs = [b"\0".join(os.fsencode(path) for path in part) for part in shares]
     running: list[subprocess.Popen[bytes]] = []
     try:
