@@ -229,6 +229,12 @@ class SizedPipeline(InputPipeline):
         return Preprocessing(image_size=(height, width), rescale=self.params.rescale)
 
 
+def usable_cores(limit: int = 8) -> int:
+    """The cores this process may run on (its CPU affinity, as taskset or a container sets it), at most ``limit``."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, limit))
+
+
 def map_on_threads(function: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
     """``[function(item) for item in items]`` on a few threads, in order, ``CHUNK`` items a task.
 
@@ -239,6 +245,6 @@ def map_on_threads(function: Callable[[Item], Result], items: Sequence[Item]) ->
     from concurrent.futures import ThreadPoolExecutor
 
     chunks = [items[start : start + CHUNK] for start in range(0, len(items), CHUNK)]
-    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+    with ThreadPoolExecutor(max_workers=usable_cores()) as pool:
         done = pool.map(lambda chunk: [function(item) for item in chunk], chunks)
         return [result for results in done for result in results]

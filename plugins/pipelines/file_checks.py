@@ -8,13 +8,12 @@ Nothing here imports TensorFlow.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from framework import UserError
-from plugins.pipelines.common import FileKinds, LabelledFiles, map_on_threads
+from plugins.pipelines.common import FileKinds, LabelledFiles, map_on_threads, usable_cores
 from plugins.pipelines.file_facts import remembered_headers
 from plugins.pipelines.image_headers import WORKERS_FROM, Header, inspect, inspect_in_workers
 
@@ -45,8 +44,7 @@ def _inspect_all(paths: Sequence[Path], *, decode: bool) -> list[Header]:
     """
 
     def check(unknown: Sequence[Path]) -> list[Header]:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        workers = min(cores, 8)
+        workers = usable_cores()
         if len(unknown) >= WORKERS_FROM and workers > 1:
             found = inspect_in_workers(unknown, decode=decode, workers=workers)
             if found is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -21,6 +22,15 @@ from plugins.pipelines.tf_data import TfDataParams, build_tf_data
 def test_importing_the_plugin_does_not_import_tensorflow() -> None:
     code = "import sys, plugins.pipelines.hooks; assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)")
+def test_usable_cores_follow_the_process_affinity_not_the_machine() -> None:
+    # As taskset or a container's cpuset limits a process: the file checks must not start a worker per machine core.
+    code = "import os; from plugins.pipelines import common; os.sched_setaffinity(0, {0}); print(common.usable_cores())"
+    one = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert one.strip() == "1"
+    assert common.usable_cores(limit=1) == 1
 
 
 def test_providers() -> None:
