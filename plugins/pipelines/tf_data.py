@@ -269,7 +269,12 @@ class TfDataPipeline(SizedPipeline):
             if plan.kind == "memory":  # the same val_steps batches at every evaluation: cached as batches
                 batches = batches.cache()
             batches = batches.apply(tf.data.experimental.assert_cardinality(val_steps))  # Keras counts on it
-            validation = self._finish(tf, batches, n_classes, augment=False, seed=seed)
+            # Not autotuned: Keras starts a new iterator over this flow at every evaluation, and dropping
+            # the last one can wait on tf.data's autotuning (0.6-1.1 s in half the epochs here;
+            # docs/contributing/measurements.md). Untuned, its maps still run on every core.
+            untuned = tf.data.Options()
+            untuned.autotune.enabled = False
+            validation = self._finish(tf, batches, n_classes, augment=False, seed=seed).with_options(untuned)
         return Flows(
             train=train,
             steps_per_epoch=resolve_steps(count, p.batch_size, steps_per_epoch),
