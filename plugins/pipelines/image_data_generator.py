@@ -45,6 +45,7 @@ from plugins.pipelines.common import (
     partial_validation_order,
     resolve_steps,
     split_files,
+    untuned,
 )
 from plugins.pipelines.file_checks import failure_explainer, readable_files
 
@@ -235,10 +236,11 @@ class ImageDataGeneratorPipeline(SizedPipeline):
             )
             import tensorflow as tf
 
-            validation = (
+            validation = untuned(
+                tf,
                 self._dataset(val, cycle_from_start=True, classes=n_classes)
                 .take(val_steps)
-                .apply(tf.data.experimental.assert_cardinality(val_steps))  # known length: no "ran out" warning
+                .apply(tf.data.experimental.assert_cardinality(val_steps)),  # known length: no "ran out" warning
             )
         return Flows(
             train=self._dataset(train, cycle_from_start=False, classes=n_classes),

@@ -38,6 +38,7 @@ from plugins.pipelines.common import (
     partial_validation_order,
     resolve_steps,
     split_files,
+    untuned,
 )
 from plugins.pipelines.file_checks import exif_orientation, failure_explainer, readable_files
 from plugins.pipelines.memory_plan import CachePlan, check_batches_fit, check_disk_room, decoded_bytes, plan_cache
@@ -269,12 +270,7 @@ class TfDataPipeline(SizedPipeline):
             if plan.kind == "memory":  # the same val_steps batches at every evaluation: cached as batches
                 batches = batches.cache()
             batches = batches.apply(tf.data.experimental.assert_cardinality(val_steps))  # Keras counts on it
-            # Not autotuned: Keras starts a new iterator over this flow at every evaluation, and dropping
-            # the last one can wait on tf.data's autotuning (0.6-1.1 s in half the epochs here;
-            # docs/contributing/measurements.md). Untuned, its maps still run on every core.
-            untuned = tf.data.Options()
-            untuned.autotune.enabled = False
-            validation = self._finish(tf, batches, n_classes, augment=False, seed=seed).with_options(untuned)
+            validation = untuned(tf, self._finish(tf, batches, n_classes, augment=False, seed=seed))
         return Flows(
             train=train,
             steps_per_epoch=resolve_steps(count, p.batch_size, steps_per_epoch),
