@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import sys
 import time
@@ -31,7 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from framework import ModelSpec
-from framework.precision import precision_policy
+from framework.precision import cpu_description, precision_policy
 from plugins.backbones.architectures import ARCHITECTURES
 from plugins.backbones.model import BackboneParams, build_backbone_model
 from plugins.models import FiveConvParams, build_five_conv
@@ -69,7 +68,7 @@ def _accelerator() -> str:
         import tensorflow as tf
 
         gpus = tf.config.list_physical_devices("GPU")
-        return f"tensorflow {tf.__version__} on {gpus[0].name if gpus else platform.processor() or 'CPU'}"
+        return f"tensorflow {tf.__version__} on {gpus[0].name if gpus else cpu_description()}"
     return keras.backend.backend()
 
 
