@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from framework.api import process_alive, sha256_file
+from plugins.pipelines.batch_buffers import BatchBuffers
 from plugins.pipelines.file_facts import remembered_digests
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ class DiskImages:
         self._fd: int | None = None
         self._finisher: threading.Thread | None = None
         self._failure: OSError | None = None
+        self._buffers = BatchBuffers()
         self.users = 0
         if not self.complete:
             folder.mkdir(parents=True, exist_ok=True)
@@ -100,7 +102,7 @@ class DiskImages:
         if self._failure is not None:  # the disk refused to make the file durable: its pages may be lost
             raise self._failure
         rows = np.atleast_1d(np.asarray(rows))
-        out = np.empty((len(rows), *self.shape, 3), dtype=np.uint8)
+        out = self._buffers.take((len(rows), *self.shape, 3))  # memory reused once nothing refers to it
         flat = out.reshape(len(rows), self.row)
         fd = self._descriptor()
         for index, row in enumerate(rows.tolist()):
@@ -109,9 +111,17 @@ class DiskImages:
         return out
 
     def write(self, rows: Any, images: np.ndarray) -> None:
+        import numpy as np
+
         fd = self._descriptor()
         for row, image in zip(rows.tolist(), images, strict=True):
-            os.pwrite(fd, image.tobytes(), row * self.row)
+            # the array's own bytes, not a copy (ascontiguousarray copies only an image that is not contiguous)
+            data, offset = memoryview(np.ascontiguousarray(image)).cast("B"), row * self.row
+            while data:  # a short write (rare on a local disk) is carried on, never left as a hole
+                written = os.pwrite(fd, data, offset)
+                if written == 0:
+                    raise OSError(f"{self.path}: the disk took no more bytes (full?)")
+                data, offset = data[written:], offset + written
 
     def finish(self, *, wait: bool = True) -> None:
         """All records are in: make the file the cache (fsync, rename, then its description).

@@ -74,3 +74,11 @@ def test_a_file_the_disk_cannot_make_durable_fails_the_next_read_and_is_not_kept
     with pytest.raises(OSError, match="Input/output error"):
         next(batches)  # pass 1 does not read pages the disk may have lost
     assert list(tmp_path.iterdir()) == []  # neither the cache nor a partial file stays
+
+
+def test_short_writes_are_carried_on_not_left_as_holes(tmp_path: Path, monkeypatch) -> None:
+    real = os.pwrite
+    monkeypatch.setattr(decoded_store.os, "pwrite", lambda fd, data, offset: real(fd, bytes(data[:5]), offset))
+    store = decoded_store.fill_all(decoded_store.DiskImages(tmp_path, "key", COUNT, SHAPE), fill)
+    assert store.complete
+    np.testing.assert_array_equal(store[list(range(COUNT))], np.stack([picture(row) for row in range(COUNT)]))
