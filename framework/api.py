@@ -27,6 +27,7 @@ from framework.atomic import sha256_file, strict_json_value, write_json, write_t
 from framework.commands import Command
 from framework.errors import EnvironmentProblem, ExperimentError, PluginError, TrainingFailed, UserError
 from framework.images import IMAGE_FORMATS, IMAGE_SUFFIXES, labelled_images, list_images, other_images, scan_images
+from framework.memory import GB, available_memory
 from framework.preprocessing import Preprocessing
 from framework.run_status import mark_ended, process_alive
 from framework.rundir import (
@@ -83,6 +84,8 @@ __all__ = [
     "PluginError",
     "TrainingFailed",
     "UserError",
+    "GB",
+    "available_memory",
     "labelled_images",
     "list_images",
     "other_images",

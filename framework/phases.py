@@ -28,6 +28,7 @@ from framework.run_checks import (
     check_model_fits_labels,
     check_model_input,
     check_stages_fit_model,
+    check_training_memory,
 )
 from framework.run_context import RunContext
 from framework.run_records import environment_path, inference_record, model_summary
@@ -162,6 +163,9 @@ class Phases:
         if self.staged:  # every stage's layers and learning rate tried before the first epoch
             stage_rows = check_stages(model, self.stages, self._apply, self._new_optimizer)
         self.compile_for(self.stages[0])
+        batch_size = getattr(experiment.pipeline.params, "batch_size", None)  # a pipeline without one: unknown
+        if isinstance(batch_size, int):  # as the first stage trains; a later stage that unfreezes more is not checked
+            check_training_memory(model, batch_size, run.console)
         labels = {"class_names": list(images.class_names), "labels": list(images.labels)}
         write_json(run.run_dir / CLASSES_FILE, labels)
         write_json(run.run_dir / INFERENCE_FILE, inference_record(loaded, pipeline, images))

@@ -5,14 +5,12 @@ Each raises a :class:`~framework.errors.UserError` that names the setting to cha
 
 from __future__ import annotations
 
-import contextlib
-import os
-from pathlib import Path
 from typing import Any
 
 from framework.class_weights import resolve_class_weight
 from framework.errors import EnvironmentProblem, UserError
 from framework.loading import Loaded
+from framework.memory import available_memory, training_memory_floor
 from framework.providers import DatasetContext, Flows, InputPipeline, Kind
 from framework.registry import build
 from framework.stages import needs_backbone, plan
@@ -74,32 +72,6 @@ def check_stages_fit_model(loaded: Loaded) -> None:
     )
 
 
-def available_memory() -> int | None:
-    """Bytes this process can still allocate: the lower of MemAvailable and the cgroup's limit left; ``None``: unknown.
-
-    Read from ``/proc/meminfo`` and cgroup v2's ``memory.max`` / ``memory.current`` rather than
-    psutil, which knows nothing of cgroup limits (a container's 4 GB is not the host's 64 GB).
-    """
-    found: list[int] = []
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                found.append(int(line.split()[1]) * 1024)
-    except (OSError, ValueError, IndexError):
-        pass
-    cgroup = Path("/sys/fs/cgroup")
-    try:
-        limit = (cgroup / "memory.max").read_text().strip()
-        if limit != "max":
-            found.append(max(0, int(limit) - int((cgroup / "memory.current").read_text().strip())))
-    except (OSError, ValueError):
-        pass
-    if not found and hasattr(os, "sysconf"):
-        with contextlib.suppress(ValueError, OSError):
-            found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    return min(found) if found else None
-
-
 def _size(count: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
         if count < 1000 or unit == "PB":
@@ -120,7 +92,9 @@ def check_batch_memory(loaded: Loaded, pipeline: InputPipeline, available: int |
     batch = max(getattr(params, "batch_size", 1) or 1, getattr(params, "validation_batch_size", 1) or 1)
     height, width, channels = (int(n) for n in pipeline.input_shape)
     needed = batch * height * width * channels * 4
-    available = available_memory() if available is None else available
+    if available is None:
+        found = available_memory()
+        available = found[0] if found else None
     if available is None or needed <= available:
         return
     raise UserError(
@@ -128,6 +102,55 @@ def check_batch_memory(loaded: Loaded, pipeline: InputPipeline, available: int |
         f"pixels of one batch alone (float32), more than the {_size(available)} of memory available here; "
         "training could not start. Use a smaller pipeline.image_size or pipeline.batch_size."
     )
+
+
+#: Training took 2.0-4.8x :func:`~framework.memory.training_memory_floor` in measurements: a run whose
+#: floor times this does not fit is warned that the kernel may kill it.
+LIKELY_FACTOR = 2.0
+
+
+def check_training_memory(model: Any, batch_size: int, console: Any, available: int | None = None) -> None:
+    """Refuse a model whose training cannot fit in the memory left; warn when it likely will not.
+
+    Runs once the model is built and its first stage set, before the first step: the kernel
+    kills a process that runs out of memory with no message (``Killed``, exit 137), so the
+    run would just stop. Not on a GPU, where training's tensors are in the GPU's memory.
+
+    Raises:
+        UserError: when :func:`~framework.memory.training_memory_floor` alone exceeds the memory left.
+    """
+    if available is None:
+        found = available_memory()
+        if found is None:
+            return
+        available, source = found
+    else:
+        source = "available"
+    try:
+        import tensorflow as tf
+
+        if tf.config.list_logical_devices("GPU"):  # activations and weights live in the GPU's memory, not here
+            return
+        floor = training_memory_floor(model, batch_size)
+    except Exception:  # a model this estimate cannot read: no check rather than no run
+        return
+    need = (
+        f"training this model on batches of {batch_size} needs at least {_size(floor.total)} "
+        f"(the outputs of its trainable layers for a batch: {_size(floor.activations)}; weights and gradients: "
+        f"{_size(floor.weights)}), and measured runs took 2 to 5 times that"
+    )
+    if floor.total > available:
+        raise UserError(
+            f"{need}, but only {_size(available)} of memory is {source}: the kernel would kill the run. Lower "
+            "pipeline.batch_size (memory grows with it), or pipeline.image_size, or give the run more memory."
+        )
+    if LIKELY_FACTOR * floor.total > available:
+        console.print(
+            f"warning: {need}; {_size(available)} of memory is {source}. If the run stops with 'Killed' (exit "
+            "137), it ran out of memory: lower pipeline.batch_size.",
+            markup=False,
+            highlight=False,
+        )
 
 
 def _label_width(flows: Flows) -> int | None:

@@ -1,9 +1,11 @@
-"""Faults made on purpose for tests: damaged image files, a small or read-only real file system."""
+"""Faults made on purpose for tests: damaged image files, a small or read-only real file system, little memory."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
+import uuid
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,3 +36,30 @@ def tmpfs(where: Path, options: str) -> Iterator[Path]:
         yield where
     finally:
         subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+CGROUP_V1 = Path("/sys/fs/cgroup/memory")
+
+
+@contextlib.contextmanager
+def memory_cgroup(limit: int) -> Iterator[str]:
+    """A real memory cgroup (v1 or v2) limited to ``limit`` bytes; yields Python code that moves its process in.
+
+    Skips the test where cgroups cannot be made (not root, no writable memory controller).
+    """
+    v2 = not CGROUP_V1.exists()
+    folder = (CGROUP_V1.parent if v2 else CGROUP_V1) / f"hoh-test-{uuid.uuid4().hex[:8]}"
+    if os.geteuid() != 0 or not (folder.parent / "cgroup.procs").exists():
+        pytest.skip("needs root and a writable memory cgroup")
+    try:
+        folder.mkdir()
+    except OSError as error:
+        pytest.skip(f"cannot create a cgroup: {error}")
+    try:
+        limit_file = folder / ("memory.max" if v2 else "memory.limit_in_bytes")
+        if not limit_file.exists():  # cgroup v2 without the memory controller enabled for children
+            pytest.skip("the new cgroup has no memory limit to set")
+        limit_file.write_text(str(limit))
+        yield f"import os; open('{folder}/cgroup.procs', 'w').write(str(os.getpid()));"
+    finally:
+        folder.rmdir()

@@ -17,70 +17,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from framework import EnvironmentProblem, UserError
-
-GB = 1e9
+from framework.api import GB
+from framework.api import available_memory as framework_available_memory
 
 #: Batches the disk plan holds at once: one being filled, two prefetched, one in the model,
 #: each as uint8 and as float32 (the cast before augmentation and rescaling).
 BATCHES_IN_FLIGHT = 4
 
 
-def _read_int(path: Path) -> int | None:
-    try:
-        text = path.read_text().strip()
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None
-
-
-def _cgroup_room() -> int | None:
-    """Bytes this process's memory cgroup may still take, or ``None`` without a limit.
-
-    cgroup v2 (``memory.max`` - ``memory.current``) or v1 (``memory.limit_in_bytes`` -
-    ``memory.usage_in_bytes``), at the path ``/proc/self/cgroup`` names or, in a container
-    whose cgroup is mounted as the root, at the root.
-    """
-    try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
-    except OSError:
-        return None
-    rooms: list[int] = []
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if controllers == "":
-            bases, files = [Path("/sys/fs/cgroup")], ("memory.max", "memory.current")
-        elif "memory" in controllers.split(","):
-            bases, files = [Path("/sys/fs/cgroup/memory")], ("memory.limit_in_bytes", "memory.usage_in_bytes")
-        else:
-            continue
-        for base in bases:
-            for folder in (base / path.lstrip("/"), base):
-                limit, usage = _read_int(folder / files[0]), _read_int(folder / files[1])
-                if limit is not None and usage is not None and limit < 2**60:
-                    rooms.append(max(0, limit - usage))
-                    break
-    return min(rooms) if rooms else None
-
-
 def available_memory() -> tuple[int, str]:
-    """Bytes of memory this process can still take, and where the figure comes from.
+    """Bytes of memory this process can still take, and where the figure comes from (cgroup limits included).
 
-    The smaller of the kernel's ``MemAvailable`` and the room left under a cgroup limit
-    (a container's or a ``systemd-run -p MemoryMax=`` one).
+    :func:`framework.api.available_memory`, with a cautious 4 GB where nothing says (not Linux).
     """
-    available = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                available = int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    room = _cgroup_room()
-    if room is not None and (available is None or room < available):
-        return room, "left under this process's cgroup memory limit"
-    if available is None:  # not Linux: no figure; assume the cautious 4 GB
-        return int(4 * GB), "assumed (no /proc/meminfo here)"
-    return available, "available (MemAvailable)"
+    return framework_available_memory() or (int(4 * GB), "assumed (no /proc/meminfo here)")
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
-import uuid
-from pathlib import Path
 
 import numpy as np
 import pytest
+from fault_makers import memory_cgroup
 
 from framework import EnvironmentProblem, UserError
 from plugins.pipelines import memory_plan
@@ -105,28 +103,9 @@ def test_a_disk_without_room_is_refused_naming_the_folder(tmp_path) -> None:
     memory_plan.check_disk_room(tmp_path / "cache", 1000)  # room enough: no error
 
 
-CGROUP_V1 = Path("/sys/fs/cgroup/memory")
-
-
-@pytest.mark.skipif(
-    os.geteuid() != 0 or not any((folder / "cgroup.procs").exists() for folder in (CGROUP_V1, CGROUP_V1.parent)),
-    reason="needs root and a writable memory cgroup",
-)
 def test_available_memory_sees_a_cgroup_limit() -> None:
-    v2 = not CGROUP_V1.exists()
-    folder = (Path("/sys/fs/cgroup") if v2 else CGROUP_V1) / f"hoh-test-{uuid.uuid4().hex[:8]}"
-    try:
-        folder.mkdir()
-    except OSError as error:
-        pytest.skip(f"cannot create a cgroup: {error}")
-    try:
-        (folder / ("memory.max" if v2 else "memory.limit_in_bytes")).write_text(str(600 * 10**6))
-        code = (
-            f"import os; open('{folder}/cgroup.procs', 'w').write(str(os.getpid()));"
-            "from plugins.pipelines.memory_plan import available_memory; print(*available_memory(), sep='|')"
-        )
+    with memory_cgroup(600 * 10**6) as move_in:
+        code = move_in + "from plugins.pipelines import memory_plan; print(*memory_plan.available_memory(), sep='|')"
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-        room, source = out.strip().split("|")
-        assert 0 < int(room) <= 600 * 10**6 and "cgroup" in source
-    finally:
-        folder.rmdir()
+    room, source = out.strip().split("|")
+    assert 0 < int(room) <= 600 * 10**6 and "cgroup" in source
