@@ -162,10 +162,12 @@ class Phases:
         stage_rows = []
         if self.staged:  # every stage's layers and learning rate tried before the first epoch
             stage_rows = check_stages(model, self.stages, self._apply, self._new_optimizer)
-        self.compile_for(self.stages[0])
         batch_size = getattr(experiment.pipeline.params, "batch_size", None)  # a pipeline without one: unknown
-        if isinstance(batch_size, int):  # as the first stage trains; a later stage that unfreezes more is not checked
-            check_training_memory(model, batch_size, run.console)
+        if isinstance(batch_size, int):  # every stage: a later one may unfreeze the backbone
+            check_training_memory(
+                model, batch_size, run.console, stages=self.stages if self.staged else (), apply=self._apply
+            )
+        self.compile_for(self.stages[0])
         labels = {"class_names": list(images.class_names), "labels": list(images.labels)}
         write_json(run.run_dir / CLASSES_FILE, labels)
         write_json(run.run_dir / INFERENCE_FILE, inference_record(loaded, pipeline, images))

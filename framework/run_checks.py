@@ -5,15 +5,16 @@ Each raises a :class:`~framework.errors.UserError` that names the setting to cha
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from framework.class_weights import resolve_class_weight
 from framework.errors import EnvironmentProblem, UserError
 from framework.loading import Loaded
-from framework.memory import available_memory, training_memory_floor
+from framework.memory import TrainingMemory, available_memory, training_memory_floor
 from framework.providers import DatasetContext, Flows, InputPipeline, Kind
 from framework.registry import build
-from framework.stages import needs_backbone, plan
+from framework.stages import Stage, needs_backbone, plan
 
 
 def check_model_input(loaded: Loaded, pipeline: InputPipeline | None = None) -> None:
@@ -109,12 +110,23 @@ def check_batch_memory(loaded: Loaded, pipeline: InputPipeline, available: int |
 LIKELY_FACTOR = 2.0
 
 
-def check_training_memory(model: Any, batch_size: int, console: Any, available: int | None = None) -> None:
+def check_training_memory(
+    model: Any,
+    batch_size: int,
+    console: Any,
+    available: int | None = None,
+    *,
+    stages: Sequence[Stage] = (),
+    apply: Callable[[Stage], None] | None = None,
+) -> None:
     """Refuse a model whose training cannot fit in the memory left; warn when it likely will not.
 
-    Runs once the model is built and its first stage set, before the first step: the kernel
-    kills a process that runs out of memory with no message (``Killed``, exit 137), so the
-    run would just stop. Not on a GPU, where training's tensors are in the GPU's memory.
+    Runs once the model is built, before the first step: the kernel kills a process that runs
+    out of memory with no message (``Killed``, exit 137), so the run would just stop, in a
+    staged run perhaps hours in, when a later stage unfreezes the backbone. With ``stages``
+    and ``apply`` (which sets a stage's trainable layers), every stage is checked and the
+    one that needs the most is named; the model is left set for the last stage. Not on a
+    GPU, where training's tensors are in the GPU's memory.
 
     Raises:
         UserError: when :func:`~framework.memory.training_memory_floor` alone exceeds the memory left.
@@ -131,11 +143,14 @@ def check_training_memory(model: Any, batch_size: int, console: Any, available: 
 
         if tf.config.list_logical_devices("GPU"):  # activations and weights live in the GPU's memory, not here
             return
-        floor = training_memory_floor(model, batch_size)
+        floor, stage = _largest_floor(model, batch_size, stages if apply is not None else (), apply)
+    except UserError:
+        raise
     except Exception:  # a model this estimate cannot read: no check rather than no run
         return
+    which = f"stage {stage.number} ({stage.describe()}, from epoch {stage.first + 1}) of " if stage else ""
     need = (
-        f"training this model on batches of {batch_size} needs at least {_size(floor.total)} "
+        f"{which}training this model on batches of {batch_size} needs at least {_size(floor.total)} "
         f"(the outputs of its trainable layers for a batch: {_size(floor.activations)}; weights and gradients: "
         f"{_size(floor.weights)}), and measured runs took 2 to 5 times that"
     )
@@ -151,6 +166,19 @@ def check_training_memory(model: Any, batch_size: int, console: Any, available: 
             markup=False,
             highlight=False,
         )
+
+
+def _largest_floor(
+    model: Any, batch_size: int, stages: Sequence[Stage], apply: Callable[[Stage], None] | None
+) -> tuple[TrainingMemory, Stage | None]:
+    """The model's floor as it is, or (``stages``) the largest of its stages' floors and that stage."""
+    if not stages or apply is None:
+        return training_memory_floor(model, batch_size), None
+    floors = []
+    for stage in stages:
+        apply(stage)
+        floors.append((training_memory_floor(model, batch_size), stage))
+    return max(floors, key=lambda pair: pair[0].total)
 
 
 def _label_width(flows: Flows) -> int | None:

@@ -15,6 +15,7 @@ from rich.console import Console
 from framework import UserError
 from framework.memory import training_memory_floor
 from framework.run_checks import check_training_memory
+from framework.stages import Stage
 
 BATCH = 5
 
@@ -82,6 +83,31 @@ def test_training_that_cannot_fit_is_refused_and_training_that_likely_will_not_i
     quiet = Console(record=True)
     check_training_memory(model, BATCH, quiet, available=2 * floor)
     assert quiet.export_text() == ""
+
+
+def test_every_stage_is_checked_and_the_one_that_cannot_fit_is_named() -> None:
+    """Stage 1 trains the head on a frozen backbone and fits; stage 2 unfreezes the backbone and would not."""
+    import keras
+
+    model = _tiny(keras, nested=True)
+    backbone = model.get_layer("backbone")
+
+    def apply(stage: Stage) -> None:
+        backbone.trainable = stage.train == "all"
+
+    stages = [Stage(number=1, first=0, end=2, train="head"), Stage(number=2, first=2, end=5, train="all")]
+    apply(stages[0])
+    head = training_memory_floor(model, BATCH).total
+    apply(stages[1])
+    everything = training_memory_floor(model, BATCH).total
+    assert head < everything
+    apply(stages[0])  # as the model is built for stage 1
+    console = Console(record=True, width=300)
+    check_training_memory(model, BATCH, console, available=2 * everything)  # unstaged: the model as it is
+    with pytest.raises(UserError, match=r"stage 2 \(everything, from epoch 3\) of training this model"):
+        check_training_memory(model, BATCH, console, available=everything - 1, stages=stages, apply=apply)
+    check_training_memory(model, BATCH, console, available=everything, stages=stages, apply=apply)
+    assert "warning: stage 2 (everything, from epoch 3)" in console.export_text()
 
 
 EXPERIMENT = """\
