@@ -110,6 +110,23 @@ def test_every_stage_is_checked_and_the_one_that_cannot_fit_is_named() -> None:
     assert "warning: stage 2 (everything, from epoch 3)" in console.export_text()
 
 
+def test_files_a_run_has_read_leave_its_room_as_it_was(tmp_path: Path) -> None:
+    """A cgroup's usage counts the page cache of the files read in it; the kernel reclaims that before it kills."""
+    data = tmp_path / "images.bin"
+    data.write_bytes(os.urandom(400 * 10**6))
+    read = (
+        "import os; from framework.memory import available_memory; "
+        f"fd = os.open({str(data)!r}, os.O_RDONLY); os.fsync(fd); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED); "
+        "before = available_memory()[0]; "
+        "exec('while os.read(fd, 1 << 24): pass'); "
+        "print(before, available_memory()[0])"
+    )
+    with memory_cgroup(10**9) as move_in:
+        done = subprocess.run([sys.executable, "-c", move_in + read], capture_output=True, text=True, timeout=120)
+    before, after = map(int, done.stdout.split())
+    assert after > before - 100 * 10**6, (before, after)  # 400 MB read: the room it left is still room
+
+
 EXPERIMENT = """\
 [experiment]
 name = "too-big"
