@@ -9,7 +9,7 @@ How it works, as ``asv continuous`` and pyperf's ``compare_to`` do it, with inte
    (the working tree's: the same measuring code for both sides), with one warm-up round.
    Both sides are set up at the same time: set up one after the other, the side set up
    first read about 1 % slower in the rounds after (tf-data steady pass, a revision against
-   itself: CPU median below 1 in 9 compares of 11 with BASE set up first, above 1 in 8 of 10
+   itself: CPU median below 1 in 10 compares of 11 with BASE set up first, above 1 in 8 of 10
    with HEAD set up first; which side's process started first made no difference).
 3. Each measurement of a workload is one pair. By default its rounds alternate: BASE then
    HEAD, then HEAD then BASE, ..., so a change of load in between hits both sides alike.
