@@ -75,9 +75,12 @@ def test_trials_killed_on_one_machine_are_failed_by_the_other_and_the_sweep_comp
     import optuna
 
     a, b = tmp_path / "a", tmp_path / "b"
-    for folder in (a, b):
+    # Machine a's trials never end on their own, so each is alive when it is killed on any machine (150 epochs
+    # took ~35 s on one machine and under 20 s on a faster one); machine b's end (the base experiment is each
+    # machine's file: the study records its name, not its epochs).
+    for folder, epochs in ((a, 100_000), (b, 150)):
         folder.mkdir()
-        tiny_sweep(folder, name="hosts", trials=3, epochs=150, pruner="none")  # ~35 s a trial: alive at 20 s
+        tiny_sweep(folder, name="hosts", trials=3, epochs=epochs, pruner="none")
     machine_b = _machine("machine-b", b, postgres_url)
     try:
         killed = []
