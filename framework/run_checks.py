@@ -143,7 +143,7 @@ def check_training_memory(
 
         if tf.config.list_logical_devices("GPU"):  # activations and weights live in the GPU's memory, not here
             return
-        floor, stage = _largest_floor(model, batch_size, stages if apply is not None else (), apply)
+        floor, stage = _largest_floor(model, batch_size, stages, apply)
     except UserError:
         raise
     except Exception:  # a model this estimate cannot read: no check rather than no run

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from store_helpers import decoder
+from store_helpers import picture as store_picture
 
 from plugins.pipelines import decoded_store
 from plugins.pipelines.batch_buffers import ALIGN, BatchBuffers
@@ -13,12 +15,10 @@ COUNT, BATCH, SHAPE = 40, 4, (6, 5)
 
 
 def picture(row: int) -> np.ndarray:
-    return np.full((*SHAPE, 3), row, dtype=np.uint8)
+    return store_picture(row, SHAPE)
 
 
-def fill(rows: np.ndarray):
-    for start in range(0, len(rows), BATCH):
-        yield np.stack([picture(int(row)) for row in rows[start : start + BATCH]])
+fill = decoder(SHAPE, BATCH)
 
 
 def test_memory_is_reused_once_released_and_never_while_a_view_holds_it() -> None:

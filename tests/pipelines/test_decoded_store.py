@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from store_helpers import decoder
+from store_helpers import picture as store_picture
 
 from plugins.pipelines import decoded_store
 
@@ -15,13 +17,10 @@ COUNT, BATCH, SHAPE = 9, 4, (4, 4)
 
 
 def picture(row: int) -> np.ndarray:
-    return np.full((*SHAPE, 3), row, dtype=np.uint8)
+    return store_picture(row, SHAPE)
 
 
-def fill(rows: np.ndarray):
-    """What the decoder gives: the images of ``rows``, in that order, in batches."""
-    for start in range(0, len(rows), BATCH):
-        yield np.stack([picture(int(row)) for row in rows[start : start + BATCH]])
+fill = decoder(SHAPE, BATCH)
 
 
 @pytest.fixture
