@@ -230,12 +230,15 @@ class SizedPipeline(InputPipeline):
 
 
 def untuned(tf: Any, dataset: Any) -> Any:
-    """``dataset`` without tf.data's autotuning: for the finite validation flow.
+    """``dataset`` without tf.data's autotuning: every flow a built-in pipeline returns.
 
-    ``model.evaluate`` (the run's final evaluation) drops its iterator at the end; an autotuned
-    one then waited 0.6-1.1 s (tf-data) or 4.3-4.5 s (image-data-generator) after the last batch
-    in about half the evaluations of the real validation set; untuned, never
-    (docs/contributing/measurements.md). Untuned, parallel maps still use every core.
+    An autotuned iterator, once dropped, often waits for its tuning thread's next wake-up
+    (TensorFlow's period, doubling from 10 ms): ``model.fit`` returned 2.0-2.3 s late in 3 of
+    12 runs (the training iterator), ``model.evaluate`` 0.6-1.1 s (tf-data) or 4.3-4.5 s
+    (image-data-generator) late in about half the evaluations of the real validation set, and
+    a bare ``Dataset.range(...).map(..., AUTOTUNE).prefetch(2)`` 2.1 s late in 6 of 20
+    deletions. Untuned, never; parallel maps still use every core
+    (docs/contributing/measurements.md, "The wait when an iterator is dropped").
     """
     options = tf.data.Options()
     options.autotune.enabled = False

@@ -204,7 +204,7 @@ class ImageDataGeneratorPipeline(SizedPipeline):
         dataset = tf.data.Dataset.from_generator(
             lambda: _stream(iterator, cycle_from_start), output_signature=signature
         )
-        return dataset.prefetch(tf.data.AUTOTUNE)
+        return untuned(tf, dataset.prefetch(tf.data.AUTOTUNE))
 
     def flows(
         self,
@@ -236,11 +236,10 @@ class ImageDataGeneratorPipeline(SizedPipeline):
             )
             import tensorflow as tf
 
-            validation = untuned(
-                tf,
+            validation = (
                 self._dataset(val, cycle_from_start=True, classes=n_classes)
                 .take(val_steps)
-                .apply(tf.data.experimental.assert_cardinality(val_steps)),  # known length: no "ran out" warning
+                .apply(tf.data.experimental.assert_cardinality(val_steps))  # known length: no "ran out" warning
             )
         return Flows(
             train=self._dataset(train, cycle_from_start=False, classes=n_classes),

@@ -235,7 +235,7 @@ class TfDataPipeline(SizedPipeline):
             return images, tf.one_hot(labels, classes, dtype=tf.float32)
 
         dataset = dataset.map(plain_graph(tf, finish), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        return dataset.prefetch(2)  # bounded: AUTOTUNE may hold many float32 batches
+        return untuned(tf, dataset.prefetch(2))  # bounded: AUTOTUNE may hold many float32 batches
 
     def flows(
         self,
@@ -270,7 +270,7 @@ class TfDataPipeline(SizedPipeline):
             if plan.kind == "memory":  # the same val_steps batches at every evaluation: cached as batches
                 batches = batches.cache()
             batches = batches.apply(tf.data.experimental.assert_cardinality(val_steps))  # Keras counts on it
-            validation = untuned(tf, self._finish(tf, batches, n_classes, augment=False, seed=seed))
+            validation = self._finish(tf, batches, n_classes, augment=False, seed=seed)
         return Flows(
             train=train,
             steps_per_epoch=resolve_steps(count, p.batch_size, steps_per_epoch),
