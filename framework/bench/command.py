@@ -140,8 +140,8 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
         "--rounds",
         type=at_least(5),
         default=8,
-        help="rounds through the workloads (default 8); a short workload runs several BASE/HEAD pairs a round, "
-        "at least 4 s of them",
+        help="rounds through the workloads (default 8); each runs at least 2 BASE/HEAD pairs of a workload after "
+        "the first, a short one more (at least 4 s of them, up to 8)",
     )
     parser.add_argument(
         "--metric",

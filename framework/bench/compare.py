@@ -53,6 +53,7 @@ from framework.errors import UserError
 
 WORKER = Path(__file__).resolve().parent / "worker.py"
 MAX_PAIRS_PER_ROUND = 8
+MIN_PAIRS_PER_ROUND = 2  # the runner's fit (~4.5 s a round) had 9 pairs in 8 rounds: too few to flag a 15 % wait
 CALIBRATION_PAIRS = 2  # pairs of the first round, whose quicker one sets the pairs of the others
 
 
@@ -235,10 +236,10 @@ def compare(
             because the vCPUs share a core with the other job. It also hides changes of
             parallelism.
         round_seconds: Least time a workload's pairs take a round, after the first round
-            (up to :data:`MAX_PAIRS_PER_ROUND` pairs). On this project's 2-vCPU machine with a
-            training job beside it, the train step's CPU ratio of a revision against itself
-            had 95 % intervals up to [0.29, 2.11] with 8 pairs of 0.65 s rounds, and
-            [0.98, 1.04] with 29 pairs.
+            (from :data:`MIN_PAIRS_PER_ROUND` up to :data:`MAX_PAIRS_PER_ROUND` pairs). On this
+            project's 2-vCPU machine with a training job beside it, the train step's CPU ratio
+            of a revision against itself had 95 % intervals up to [0.29, 2.11] with 8 pairs of
+            0.65 s rounds, and [0.98, 1.04] with 29 pairs.
         duet: Run the two rounds of a pair at the same time rather than one after the other
             (the default): see the module's docstring.
         progress: Called as ``progress(text)`` as the comparison goes.
@@ -285,7 +286,7 @@ def compare(
                         durations.append(time.perf_counter() - started)
                     if index == 0:  # on the quicker pair: one slowed by a burst of load would give too few
                         needed = math.ceil(round_seconds / max(min(durations), 1e-3))
-                        pairs[name] = min(MAX_PAIRS_PER_ROUND, max(1, needed))
+                        pairs[name] = min(MAX_PAIRS_PER_ROUND, max(MIN_PAIRS_PER_ROUND, needed))
             results = [_result(name, timings[name]["BASE"], timings[name]["HEAD"], threshold) for name in common]
             return results, skipped
     except BaseException:  # Ctrl-C, SIGTERM or a failed worker: no round is worth waiting for
