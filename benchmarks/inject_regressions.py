@@ -10,7 +10,8 @@ Each injection costs about 10-20 % of the workload it names, and only that one:
 - ``pipeline``: the tf-data pipeline checks the pixel range (max <= 1) of two batches in three,
   a sampled sanity check that reads those batches once more (``tf-data steady pass``; +12-20 %
   CPU per image at 300x300, measured interleaved in one process; every second batch read
-  +12-15 %, and 1.10-1.15 in compares under load, too close to the 10 % threshold). Dividing
+  +12-15 %, and 1.10-1.15 in compares under load, too close to the 10 % threshold; 1.29 in an
+  idle compare on an Intel Xeon). Dividing
   by 255 instead of multiplying by 1/255, tried first, costs nothing: the division by a
   constant becomes a multiplication.
 - ``callback``: the runner's divergence guard, a callback every run uses, burns CPU after each
