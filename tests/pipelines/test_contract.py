@@ -134,7 +134,7 @@ def test_skip_unreadable_decodes_fully_and_skips_corrupt_pixels(pipeline, folder
 
 def test_no_flow_is_autotuned(pipeline, tiny_folders) -> None:
     """A dropped autotuned iterator often waits for tf.data's tuning thread to wake: ``fit`` returned
-    2 s late in 3 of 12 short runs, and a 3-epoch baseline run (image-data-generator) ~40 s late."""
+    2 s late in 3 of 12 short runs, and a 3-epoch baseline run (image-data-generator) up to 37 s late."""
     flows = pipeline().flows(tiny_folders, seed=1, steps_per_epoch=None, validation_steps=None)
     for flow in (flows.train, flows.validation):
         assert flow.options().autotune.enabled is False
