@@ -125,7 +125,11 @@ def inject(name: str, tree: Path) -> Path:
     if anchor not in text:
         raise SystemExit(f"{path}: the code the {name!r} injection changes is not there any more; update this script.")
     changed = text.replace(anchor, replacement, 1)
-    compile(changed, str(path), "exec")  # an anchor matched inside a deeper block would break the file
+    try:  # an anchor matched inside a deeper block would break the file
+        compile(changed, str(path), "exec")
+    except SyntaxError as error:
+        message = f"{path}: the {name!r} injection no longer fits the code there ({error}); update this script."
+        raise SystemExit(message) from None
     path.write_text(changed, encoding="utf-8")
     return path
 
