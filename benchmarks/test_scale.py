@@ -3,8 +3,8 @@
 Each (folder, loader) is measured in a fresh process (``scale_child.py``): seconds to the
 first batch, first-pass, second-pass and steady (later passes) images/s, the first pass's
 user and system CPU seconds (system time is what fresh memory costs a loader that keeps what
-it decodes), and the process's peak resident memory. ``hoh`` is a first run over the folder; ``hoh-again`` the run after it
-(file checks and hashes remembered, the on-disk decoded images kept).
+it decodes), and the process's peak resident memory. ``hoh`` is a first run over the folder;
+``hoh-again`` the run after it (file checks and hashes remembered, the on-disk decoded images kept).
 Loaders of one folder run one after the other in the same session, their order rotated
 between folders. Folders are generated once and kept (``scale_images.py``).
 

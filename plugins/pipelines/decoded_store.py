@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from framework.api import process_alive, sha256_file
 from plugins.pipelines.batch_buffers import BatchBuffers
 from plugins.pipelines.file_facts import remembered_digests
+from plugins.pipelines.progress import spinning
 
 if TYPE_CHECKING:
     import numpy as np
@@ -54,7 +55,8 @@ def content_key(paths: Sequence[Path], image_size: tuple[int, int]) -> str:
     Hashes every file on a few threads (hashlib releases the GIL): 2.7 s for 50,000 15 kB JPEGs;
     files hashed by an earlier run and unchanged since are not read again (:mod:`~plugins.pipelines.file_facts`).
     """
-    digests = remembered_digests(paths, sha256_file)
+    with spinning(f"hashing {len(paths):,} image files (the key of their decoded images on disk)", len(paths)):
+        digests = remembered_digests(paths, sha256_file)
     head = f"hoh-decoded-v{FORMAT_VERSION} {image_size[0]}x{image_size[1]} {len(paths)}"
     return hashlib.sha256("\n".join([head, *digests]).encode()).hexdigest()[:24]
 
@@ -191,8 +193,8 @@ Fill = Callable[[Any], Iterator[Any]]
 """``fill(rows)``: decoded images of ``rows`` (an index array), in that order, in batches."""
 
 
-def fill_all(store: DiskImages, fill: Fill) -> DiskImages:
-    """Decode every image into ``store`` (file order) unless it is complete already."""
+def fill_all(store: DiskImages, fill: Fill, advance: Callable[[int], None] = lambda n: None) -> DiskImages:
+    """Decode every image into ``store`` (file order) unless it is complete already; ``advance(n)`` after each batch."""
     import numpy as np
 
     if not store.complete:
@@ -201,6 +203,7 @@ def fill_all(store: DiskImages, fill: Fill) -> DiskImages:
             for images in fill(np.arange(len(store))):
                 store.write(np.arange(start, start + len(images)), images)
                 start += len(images)
+                advance(len(images))
             store.finish()
         except BaseException:
             store.abandon()

@@ -16,6 +16,7 @@ from framework import UserError
 from plugins.pipelines.common import FileKinds, LabelledFiles, map_on_threads, usable_cores
 from plugins.pipelines.file_facts import remembered_headers
 from plugins.pipelines.image_headers import WORKERS_FROM, Header, inspect, inspect_in_workers
+from plugins.pipelines.progress import spinning
 
 
 def exif_orientation(path: Path) -> int:
@@ -44,12 +45,14 @@ def _inspect_all(paths: Sequence[Path], *, decode: bool) -> list[Header]:
     """
 
     def check(unknown: Sequence[Path]) -> list[Header]:
-        workers = usable_cores()
-        if len(unknown) >= WORKERS_FROM and workers > 1:
-            found = inspect_in_workers(unknown, decode=decode, workers=workers)
-            if found is not None:
-                return found
-        return map_on_threads(lambda path: inspect(path, decode=decode), unknown)
+        what = "decoding" if decode else "checking the headers of"
+        with spinning(f"{what} {len(unknown):,} image files", len(unknown)):
+            workers = usable_cores()
+            if len(unknown) >= WORKERS_FROM and workers > 1:
+                found = inspect_in_workers(unknown, decode=decode, workers=workers)
+                if found is not None:
+                    return found
+            return map_on_threads(lambda path: inspect(path, decode=decode), unknown)
 
     return remembered_headers(paths, check, decode=decode)
 

@@ -42,6 +42,7 @@ from plugins.pipelines.common import (
 )
 from plugins.pipelines.file_checks import exif_orientation, failure_explainer, readable_files
 from plugins.pipelines.memory_plan import CachePlan, check_batches_fit, check_disk_room, decoded_bytes, plan_cache
+from plugins.pipelines.progress import counted
 from plugins.pipelines.tf_decode import decode_image, decoder_choice, plain_graph, rescaled
 
 if TYPE_CHECKING:
@@ -154,7 +155,8 @@ class TfDataPipeline(SizedPipeline):
         """The decoded images of ``files``, all decoded now (validation: read at the end of the first epoch)."""
         store, fill = self._store(tf, files, plan)
         try:
-            return decoded_store.fill_all(store, fill)
+            with counted(f"decoding {len(files.paths):,} validation images into {plan.folder}", len(store)) as advance:
+                return decoded_store.fill_all(store, fill, advance)
         except tf.errors.OpError as error:  # pixel data corrupt under valid checksums: name the file
             message = failure_explainer(files.paths)(error)
             raise UserError(message or f"decoding the validation images failed: {error.message}") from None
