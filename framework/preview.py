@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from pathlib import Path
+from typing import Any
 
 from framework.atomic import write_with
 from framework.errors import UserError
@@ -43,7 +44,6 @@ def write_preview(
         ValueError: when ``per_class`` or ``columns`` is not positive.
     """
     from matplotlib.figure import Figure
-    from PIL import Image, UnidentifiedImageError
 
     if per_class < 1 or columns < 1:
         raise ValueError(f"per_class and columns must be positive, got {per_class} and {columns}")
@@ -68,18 +68,29 @@ def write_preview(
     for ax in axes:
         ax.set_axis_off()
     for ax, (name, file) in zip(axes, chosen, strict=False):
-        try:
-            with Image.open(file) as img:
-                img.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
-                tile = img.convert("RGB")
-        except (OSError, UnidentifiedImageError) as error:
-            raise UserError(f"cannot read image {file}: {error}") from error
-        ax.imshow(tile)
+        ax.imshow(thumbnail(file))
         ax.set_title(f"{name}\n{_short(file.name)}", fontsize=8)
     path = Path(path)
     check_file_replaceable(path, "preview", png_written_by_hoh)
     write_with(path, lambda tmp: figure.savefig(tmp, format="png", metadata=png_metadata("preview")))
     return path
+
+
+def thumbnail(file: Path) -> Any:
+    """``file`` as an RGB PIL image at most ``THUMBNAIL_SIZE`` on a side, upright as training sees it (EXIF turn).
+
+    Raises:
+        UserError: naming the file, when it cannot be read.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(file) as img:
+            upright = ImageOps.exif_transpose(img)  # a phone photo's orientation, applied as the pipelines do
+            upright.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+            return upright.convert("RGB")
+    except (OSError, UnidentifiedImageError) as error:
+        raise UserError(f"cannot read image {file}: {error}") from error
 
 
 def _short(name: str, limit: int = 28) -> str:

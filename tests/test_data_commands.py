@@ -96,3 +96,14 @@ def test_schema_never_writes_over_a_file_it_did_not_write(folder: Path) -> None:
     mine.unlink()
     assert _hoh("schema", "-o", "schema.json", cwd=folder).returncode == 0
     assert _hoh("schema", "-o", "schema.json", cwd=folder).returncode == 0  # its own: replaced
+
+
+def test_preview_shows_a_phone_photo_upright(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from framework.preview import thumbnail
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored turned: shown after a quarter turn clockwise
+    Image.new("RGB", (48, 64), "red").save(tmp_path / "phone.jpg", exif=exif)
+    assert thumbnail(tmp_path / "phone.jpg").size == (64, 48)  # landscape, as training decodes it

@@ -156,6 +156,9 @@ def build_image_folder(params: ImageFolderParams, context: DatasetContext) -> Im
         lists["train"] = rest
     for split, folder in folders.items():
         warn_shared(context, rest[0], splitting.labelled(folder, classes)[0], split)
+    for split in ("validation", "test"):  # split off one folder: no file twice, but a copy under another name
+        if split in lists:
+            warn_shared(context, rest[0], lists[split][0], split)
     sizes = ", ".join(f"{len(files[0])} {split}" for split, files in lists.items() if split != "train")
     context.console.print(
         f"image-folder: {len(rest[0])} training images in {len(classes)} classes from {train_dir}"

@@ -75,6 +75,26 @@ def test_training_images_in_the_validation_folder_are_warned_about(tmp_path: Pat
     assert "warning" not in printed
 
 
+def test_copies_that_a_split_puts_on_both_sides_are_warned_about(tmp_path: Path) -> None:
+    train = _images(tmp_path / "train", COUNTS)
+    _, printed = _build(train_dir=train, validation_split=0.25, test_split=0.25)
+    assert "warning" not in printed  # every image is different
+    for index in range(20):  # every ant twice, under another name: a split cannot keep both copies on one side
+        shutil.copy(train / "ants" / f"{index:02d}.png", train / "ants" / f"copy-{index:02d}.png")
+    images, printed = _build(train_dir=train, validation_split=0.25, test_split=0.25)
+    validation, test = (set(images.file_lists[split][0]) for split in ("validation", "test"))
+    for split, held in (("validation", validation), ("test", test)):
+        trained = set(images.file_lists["train"][0])
+        pairs = sum(1 for path in held if path.parent.name == "ants" and _twin(path) in trained)
+        assert pairs > 0, split  # the seeded split did put copies on both sides
+        assert f"warning: {pairs} of the {len(held)} {split} images are also training images" in printed
+
+
+def _twin(path: Path) -> Path:
+    name = path.name.removeprefix("copy-")
+    return path.with_name(name if name != path.name else f"copy-{name}")
+
+
 def test_a_resumed_run_keeps_its_recorded_split(tmp_path: Path) -> None:
     train = _images(tmp_path / "train", COUNTS)
     run_dir = tmp_path / "run"
