@@ -193,7 +193,8 @@ def runs_command(args: argparse.Namespace) -> int:
     console = stdout_console()
     if hidden_failures:
         console.print(
-            f"[dim]{hidden_failures} run{'s' if hidden_failures > 1 else ''} that failed before their first epoch "
+            f"[dim]{hidden_failures} run{'s' if hidden_failures > 1 else ''} that failed before "
+            f"{'their' if hidden_failures > 1 else 'its'} first epoch "
             "(data not ready, a bad mirror) not shown: --all shows them[/]"
         )
     if not rows:

@@ -111,7 +111,8 @@ def readable_files(files: LabelledFiles, root: Path, *, skip: bool) -> LabelledF
         kept = [row for row in zip(paths, labels, found, strict=True) if not row[2].reason]
         if not kept:
             raise UserError(f"no image file in {root} can be read: {named}.")
-        print(f"skipping {len(bad)} unreadable image files in {root}: {named}", file=sys.stderr)
+        files_word = "files" if len(bad) > 1 else "file"
+        print(f"skipping {len(bad)} unreadable image {files_word} in {root}: {named}", file=sys.stderr)
         paths, labels, headers = (tuple(column) for column in zip(*kept, strict=True))
     orientations = tuple(header.orientation for header in headers)
     turned = orientations if any(orientation != 1 for orientation in orientations) else ()

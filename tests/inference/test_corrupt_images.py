@@ -41,4 +41,4 @@ def test_a_run_stopped_by_corrupt_pixels_names_the_file(tmp_path: Path, pipeline
     assert json.loads((tmp_path / "run" / "status.json").read_text())["status"] == "failed"
     skipping = hoh("hoh-run", "experiment.toml", "pipeline.skip_unreadable=true", "--run-dir", "run2", cwd=tmp_path)
     assert skipping.returncode == 0, skipping.stderr[-2000:]
-    assert "skipping 1 unreadable image files" in skipping.stderr
+    assert "skipping 1 unreadable image file in" in skipping.stderr

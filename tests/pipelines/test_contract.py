@@ -127,7 +127,7 @@ def test_skip_unreadable_decodes_fully_and_skips_corrupt_pixels(pipeline, folder
         folders, seed=1, steps_per_epoch=1, validation_steps=None
     )
     assert flows.train_count == 7
-    assert "skipping 1 unreadable image files" in capsys.readouterr().err
+    assert "skipping 1 unreadable image file in" in capsys.readouterr().err
     images, _ = next(iter(flows.train))
     assert images.shape[0] == 7
 
