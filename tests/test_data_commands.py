@@ -107,3 +107,22 @@ def test_preview_shows_a_phone_photo_upright(tmp_path: Path) -> None:
     exif[0x0112] = 6  # stored turned: shown after a quarter turn clockwise
     Image.new("RGB", (48, 64), "red").save(tmp_path / "phone.jpg", exif=exif)
     assert thumbnail(tmp_path / "phone.jpg").size == (64, 48)  # landscape, as training decodes it
+
+
+def test_data_info_counts_the_splits_cut_from_one_folder(folder: Path) -> None:
+    text = EXPERIMENT.replace('validation_dir = "data/validation"', "validation_split = 0.25\ntest_split = 0.25")
+    (folder / "split.toml").write_text(text)
+    done = _hoh("data", "info", "split.toml", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    rows = [line.split("│")[1:5] for line in done.stdout.splitlines() if line.count("│") >= 5]
+    counts = {(split, name): int(n) for split, name, _, n in ([c.strip() for c in row] for row in rows)}
+    # 3 cats and 5 dogs, a quarter of each class (at least one) to test and to validation
+    assert counts == {
+        ("training", "cats"): 1,
+        ("training", "dogs"): 3,
+        ("validation", "cats"): 1,
+        ("validation", "dogs"): 1,
+        ("test", "cats"): 1,
+        ("test", "dogs"): 1,
+    }, done.stdout
+    assert "validation: split off the training folder" in done.stdout

@@ -23,26 +23,39 @@ def resolve_images(args: argparse.Namespace) -> ImageFolders:
     return build(loaded.registry, Kind.DATASET, loaded.experiment.dataset, context)
 
 
+def _per_class(images: ImageFolders, split: str) -> list[list[Path]] | None:
+    """The files of ``split`` by class label: the provider's list (a split of one folder), else its folder's."""
+    listed = (images.file_lists or {}).get(split)
+    if listed is not None:
+        paths, labels = listed
+        return [
+            sorted(p for p, label in zip(paths, labels, strict=True) if label == i)
+            for i in range(len(images.class_names))
+        ]
+    folder = {"train": images.train_dir, "validation": images.validation_dir, "test": images.test_dir}[split]
+    return None if folder is None else [list_images(folder / name) for name in images.class_names]
+
+
 def info_command(args: argparse.Namespace) -> int:
     images = resolve_images(args)
     console = stdout_console()
-    splits = [("training", images.train_dir), ("validation", images.validation_dir)]
     table = Table(title="images per class", title_justify="left")
     table.add_column("split")
     table.add_column("class")
     table.add_column("label", justify="right")
     table.add_column("images", justify="right")
     table.add_column(f"first {args.first} files")
-    for split, folder in splits:
-        if folder is None:
-            continue
-        for label, name in enumerate(images.class_names):
-            files = list_images(folder / name)
+    for split, key in (("training", "train"), ("validation", "validation"), ("test", "test")):
+        per_class = _per_class(images, key)
+        for label, (name, files) in enumerate(zip(images.class_names, per_class or [], strict=False)):
             table.add_row(split, name, str(label), str(len(files)), ", ".join(f.name for f in files[: args.first]))
     console.print(table)
     console.print(f"training folder: {images.train_dir}")
-    if images.validation_dir:
-        console.print(f"validation folder: {images.validation_dir}")
+    for split, folder in (("validation", images.validation_dir), ("test", images.test_dir)):
+        if folder is not None:
+            console.print(f"{split} folder: {folder}")
+        elif split in (images.file_lists or {}):
+            console.print(f"{split}: split off the training folder (seeded; a run records it in splits.json)")
     return 0
 
 
