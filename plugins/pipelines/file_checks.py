@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from framework import UserError
 from plugins.pipelines.common import FileKinds, LabelledFiles, map_on_threads, usable_cores
@@ -86,26 +87,54 @@ def failure_explainer(*path_lists: Sequence[Path | str]) -> Callable[[BaseExcept
     return explain
 
 
-def readable_files(files: LabelledFiles, root: Path, *, skip: bool) -> LabelledFiles:
+SKIP_ADVICE = "Fix or remove them, or set pipeline.skip_unreadable = true to train without them."
+
+
+class UnreadableImages(UserError):
+    """Image files of one split that cannot be read (:func:`readable_files`)."""
+
+    def __init__(self, count: int, total: int, where: str, named: str) -> None:
+        self.finding = f"{count} of {total} {where} cannot be read: {named}"
+        super().__init__(f"{self.finding}. {SKIP_ADVICE}")
+
+
+def readable_splits(*checks: Callable[[], Any] | None) -> list[Any]:
+    """Each split's ``check()`` (``None``: no such split), every split's unreadable files named in one error.
+
+    A user who fixed the training files should not meet the validation ones in a second run.
+
+    Raises:
+        UserError: naming the unreadable files of every split whose check found some.
+    """
+    results, found = [], []
+    for check in checks:
+        try:
+            results.append(check() if check is not None else None)
+        except UnreadableImages as error:
+            results.append(None)
+            found.append(error.finding)
+    if found:
+        raise UserError(f"{'; and '.join(found)}. {SKIP_ADVICE}")
+    return results
+
+
+def readable_files(files: LabelledFiles, root: Path, *, skip: bool, split: str = "") -> LabelledFiles:
     """``files`` without unreadable images when ``skip``; else an error naming them, before any training.
 
     A bad file found mid-training stops TensorFlow with an error that names no file; this
     check reads every file's headers and checksums first (~0.4 s for the 1027 real training
     images). With ``skip`` it decodes every file fully (~3 s for them on 2 cores), so that a
     file whose pixel data is corrupt is skipped too; without it, such a file is named by
-    :func:`failure_explainer` if training fails on it.
+    :func:`failure_explainer` if training fails on it. ``split`` (``"training"``, say) names them.
 
     Raises:
-        UserError: naming the unreadable files (the first 5) and their count, unless ``skip``.
+        UnreadableImages: naming the unreadable files (the first 5) and their count, unless ``skip``.
     """
     found = _inspect_all(files.paths, decode=skip)
     bad = [(path, header.reason) for path, header in zip(files.paths, found, strict=True) if header.reason]
     named = "; ".join(f"{path} ({reason})" for path, reason in bad[:5]) + ("; ..." if len(bad) > 5 else "")
     if bad and not skip:
-        raise UserError(
-            f"{len(bad)} of {len(files.paths)} image files in {root} cannot be read: {named}. Fix or remove them, "
-            "or set pipeline.skip_unreadable = true to train without them."
-        )
+        raise UnreadableImages(len(bad), len(files.paths), f"{split} image files in {root}".lstrip(), named)
     paths, labels, headers = files.paths, files.labels, found
     if bad:
         kept = [row for row in zip(paths, labels, found, strict=True) if not row[2].reason]

@@ -47,7 +47,7 @@ from plugins.pipelines.common import (
     split_files,
     untuned,
 )
-from plugins.pipelines.file_checks import failure_explainer, readable_files
+from plugins.pipelines.file_checks import failure_explainer, readable_files, readable_splits
 
 if TYPE_CHECKING:
     import numpy as np
@@ -163,7 +163,8 @@ class ImageDataGeneratorPipeline(SizedPipeline):
         directory = images.train_dir if split == "train" or images.validation_dir is None else images.validation_dir
         classes = images.class_names
         files = split_files(images, split)  # a clear error for a missing or empty class folder
-        readable = readable_files(files, directory, skip=self.params.skip_unreadable)
+        name = "training" if split == "train" else split
+        readable = readable_files(files, directory, skip=self.params.skip_unreadable, split=name)
         count = len(readable.paths)
         generator = self._generator(augment)
         iterator = _Iterator(
@@ -216,24 +217,25 @@ class ImageDataGeneratorPipeline(SizedPipeline):
     ) -> Flows:
         check_class_mode(self.params.class_mode, images.class_names)
         p = self.params
-        train = self._flow(images, "train", augment=True, batch=p.batch_size, seed=seed)
-        steps = resolve_steps(train.samples, p.batch_size, steps_per_epoch)
         n_classes = len(images.class_names)
         validation = None
         val_steps = None
         val_count = 0
-        val = None
         if images.has_split("validation"):
             val_count = len(split_files(images, "validation").paths)
             val_steps = resolve_steps(val_count, p.validation_batch_size, validation_steps)
-            val = self._flow(
-                images,
-                "validation",
-                augment=False,
-                batch=p.validation_batch_size,
-                seed=seed,
-                steps=val_steps,
+        train, val = readable_splits(
+            lambda: self._flow(images, "train", augment=True, batch=p.batch_size, seed=seed),
+            (
+                lambda: self._flow(
+                    images, "validation", augment=False, batch=p.validation_batch_size, seed=seed, steps=val_steps
+                )
             )
+            if val_steps is not None
+            else None,
+        )
+        steps = resolve_steps(train.samples, p.batch_size, steps_per_epoch)
+        if val is not None:
             import tensorflow as tf
 
             validation = (

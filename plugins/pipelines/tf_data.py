@@ -40,7 +40,7 @@ from plugins.pipelines.common import (
     split_files,
     untuned,
 )
-from plugins.pipelines.file_checks import exif_orientation, failure_explainer, readable_files
+from plugins.pipelines.file_checks import exif_orientation, failure_explainer, readable_files, readable_splits
 from plugins.pipelines.memory_plan import CachePlan, check_batches_fit, check_disk_room, decoded_bytes, plan_cache
 from plugins.pipelines.progress import counted
 from plugins.pipelines.tf_decode import decode_image, decoder_choice, plain_graph, rescaled
@@ -121,7 +121,8 @@ class TfDataPipeline(SizedPipeline):
         root = images.train_dir if split == "train" or images.validation_dir is None else images.validation_dir
         if not files.paths:
             raise UserError(f"No {split} images found under {root} for classes {list(images.class_names)}.")
-        return readable_files(files, root, skip=self.params.skip_unreadable)
+        name = "training" if split == "train" else split
+        return readable_files(files, root, skip=self.params.skip_unreadable, split=name)
 
     def _decode_dataset(self, tf: Any, files: LabelledFiles, rows: Any = None) -> Any:
         """The images of ``files`` (or of its ``rows``, a dataset of indices) decoded, in order, on all cores."""
@@ -253,8 +254,10 @@ class TfDataPipeline(SizedPipeline):
         check_class_mode(p.class_mode, images.class_names)
         check_batches_fit(p.batch_size, p.validation_batch_size, p.image_size)
         n_classes = len(images.class_names)
-        files = self._files(images, "train")
-        val_files = self._files(images, "validation") if images.has_split("validation") else None
+        files, val_files = readable_splits(
+            lambda: self._files(images, "train"),
+            (lambda: self._files(images, "validation")) if images.has_split("validation") else None,
+        )
         count, val_count = len(files.paths), len(val_files.paths) if val_files else 0
         plan = plan_cache(p.cache, count + val_count, p.image_size, p.memory_budget, decoded_root())
         notes = (f"tf-data: decoded images {'on disk' if plan.kind == 'disk' else 'in ' + plan.kind}: {plan.reason}",)

@@ -74,9 +74,23 @@ def test_unreadable_dataset_images_are_named_before_training(pipeline, folders_w
     with pytest.raises(UserError) as info:
         pipeline().flows(folders_with_bad_files, seed=1, steps_per_epoch=None, validation_steps=None)
     message = str(info.value)
-    assert "3 of 11 image files" in message and "pipeline.skip_unreadable = true" in message
+    assert "3 of 11 training image files" in message and "pipeline.skip_unreadable = true" in message
     for name in ("cut.png", "noise.png", "empty.png"):
         assert name in message
+
+
+def test_unreadable_images_of_every_split_are_named_in_one_error(pipeline, folders_with_bad_files, write_split):
+    from framework import ImageFolders
+
+    validation = folders_with_bad_files.train_dir.parent / "validation"
+    write_split(validation, {"horses": 2, "humans": 2}, (32, 32), seed=6)
+    (validation / "horses" / "torn.png").write_bytes(b"\x89PNG\r\n")
+    folders = ImageFolders(folders_with_bad_files.train_dir, validation, ("horses", "humans"))
+    with pytest.raises(UserError) as info:
+        pipeline().flows(folders, seed=1, steps_per_epoch=None, validation_steps=None)
+    message = str(info.value)
+    assert "3 of 11 training image files" in message and "; and 1 of 5 validation image files" in message
+    assert "torn.png" in message and message.count("pipeline.skip_unreadable = true") == 1
 
 
 def test_skip_unreadable_trains_on_the_rest(pipeline, folders_with_bad_files, capsys) -> None:
