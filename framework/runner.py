@@ -34,17 +34,6 @@ class RunResult:
     evaluation: dict[str, float]
     kept: str = "last"
     """Which epoch's weights ``model.keras`` holds: ``"last"`` or ``"best"`` (``[training] keep``)."""
-    evaluated_on: str = "the validation set"
-    """What ``evaluation`` scored: the validation set, or the batches ``[training] validation_steps`` takes of it."""
-
-
-def _evaluated_on(run: RunContext) -> str:
-    """What the final evaluation scores: the validation flow is exactly ``validation_steps`` batches."""
-    steps, flows = run.experiment.training.validation_steps, run.flows
-    if steps is None or flows is None:
-        return "the validation set"
-    batches = f"{steps} batch{'es' if steps > 1 else ''}"
-    return f"{batches} of the {flows.validation_count} validation images (training.validation_steps = {steps})"
 
 
 def _absolute_plugins(loaded: Loaded) -> dict[str, Any]:
@@ -236,4 +225,4 @@ def _train_locked(loaded: Loaded, run: RunContext, *, offline: bool, allow_inexa
             loaded.hook.hoh_on_run_error(run=run, error=error)
         raise
     mark_ended(run.run_dir, run.outcome or "finished", run.outcome_reason)  # "pruned", say: a plugin's decision
-    return RunResult(run.run_dir, list(run.history), evaluation, run.experiment.training.keep, _evaluated_on(run))
+    return RunResult(run.run_dir, list(run.history), evaluation, run.experiment.training.keep)

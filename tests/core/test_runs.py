@@ -149,18 +149,6 @@ def test_stub_run_in_process_writes_the_run_folder(write_file, tmp_path, monkeyp
     assert f"Evaluation of model.keras (the last epoch's weights) on the validation set: {said}" in out
 
 
-def test_a_final_evaluation_of_some_validation_batches_says_so(write_file, tmp_path, monkeypatch, capsys) -> None:
-    from framework.cli.main import run_main
-
-    monkeypatch.chdir(tmp_path)
-    path = write_file(stub_experiment(), "exp/experiment.toml")
-    overrides = ["training.epochs=1", "pipeline.batch_size=2", "training.validation_steps=1"]
-    assert run_main([str(path), *overrides]) == 0, capsys.readouterr().err
-    out = " ".join(capsys.readouterr().out.split())
-    # not "the validation set": the report, scoring every image, would print other figures
-    assert "on 1 batch of the 8 validation images (training.validation_steps = 1):" in out, out
-
-
 def test_tiny_model_plugin_trains_through_hoh_run(images: Path, tmp_path: Path) -> None:
     """Needs the built-in plugins (image-folder, tf-data, adam)."""
     import keras
