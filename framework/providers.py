@@ -163,10 +163,13 @@ class ImageFolders:
     test_dir: Path | None = None
     file_lists: dict[str, tuple[tuple[Path, ...], tuple[int, ...]]] | None = None
 
+    def split_dir(self, split: str) -> Path | None:
+        """The folder of ``split`` (``"train"``, ``"validation"`` or ``"test"``), or ``None``."""
+        return {"train": self.train_dir, "validation": self.validation_dir, "test": self.test_dir}[split]
+
     def has_split(self, split: str) -> bool:
         """Whether the dataset has images for ``split`` (``"train"``, ``"validation"`` or ``"test"``)."""
-        folder = {"train": self.train_dir, "validation": self.validation_dir, "test": self.test_dir}[split]
-        return folder is not None or split in (self.file_lists or {})
+        return self.split_dir(split) is not None or split in (self.file_lists or {})
 
     @property
     def labels(self) -> tuple[str, ...]:

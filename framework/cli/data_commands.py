@@ -32,7 +32,7 @@ def _per_class(images: ImageFolders, split: str) -> list[list[Path]] | None:
             sorted(p for p, label in zip(paths, labels, strict=True) if label == i)
             for i in range(len(images.class_names))
         ]
-    folder = {"train": images.train_dir, "validation": images.validation_dir, "test": images.test_dir}[split]
+    folder = images.split_dir(split)
     return None if folder is None else [list_images(folder / name) for name in images.class_names]
 
 
@@ -51,7 +51,8 @@ def info_command(args: argparse.Namespace) -> int:
             table.add_row(split, name, str(label), str(len(files)), ", ".join(f.name for f in files[: args.first]))
     console.print(table)
     console.print(f"training folder: {images.train_dir}")
-    for split, folder in (("validation", images.validation_dir), ("test", images.test_dir)):
+    for split in ("validation", "test"):
+        folder = images.split_dir(split)
         if folder is not None:
             console.print(f"{split} folder: {folder}")
         elif split in (images.file_lists or {}):

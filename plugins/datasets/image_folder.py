@@ -154,11 +154,10 @@ def build_image_folder(params: ImageFolderParams, context: DatasetContext) -> Im
             taken += fraction
     if lists:
         lists["train"] = rest
-    for split, folder in folders.items():
-        warn_shared(context, rest[0], splitting.labelled(folder, classes)[0], split)
-    for split in ("validation", "test"):  # split off one folder: no file twice, but a copy under another name
-        if split in lists:
-            warn_shared(context, rest[0], lists[split][0], split)
+    # a split folder, or a split cut from train_dir (no file twice there, but a copy under another name)
+    held_out = {split: splitting.labelled(folder, classes)[0] for split, folder in folders.items()}
+    held_out |= {split: lists[split][0] for split in ("validation", "test") if split in lists}
+    warn_shared(context, rest[0], held_out)
     sizes = ", ".join(f"{len(files[0])} {split}" for split, files in lists.items() if split != "train")
     context.console.print(
         f"image-folder: {len(rest[0])} training images in {len(classes)} classes from {train_dir}"
@@ -190,14 +189,15 @@ def check_same_classes(
         )
 
 
-def warn_shared(context: DatasetContext, training: tuple[Path, ...], other: tuple[Path, ...], split: str) -> None:
-    """Warn when training images are also in the ``split`` folder (same file, or same content)."""
-    shared = splitting.shared_images(training, other)
-    if shared:
+def warn_shared(context: DatasetContext, training: tuple[Path, ...], held_out: dict[str, tuple[Path, ...]]) -> None:
+    """Warn, split by split, when training images are also held out (same file, or same content)."""
+    for split, shared in splitting.shared_images(training, held_out).items():
+        if not shared:
+            continue
         named = "; ".join(f"{a} = {b}" for a, b in shared[:3]) + ("; ..." if len(shared) > 3 else "")
         context.console.print(
-            f"[yellow]warning:[/] {len(shared)} of the {len(other)} {split} images are also training images "
-            f"(same file or same content): {named}. {split.capitalize()} scores will look better than the model "
-            "is on new images.",
+            f"[yellow]warning:[/] {len(shared)} of the {len(held_out[split])} {split} images are also training "
+            f"images (same file or same content): {named}. {split.capitalize()} scores will look better than the "
+            "model is on new images.",
             highlight=False,
         )

@@ -49,28 +49,31 @@ def split_off(files: Files, fraction: float, seed: int, what: str) -> tuple[File
     )
 
 
-def shared_images(first: Sequence[Path], second: Sequence[Path]) -> list[tuple[Path, Path]]:
-    """Pairs of files, one from each list, that are the same file or have the same content.
+def shared_images(first: Sequence[Path], others: dict[str, Sequence[Path]]) -> dict[str, list[tuple[Path, Path]]]:
+    """For each list of ``others``, pairs of files, one from ``first``, that are the same file or have the same content.
 
-    Only files whose size some file of ``first`` has are hashed, each once: two folders with
-    nothing in common cost a ``stat`` a file, and folders of equal-size files (BMPs) stay linear.
+    ``first`` is indexed once for all of ``others`` (a stat and a resolve a file). Only files
+    whose size some file of ``first`` has are hashed, each once: lists with nothing in common
+    cost a ``stat`` a file, and folders of equal-size files (BMPs) stay linear.
     """
     by_size: dict[int, list[Path]] = defaultdict(list)
     for path in first:
         by_size[path.stat().st_size].append(path)
     same_file = {path.resolve(): path for path in first}
     hashed: dict[int, dict[str, Path]] = {}
-    pairs: list[tuple[Path, Path]] = []
-    for other in second:
-        if other.resolve() in same_file:
-            pairs.append((same_file[other.resolve()], other))
-            continue
-        size = other.stat().st_size
-        if size not in by_size:
-            continue
-        if size not in hashed:
-            hashed[size] = {sha256_file(path): path for path in by_size[size]}
-        match = hashed[size].get(sha256_file(other))
-        if match is not None:
-            pairs.append((match, other))
-    return pairs
+    found: dict[str, list[tuple[Path, Path]]] = {}
+    for name, second in others.items():
+        pairs = found[name] = []
+        for other in second:
+            if other.resolve() in same_file:
+                pairs.append((same_file[other.resolve()], other))
+                continue
+            size = other.stat().st_size
+            if size not in by_size:
+                continue
+            if size not in hashed:
+                hashed[size] = {sha256_file(path): path for path in by_size[size]}
+            match = hashed[size].get(sha256_file(other))
+            if match is not None:
+                pairs.append((match, other))
+    return found

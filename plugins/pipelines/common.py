@@ -150,7 +150,7 @@ def split_files(images: ImageFolders, split: str) -> LabelledFiles:
     listed = (images.file_lists or {}).get(split)
     if listed is not None:
         return LabelledFiles(*listed)
-    folder = images.train_dir if split == "train" else images.validation_dir
+    folder = images.split_dir(split)
     assert folder is not None, f"the dataset has no {split} split"
     return list_images(folder, images.class_names)
 

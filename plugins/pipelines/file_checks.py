@@ -125,7 +125,7 @@ def readable_files(files: LabelledFiles, root: Path, *, skip: bool, split: str =
     check reads every file's headers and checksums first (~0.4 s for the 1027 real training
     images). With ``skip`` it decodes every file fully (~3 s for them on 2 cores), so that a
     file whose pixel data is corrupt is skipped too; without it, such a file is named by
-    :func:`failure_explainer` if training fails on it. ``split`` (``"training"``, say) names them.
+    :func:`failure_explainer` if training fails on it. ``split`` (``"train"``, ``"validation"``) names them.
 
     Raises:
         UnreadableImages: naming the unreadable files (the first 5) and their count, unless ``skip``.
@@ -134,7 +134,8 @@ def readable_files(files: LabelledFiles, root: Path, *, skip: bool, split: str =
     bad = [(path, header.reason) for path, header in zip(files.paths, found, strict=True) if header.reason]
     named = "; ".join(f"{path} ({reason})" for path, reason in bad[:5]) + ("; ..." if len(bad) > 5 else "")
     if bad and not skip:
-        raise UnreadableImages(len(bad), len(files.paths), f"{split} image files in {root}".lstrip(), named)
+        where = {"train": "training ", "": ""}.get(split, f"{split} ")
+        raise UnreadableImages(len(bad), len(files.paths), f"{where}image files in {root}", named)
     paths, labels, headers = files.paths, files.labels, found
     if bad:
         kept = [row for row in zip(paths, labels, found, strict=True) if not row[2].reason]

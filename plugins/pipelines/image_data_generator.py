@@ -163,8 +163,7 @@ class ImageDataGeneratorPipeline(SizedPipeline):
         directory = images.train_dir if split == "train" or images.validation_dir is None else images.validation_dir
         classes = images.class_names
         files = split_files(images, split)  # a clear error for a missing or empty class folder
-        name = "training" if split == "train" else split
-        readable = readable_files(files, directory, skip=self.params.skip_unreadable, split=name)
+        readable = readable_files(files, directory, skip=self.params.skip_unreadable, split=split)
         count = len(readable.paths)
         generator = self._generator(augment)
         iterator = _Iterator(
@@ -224,15 +223,15 @@ class ImageDataGeneratorPipeline(SizedPipeline):
         if images.has_split("validation"):
             val_count = len(split_files(images, "validation").paths)
             val_steps = resolve_steps(val_count, p.validation_batch_size, validation_steps)
+
+        def validation_flow() -> Any:
+            return self._flow(
+                images, "validation", augment=False, batch=p.validation_batch_size, seed=seed, steps=val_steps
+            )
+
         train, val = readable_splits(
             lambda: self._flow(images, "train", augment=True, batch=p.batch_size, seed=seed),
-            (
-                lambda: self._flow(
-                    images, "validation", augment=False, batch=p.validation_batch_size, seed=seed, steps=val_steps
-                )
-            )
-            if val_steps is not None
-            else None,
+            validation_flow if val_steps is not None else None,
         )
         steps = resolve_steps(train.samples, p.batch_size, steps_per_epoch)
         if val is not None:

@@ -121,8 +121,7 @@ class TfDataPipeline(SizedPipeline):
         root = images.train_dir if split == "train" or images.validation_dir is None else images.validation_dir
         if not files.paths:
             raise UserError(f"No {split} images found under {root} for classes {list(images.class_names)}.")
-        name = "training" if split == "train" else split
-        return readable_files(files, root, skip=self.params.skip_unreadable, split=name)
+        return readable_files(files, root, skip=self.params.skip_unreadable, split=split)
 
     def _decode_dataset(self, tf: Any, files: LabelledFiles, rows: Any = None) -> Any:
         """The images of ``files`` (or of its ``rows``, a dataset of indices) decoded, in order, on all cores."""
