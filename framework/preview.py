@@ -82,15 +82,15 @@ def thumbnail(file: Path) -> Any:
     Raises:
         UserError: naming the file, when it cannot be read.
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, ImageOps
 
     try:
         with Image.open(file) as img:
             upright = ImageOps.exif_transpose(img)  # a phone photo's orientation, applied as the pipelines do
             upright.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
             return upright.convert("RGB")
-    except (OSError, UnidentifiedImageError) as error:
-        raise UserError(f"cannot read image {file}: {error}") from error
+    except Exception as error:  # Pillow raises many kinds: OSError, SyntaxError, EOFError, DecompressionBombError...
+        raise UserError(f"cannot read image {file}: {type(error).__name__}: {error}") from error
 
 
 def _short(name: str, limit: int = 28) -> str:

@@ -109,6 +109,19 @@ def test_preview_shows_a_phone_photo_upright(tmp_path: Path) -> None:
     assert thumbnail(tmp_path / "phone.jpg").size == (64, 48)  # landscape, as training decodes it
 
 
+def test_preview_names_an_image_too_large_to_decode_safely(tmp_path: Path, monkeypatch) -> None:
+    """Pillow refuses images over 2 x MAX_IMAGE_PIXELS with an error that is not an OSError."""
+    from PIL import Image
+
+    from framework import UserError
+    from framework.preview import thumbnail
+
+    Image.new("RGB", (48, 64), "red").save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 48 * 64 // 4)
+    with pytest.raises(UserError, match=r"big\.png: DecompressionBombError"):
+        thumbnail(tmp_path / "big.png")
+
+
 def test_data_info_counts_the_splits_cut_from_one_folder(folder: Path) -> None:
     text = EXPERIMENT.replace('validation_dir = "data/validation"', "validation_split = 0.25\ntest_split = 0.25")
     (folder / "split.toml").write_text(text)

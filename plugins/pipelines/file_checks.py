@@ -114,7 +114,7 @@ def readable_splits(*checks: Callable[[], Any] | None) -> list[Any]:
             results.append(None)
             found.append(error.finding)
     if found:
-        raise UserError(f"{'; and '.join(found)}. {SKIP_ADVICE}")
+        raise UserError(f"{'. '.join(found)}. {SKIP_ADVICE}")  # a sentence a split
     return results
 
 

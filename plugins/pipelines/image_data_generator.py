@@ -120,7 +120,6 @@ class ImageDataGeneratorPipeline(SizedPipeline):
         augment: bool,
         batch: int,
         seed: int,
-        steps: int | None = None,
     ) -> Any:
         """``flow_from_directory``, listing the suffixes of :data:`framework.images.IMAGE_SUFFIXES`.
 
@@ -164,7 +163,6 @@ class ImageDataGeneratorPipeline(SizedPipeline):
         classes = images.class_names
         files = split_files(images, split)  # a clear error for a missing or empty class folder
         readable = readable_files(files, directory, skip=self.params.skip_unreadable, split=split)
-        count = len(readable.paths)
         generator = self._generator(augment)
         iterator = _Iterator(
             str(directory),
@@ -188,8 +186,6 @@ class ImageDataGeneratorPipeline(SizedPipeline):
             iterator._filepaths = keep
             iterator.classes = np.asarray(readable.labels, dtype="int32")
             iterator.samples = iterator.n = len(keep)
-        if steps is not None:
-            iterator.fixed_order = partial_validation_order(count, batch, steps, seed)
         return iterator
 
     def _dataset(self, iterator: Any, *, cycle_from_start: bool, classes: int) -> Any:
@@ -220,19 +216,18 @@ class ImageDataGeneratorPipeline(SizedPipeline):
         validation = None
         val_steps = None
         val_count = 0
-        if images.has_split("validation"):
-            val_count = len(split_files(images, "validation").paths)
-            val_steps = resolve_steps(val_count, p.validation_batch_size, validation_steps)
 
         def validation_flow() -> Any:
-            return self._flow(
-                images, "validation", augment=False, batch=p.validation_batch_size, seed=seed, steps=val_steps
-            )
+            return self._flow(images, "validation", augment=False, batch=p.validation_batch_size, seed=seed)
 
         train, val = readable_splits(
             lambda: self._flow(images, "train", augment=True, batch=p.batch_size, seed=seed),
-            validation_flow if val_steps is not None else None,
+            validation_flow if images.has_split("validation") else None,
         )
+        if val is not None:  # counted as the iterator lists them: skip_unreadable applied
+            val_count = val.samples
+            val_steps = resolve_steps(val_count, p.validation_batch_size, validation_steps)
+            val.fixed_order = partial_validation_order(val_count, p.validation_batch_size, val_steps, seed)
         steps = resolve_steps(train.samples, p.batch_size, steps_per_epoch)
         if val is not None:
             import tensorflow as tf

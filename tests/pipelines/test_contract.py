@@ -89,7 +89,7 @@ def test_unreadable_images_of_every_split_are_named_in_one_error(pipeline, folde
     with pytest.raises(UserError) as info:
         pipeline().flows(folders, seed=1, steps_per_epoch=None, validation_steps=None)
     message = str(info.value)
-    assert "3 of 11 training image files" in message and "; and 1 of 5 validation image files" in message
+    assert "3 of 11 training image files" in message and ". 1 of 5 validation image files" in message
     assert "torn.png" in message and message.count("pipeline.skip_unreadable = true") == 1
 
 
@@ -101,6 +101,22 @@ def test_skip_unreadable_trains_on_the_rest(pipeline, folders_with_bad_files, ca
     images, labels = next(iter(flows.train))
     assert images.shape[0] == 8 and sorted(np.asarray(labels).tolist()) == [0] * 4 + [1] * 4
     assert "skipping 3 unreadable image files" in capsys.readouterr().err
+
+
+def test_skip_unreadable_counts_validation_as_it_reads_it(pipeline, tiny_folders, write_split, tmp_path) -> None:
+    """4 readable validation images and a torn one, in batches of 4: one batch, not two (5 files listed)."""
+    from framework import ImageFolders
+
+    validation = tmp_path / "validation"
+    write_split(validation, {"horses": 2, "humans": 2}, (32, 32), seed=6)
+    (validation / "horses" / "torn.png").write_bytes(b"\x89PNG\r\n")
+    folders = ImageFolders(tiny_folders.train_dir, validation, ("horses", "humans"))
+    flows = pipeline(skip_unreadable=True, validation_batch_size=4).flows(
+        folders, seed=1, steps_per_epoch=1, validation_steps=None
+    )
+    assert (flows.validation_count, flows.validation_steps) == (4, 1)
+    batches = [np.asarray(labels).tolist() for _, labels in flows.validation]
+    assert len(batches) == 1 and sorted(batches[0]) == [0, 0, 1, 1]
 
 
 def test_an_image_too_large_to_decode_safely_is_named(pipeline, tiny_folders, monkeypatch) -> None:
