@@ -205,6 +205,9 @@ class Flows:
         validation_steps: Batches per validation, or ``None`` when there is no validation.
         train_count: Number of training images.
         validation_count: Number of validation images.
+        validation_batch_size: Optional. Images per validation batch (the last batch of a
+            pass may hold fewer); lets the runner say whether ``validation_steps`` batches
+            score the validation set once, part of it, or some images more than once.
         explain_failure: Optional. Called by the runner when training raises an error that is
             not the user's (such as TensorFlow's ``InvalidArgumentError`` from a decoder); returns
             a message that names the input files at fault, or ``None``. Lets a pipeline check
@@ -221,6 +224,7 @@ class Flows:
     validation_steps: int | None = None
     train_count: int = 0
     validation_count: int = 0
+    validation_batch_size: int | None = None
     explain_failure: Callable[[BaseException], str | None] | None = None
     train_class_counts: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()

@@ -15,7 +15,7 @@ from framework.errors import UserError
 from framework.loading import Loaded, load_experiment
 from framework.phases import Phases
 from framework.precision import precision_policy
-from framework.providers import Kind
+from framework.providers import Flows, Kind
 from framework.run_context import RunContext
 from framework.run_status import ENDED, mark_ended, mark_started, read_status
 from framework.rundir import EXPERIMENT_FILE, EXTENDS_FILE, MODEL_FILE, new_run_dir, read_history
@@ -34,6 +34,29 @@ class RunResult:
     evaluation: dict[str, float]
     kept: str = "last"
     """Which epoch's weights ``model.keras`` holds: ``"last"`` or ``"best"`` (``[training] keep``)."""
+    evaluated_on: str = "the validation set"
+    """What ``evaluation`` scored: the validation set once, or the ``validation_steps`` batches taken of it."""
+
+
+def evaluated_on(flows: Flows | None) -> str:
+    """What an evaluation over ``flows.validation`` scores, in words: the whole set once, or which batches.
+
+    The report scores every validation image once; where the flow's ``validation_steps``
+    batches do not (a part of the set, or the set more than once), the figures differ.
+    """
+    if flows is None or flows.validation_steps is None or not flows.validation_batch_size:
+        return "the validation set"
+    steps, size, count = flows.validation_steps, flows.validation_batch_size, flows.validation_count
+    once = -(-count // size)  # batches in one pass, the last one partial
+    setting = f"training.validation_steps = {steps}"
+    if steps == once:
+        return "the validation set"
+    if steps < once:
+        batches = f"{steps} batch{'es' if steps > 1 else ''} of {size}"
+        return f"{batches}: {steps * size:,} of the {count:,} validation images ({setting})"
+    if steps % once == 0:  # whole passes: every image weighs the same, the figures are the set's
+        return f"the validation set, {steps // once} times over ({setting})"
+    return f"{steps} batches of up to {size}: the {count:,} validation images, some more than once ({setting})"
 
 
 def _absolute_plugins(loaded: Loaded) -> dict[str, Any]:
@@ -225,4 +248,5 @@ def _train_locked(loaded: Loaded, run: RunContext, *, offline: bool, allow_inexa
             loaded.hook.hoh_on_run_error(run=run, error=error)
         raise
     mark_ended(run.run_dir, run.outcome or "finished", run.outcome_reason)  # "pruned", say: a plugin's decision
-    return RunResult(run.run_dir, list(run.history), evaluation, run.experiment.training.keep)
+    kept = run.experiment.training.keep
+    return RunResult(run.run_dir, list(run.history), evaluation, kept, evaluated_on(run.flows))

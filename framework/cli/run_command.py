@@ -121,10 +121,10 @@ def run_command(args: argparse.Namespace) -> int:
     shown = ", ".join(f"{k} {v:.4f}" for k, v in final.items() if k not in NOT_METRICS)
     epochs = len(result.history)
     console.print(f"Finished {epochs} epoch{'' if epochs == 1 else 's'}. Last epoch: {shown}", soft_wrap=True)
-    if result.evaluation:  # what evaluation.json holds: the kept model on the whole validation set
+    if result.evaluation:  # what evaluation.json holds: the kept model on the validation flow
         scores = ", ".join(f"{k} {v:.4f}" for k, v in result.evaluation.items())
         kept = "the best epoch's weights" if result.kept == "best" else "the last epoch's weights"
-        console.print(f"Evaluation of model.keras ({kept}) on the validation set: {scores}", soft_wrap=True)
+        console.print(f"Evaluation of model.keras ({kept}) on {result.evaluated_on}: {scores}", soft_wrap=True)
     console.print(f"Run folder: [bold]{result.run_dir}[/]", soft_wrap=True)
     return 0
 

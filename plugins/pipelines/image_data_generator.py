@@ -244,6 +244,7 @@ class ImageDataGeneratorPipeline(SizedPipeline):
             validation_steps=val_steps,
             train_count=train.samples,
             validation_count=val_count,
+            validation_batch_size=p.validation_batch_size,
             train_class_counts=class_counts(train.classes, n_classes),
             # the iterators' own lists (skip_unreadable applied): no second walk of the folders
             explain_failure=failure_explainer(train.filepaths, *([val.filepaths] if val is not None else [])),

@@ -282,6 +282,7 @@ class TfDataPipeline(SizedPipeline):
             validation_steps=val_steps,
             train_count=count,
             validation_count=val_count,
+            validation_batch_size=p.validation_batch_size,
             train_class_counts=class_counts(files.labels, n_classes),
             explain_failure=failure_explainer(files.paths, *([val_files.paths] if val_files is not None else [])),
             notes=notes,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -241,3 +242,23 @@ def test_interrupted_run_resumes_to_the_last_epoch(images: Path, tmp_path: Path)
     uninterrupted = [json.loads(line) for line in (whole_dir / "metrics.jsonl").read_text().splitlines()]
     for key in ("loss", "accuracy", "val_loss"):
         assert rows[2][key] == pytest.approx(uninterrupted[2][key], rel=1e-4, abs=1e-6), key
+
+
+@pytest.mark.parametrize(
+    ("steps", "said"),
+    [
+        (4, "the validation set"),  # 3 batches of 3 and one of 1: each image once
+        (2, "2 batches of 3: 6 of the 10 validation images (training.validation_steps = 2)"),
+        (1, "1 batch of 3: 3 of the 10 validation images (training.validation_steps = 1)"),
+        (6, "6 batches of up to 3: the 10 validation images, some more than once (training.validation_steps = 6)"),
+        (8, "the validation set, 2 times over (training.validation_steps = 8)"),  # each image twice: the same figures
+    ],
+)
+def test_the_final_evaluation_says_which_validation_images_it_scored(steps: int, said: str) -> None:
+    """The report scores every validation image once: hoh-run's last figures must say when they do not."""
+    from framework import Flows
+    from framework.runner import evaluated_on
+
+    flows = Flows(train=None, steps_per_epoch=1, validation=(), validation_steps=steps, validation_count=10)
+    assert evaluated_on(flows) == "the validation set"  # batch size unknown (a pipeline that does not say)
+    assert evaluated_on(replace(flows, validation_batch_size=3)) == said

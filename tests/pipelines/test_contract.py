@@ -114,7 +114,7 @@ def test_skip_unreadable_counts_validation_as_it_reads_it(pipeline, tiny_folders
     flows = pipeline(skip_unreadable=True, validation_batch_size=4).flows(
         folders, seed=1, steps_per_epoch=1, validation_steps=None
     )
-    assert (flows.validation_count, flows.validation_steps) == (4, 1)
+    assert (flows.validation_count, flows.validation_steps, flows.validation_batch_size) == (4, 1, 4)
     batches = [np.asarray(labels).tolist() for _, labels in flows.validation]
     assert len(batches) == 1 and sorted(batches[0]) == [0, 0, 1, 1]
 
