@@ -195,7 +195,7 @@ def runs_command(args: argparse.Namespace) -> int:
         console.print(
             f"[dim]{hidden_failures} run{'s' if hidden_failures > 1 else ''} that failed before "
             f"{'their' if hidden_failures > 1 else 'its'} first epoch "
-            "(data not ready, a bad mirror) not shown: --all shows them[/]"
+            f"(data not ready, a bad mirror) not shown: --all shows {'them' if hidden_failures > 1 else 'it'}[/]"
         )
     if not rows:
         console.print(f"no runs under {folder}" + (" match" if args.where else ""))
