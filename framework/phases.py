@@ -223,6 +223,13 @@ class Phases:
         class_weight = by_index(self.class_weights, names) if self.class_weights else None
         best = None
         if training.keep == "best":  # after the recorder, before a resume callback's commit of the epoch
+            if training.monitor.startswith("val_") and flows.validation is None:
+                raise UserError(
+                    f"training.keep = 'best' picks the best epoch by training.monitor = {training.monitor!r}, but "
+                    "this run has no validation set (its dataset settings give no validation split or folder). "
+                    f"Set training.monitor = {training.monitor.removeprefix('val_')!r}, training.keep = 'last', or "
+                    "give the dataset a validation set."
+                )
             best = BestWeights(run.run_dir / BEST_WEIGHTS_FILE, training.monitor, history=run.history[:done])
             callbacks.insert(2, best)
         if self.staged:  # first: the model is recompiled before an epoch that starts a stage

@@ -16,6 +16,12 @@ def hoh_after_run(run: RunContext, history: list[dict[str, float]]) -> None:
     """Write the run's evaluation report, when the experiment asks for it."""
     if not run.experiment.training.report:
         return
+    if run.flows is not None and run.flows.validation is None:
+        run.console.print(
+            "No evaluation report: this run has no validation set to score. `hoh evaluate RUN FOLDER` writes one "
+            "for a labelled folder (one sub-folder per class)."
+        )
+        return
     from framework.api import TrainedRun, evaluate_run
 
     evaluate_run(TrainedRun.open(run.run_dir), console=run.console)

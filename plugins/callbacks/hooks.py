@@ -89,8 +89,24 @@ def build_rich_progress(params: RichProgressParams, run: RunContext) -> Any:
     return callback
 
 
+def _check_monitored(monitor: str, run: RunContext, provider: str) -> None:
+    """Refuse a ``val_`` metric in a run without a validation set, before training.
+
+    Keras would only warn at every epoch and never act on it: no best checkpoint, no early stop.
+    """
+    if monitor.startswith("val_") and run.flows is not None and run.flows.validation is None:
+        raise UserError(
+            f"the {provider} callback monitors {monitor!r}, but this run has no validation set (its dataset "
+            f"settings give no validation split or folder). Set the callback's monitor = "
+            f"{monitor.removeprefix('val_')!r} to watch the training figure, or give the dataset a validation set."
+        )
+
+
 def build_checkpoint(params: CheckpointParams, run: RunContext) -> Any:
     from plugins.callbacks.checkpoint import BestAndLastCheckpoint
+
+    if params.save_best:
+        _check_monitored(params.monitor, run, "checkpoint")
 
     return BestAndLastCheckpoint(
         run.run_dir / CHECKPOINTS_DIR,
@@ -171,6 +187,8 @@ def hoh_after_run(run: RunContext, history: list[dict[str, float]]) -> None:
 
 def build_early_stopping(params: EarlyStoppingParams, run: RunContext) -> Any:
     from plugins.callbacks.keras_builtins import ReportingEarlyStopping
+
+    _check_monitored(params.monitor, run, "early-stopping")
 
     return ReportingEarlyStopping(run.console, **params.model_dump())
 
