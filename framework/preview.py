@@ -9,7 +9,7 @@ from typing import Any
 
 from framework.atomic import write_with
 from framework.errors import UserError
-from framework.images import IMAGE_SUFFIXES, list_images
+from framework.images import IMAGE_SUFFIXES
 from framework.output_files import check_file_replaceable, png_metadata, png_written_by_hoh
 from framework.providers import ImageFolders
 
@@ -30,7 +30,8 @@ def write_preview(
     seed. A class with fewer images shows all it has.
 
     Args:
-        images: The dataset; images come from ``images.train_dir/<class>/``.
+        images: The dataset; images come from its training split (``images.train_dir/<class>/``, less the
+            validation and test images a split of that folder set aside).
         path: The PNG to write (atomically); its folder is created when missing.
         per_class: Images per class.
         columns: Tiles per row.
@@ -51,9 +52,10 @@ def write_preview(
         raise UserError(f"no classes to preview in {images.train_dir}")
     rng = random.Random(seed) if seed is not None else None
     chosen: list[tuple[str, Path]] = []
-    for name in images.class_names:
+    # the training split's files, as the pipelines list them: a split of one folder leaves out its held-out images
+    by_class = images.files_by_class("train") or [[] for _ in images.class_names]
+    for name, files in zip(images.class_names, by_class, strict=True):
         folder = images.train_dir / name
-        files = list_images(folder)  # as the pipelines list them; none for a missing folder
         if not files:
             raise UserError(
                 f"class {name!r} has no images in {folder} "

@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
+from framework.images import list_images
+
 if TYPE_CHECKING:
     import numpy as np
     from rich.console import Console
@@ -170,6 +172,20 @@ class ImageFolders:
     def has_split(self, split: str) -> bool:
         """Whether the dataset has images for ``split`` (``"train"``, ``"validation"`` or ``"test"``)."""
         return self.split_dir(split) is not None or split in (self.file_lists or {})
+
+    def files_by_class(self, split: str) -> list[list[Path]] | None:
+        """The image files of ``split`` of each class, in label order; ``None`` without such a split.
+
+        A split in ``file_lists`` is those files, sorted; else its folder's (:func:`~framework.images.list_images`).
+        """
+        if split in (self.file_lists or {}):
+            paths, labels = self.file_lists[split]  # type: ignore[index]
+            return [
+                sorted(p for p, label in zip(paths, labels, strict=True) if label == i)
+                for i in range(len(self.class_names))
+            ]
+        folder = self.split_dir(split)
+        return None if folder is None else [list_images(folder / name) for name in self.class_names]
 
     @property
     def labels(self) -> tuple[str, ...]:

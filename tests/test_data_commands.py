@@ -139,3 +139,28 @@ def test_data_info_counts_the_splits_cut_from_one_folder(folder: Path) -> None:
         ("test", "dogs"): 1,
     }, done.stdout
     assert "validation: split off the training folder" in done.stdout
+
+
+def test_preview_of_a_split_folder_shows_only_its_training_images(tmp_path: Path) -> None:
+    from framework import ImageFolders
+    from framework.preview import write_preview
+
+    colours = {"train": (230, 20, 20), "validation": (20, 230, 20), "test": (20, 20, 230)}
+    lists: dict[str, tuple[tuple[Path, ...], tuple[int, ...]]] = {}
+    for split, colour in colours.items():  # one folder whose files the provider split three ways
+        paths = []
+        for index in range(3):
+            path = tmp_path / "photos" / "things" / f"{split}{index}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.new("RGB", (40, 40), colour).save(path)
+            paths.append(path)
+        lists[split] = (tuple(paths), (0, 0, 0))
+    images = ImageFolders(tmp_path / "photos", None, ("things",), file_lists=lists)
+    write_preview(images, tmp_path / "grid.png", per_class=9)
+    with Image.open(tmp_path / "grid.png") as grid:
+        pixels = np.asarray(grid.convert("RGB")).astype(int)
+    drawn = {
+        split: np.count_nonzero(np.all(np.abs(pixels - np.array(colour)) < 30, axis=-1))
+        for split, colour in colours.items()
+    }
+    assert drawn["train"] > 1000 and drawn["validation"] == 0 and drawn["test"] == 0, drawn

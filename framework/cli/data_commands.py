@@ -8,7 +8,6 @@ from pathlib import Path
 from rich.table import Table
 
 from framework.commands import Command
-from framework.images import list_images
 from framework.providers import DatasetContext, ImageFolders, Kind
 from framework.registry import build
 from framework.terminal.arguments import add_plugin_options, count, positive
@@ -23,19 +22,6 @@ def resolve_images(args: argparse.Namespace) -> ImageFolders:
     return build(loaded.registry, Kind.DATASET, loaded.experiment.dataset, context)
 
 
-def _per_class(images: ImageFolders, split: str) -> list[list[Path]] | None:
-    """The files of ``split`` by class label: the provider's list (a split of one folder), else its folder's."""
-    listed = (images.file_lists or {}).get(split)
-    if listed is not None:
-        paths, labels = listed
-        return [
-            sorted(p for p, label in zip(paths, labels, strict=True) if label == i)
-            for i in range(len(images.class_names))
-        ]
-    folder = images.split_dir(split)
-    return None if folder is None else [list_images(folder / name) for name in images.class_names]
-
-
 def info_command(args: argparse.Namespace) -> int:
     images = resolve_images(args)
     console = stdout_console()
@@ -46,7 +32,7 @@ def info_command(args: argparse.Namespace) -> int:
     table.add_column("images", justify="right")
     table.add_column(f"first {args.first} files")
     for split, key in (("training", "train"), ("validation", "validation"), ("test", "test")):
-        per_class = _per_class(images, key)
+        per_class = images.files_by_class(key)
         for label, (name, files) in enumerate(zip(images.class_names, per_class or [], strict=False)):
             table.add_row(split, name, str(label), str(len(files)), ", ".join(f.name for f in files[: args.first]))
     console.print(table)
