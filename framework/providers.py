@@ -106,6 +106,9 @@ class Provider:
             ``run.history`` back to the epochs that state holds; training starts after them.
         progress: Callback providers only: the callback shows training progress. ``[training]
             progress = "auto"`` (the default) adds the one installed provider that says so.
+        local: Dataset providers only: the factory reads files that are already here and never
+            fetches (no download, copy or extraction), so ``hoh validate`` builds it, checking the
+            data (folders, classes, splits) before any work as ``hoh-run`` will.
     """
 
     name: str
@@ -116,6 +119,7 @@ class Provider:
     backbone: bool = False
     resumable: bool = False
     progress: bool = False
+    local: bool = False
 
 
 def check_factory(kind: Kind, provider: Provider) -> str | None:

@@ -12,7 +12,7 @@ from framework.class_weights import resolve_class_weight
 from framework.errors import EnvironmentProblem, UserError
 from framework.loading import Loaded
 from framework.memory import TrainingMemory, available_memory, training_memory_floor
-from framework.providers import DatasetContext, Flows, InputPipeline, Kind
+from framework.providers import DatasetContext, Flows, ImageFolders, InputPipeline, Kind
 from framework.registry import build
 from framework.stages import Stage, needs_backbone, plan
 
@@ -39,12 +39,25 @@ def check_before_work(loaded: Loaded) -> None:
     check_batch_memory(loaded, pipeline)
 
 
-def check_class_weight_names(loaded: Loaded, console: Any) -> bool | None:
+def check_local_dataset(loaded: Loaded, console: Any) -> ImageFolders | None:
+    """Build a dataset whose provider is :attr:`~framework.providers.Provider.local`, as ``hoh-run`` will.
+
+    Returns its images, or ``None`` for a provider that may fetch (nothing is fetched here).
+
+    Raises:
+        UserError: the provider's own, naming the folder or class at fault.
+    """
+    if not loaded.registry.get(Kind.DATASET, loaded.experiment.dataset.provider).local:
+        return None
+    return build(loaded.registry, Kind.DATASET, loaded.experiment.dataset, DatasetContext(console, offline=True))
+
+
+def check_class_weight_names(loaded: Loaded, console: Any, images: ImageFolders | None = None) -> bool | None:
     """Refuse a ``training.class_weight`` table naming a class the dataset lacks, when the data is here already.
 
-    Builds the dataset offline (it never downloads). Returns whether a table was checked:
-    ``None`` without a table, ``False`` when the dataset is not available offline (the run
-    checks the table once the data is there, before training).
+    Checks against ``images``, else builds the dataset offline (it never downloads). Returns whether
+    a table was checked: ``None`` without a table, ``False`` when the dataset is not available
+    offline (the run checks the table once the data is there, before training).
 
     Raises:
         UserError: naming each unknown class, with "did you mean", and the dataset's classes.
@@ -52,10 +65,12 @@ def check_class_weight_names(loaded: Loaded, console: Any) -> bool | None:
     table = loaded.experiment.training.class_weight
     if not isinstance(table, dict):
         return None
-    try:
-        images = build(loaded.registry, Kind.DATASET, loaded.experiment.dataset, DatasetContext(console, offline=True))
-    except (UserError, EnvironmentProblem):
-        return False
+    if images is None:
+        try:
+            context = DatasetContext(console, offline=True)
+            images = build(loaded.registry, Kind.DATASET, loaded.experiment.dataset, context)
+        except (UserError, EnvironmentProblem):
+            return False
     resolve_class_weight(table, images.class_names, [])
     return True
 

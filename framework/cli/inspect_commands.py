@@ -19,7 +19,7 @@ from framework.errors import ExperimentError, UserError
 from framework.output_files import check_file_replaceable, json_written_by_hoh
 from framework.providers import Kind, Params
 from framework.registry import Registry
-from framework.run_checks import check_before_work, check_class_weight_names
+from framework.run_checks import check_before_work, check_class_weight_names, check_local_dataset
 from framework.session import Session
 from framework.stages import plan
 from framework.terminal.arguments import add_format_option, add_plugin_options
@@ -37,7 +37,8 @@ def validate_command(args: argparse.Namespace) -> int:
     check_before_work(loaded)  # what hoh-run checks before any work: the model's input, one batch's memory
     experiment = loaded.experiment
     console = stdout_console()
-    checked = check_class_weight_names(loaded, console)
+    images = check_local_dataset(loaded, console)  # folders on disk: checked now, as hoh-run would
+    checked = check_class_weight_names(loaded, console, images)
     console.print(f"[green]ok[/] {args.experiment}: experiment [bold]{experiment.experiment.name}[/]")
     for kind in Kind:
         names = ", ".join(c.provider for c in experiment.choices(kind)) or "none"
@@ -47,7 +48,9 @@ def validate_command(args: argparse.Namespace) -> int:
         rate = f"learning rate x{stage.learning_rate_factor:g}"
         console.print(f"  stage {stage.number}   {epochs}: {stage.describe()}, {rate}", highlight=False)
     if checked is not None:
-        said = "classes checked" if checked else "classes not checked: the dataset is not here offline; hoh-run checks"
+        said = (
+            "classes checked" if checked else "classes not checked: the dataset is not downloaded yet; hoh-run checks"
+        )
         console.print(f"  class weights {experiment.training.class_weight} ({said})", highlight=False)
     for name, settings in experiment.plugin_settings.items():
         values = ", ".join(f"{key} = {value!r}" for key, value in settings.model_dump().items())
@@ -94,7 +97,8 @@ def _validate_json(args: argparse.Namespace) -> int:
     try:
         loaded = load_from_args(args)
         check_before_work(loaded)
-        check_class_weight_names(loaded, Console(stderr=True))  # stdout holds the JSON document alone
+        console = Console(stderr=True)  # stdout holds the JSON document alone
+        check_class_weight_names(loaded, console, check_local_dataset(loaded, console))
     except ExperimentError as error:
         print(json.dumps({"valid": False, "file": args.experiment, "problems": error.problems}, indent=2))
         return error.exit_code

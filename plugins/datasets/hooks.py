@@ -22,5 +22,6 @@ def hoh_dataset_providers() -> list[Provider]:
             ImageFolderParams,
             build_image_folder,
             "Your own images: train_dir (and validation_dir) with one sub-folder per class.",
+            local=True,
         ),
     ]

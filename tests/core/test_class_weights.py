@@ -108,6 +108,7 @@ def test_hoh_validate_checks_the_class_names_of_a_weights_table_without_tensorfl
     assert "class weights {'dogs': 2.0} (classes checked)" in accepted.stdout
     as_json = run_python(code, "validate", str(wrong), "--format", "json")
     assert as_json.returncode == 2 and "'dog' (did you mean" in json.loads(as_json.stdout)["problems"][0]
-    shutil.rmtree(tmp_path / "data")  # not there: nothing to check against yet, and validate says so
-    unknown = run_python(code, "validate", str(wrong))
-    assert unknown.returncode == 0 and "classes not checked" in unknown.stdout, unknown.stdout + unknown.stderr
+    shutil.rmtree(tmp_path / "data")  # image-folder's folders are checked as hoh-run checks them, before any work
+    missing = run_python(code, "validate", str(right))
+    said = " ".join(missing.stderr.split())
+    assert missing.returncode == 2 and f"training folder {tmp_path / 'data' / 'train'} does not exist" in said, said

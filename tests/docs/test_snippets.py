@@ -196,8 +196,21 @@ def _toml_text(data: object, prefix: str = "") -> str:
     return "\n".join(lines) + "\n" + "".join(tables)
 
 
+def _make_image_folders(dataset: dict, where: Path) -> None:
+    """The folders an ``image-folder`` snippet names, under ``where``: validate checks them as hoh-run does."""
+    from PIL import Image
+
+    for key in ("train_dir", "validation_dir", "test_dir"):
+        if dataset.get("provider") == "image-folder" and key in dataset:
+            for name, colour in (("cats", (200, 30, 30)), ("dogs", (30, 30, 200))):
+                folder = where / dataset[key] / name
+                folder.mkdir(parents=True, exist_ok=True)
+                for index in range(10):
+                    Image.new("RGB", (8, 8), tuple(c + index for c in colour)).save(folder / f"{index}.png")
+
+
 @pytest.mark.parametrize("block", TOML, ids=_ids(TOML))
-def test_toml_blocks_parse_and_experiment_snippets_validate(block: Block, tmp_path: Path) -> None:
+def test_toml_blocks_parse_and_experiment_snippets_validate(block: Block, tmp_path: Path, monkeypatch) -> None:
     text = _with_includes(block.text, block.where)
     try:
         data = tomllib.loads(text)
@@ -213,7 +226,10 @@ def test_toml_blocks_parse_and_experiment_snippets_validate(block: Block, tmp_pa
         if "stages" in data.get("training", {}) and "epochs" not in data["training"]:
             del base["training"]["epochs"]  # a staged snippet leaves epochs out: it is then the stages' sum
         path = folder / "snippet.toml"
-        path.write_text(_toml_text(_deep_merge(base, data)))
+        merged = _deep_merge(base, data)
+        path.write_text(_toml_text(merged))
+        monkeypatch.chdir(tmp_path)  # a snippet's folders are relative to the working directory
+        _make_image_folders(merged["dataset"], tmp_path)
     else:
         return  # other TOML (a package's pyproject.toml): parsing is all
     status, said = validate(path)
