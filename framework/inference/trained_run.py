@@ -232,6 +232,19 @@ def _unreadable_model(path: Path, error: BaseException) -> UserError:
     )
 
 
+def _unfinished_advice(run_dir: Path) -> str:
+    """What to give instead of a run without a model: its checkpoints, or the newest finished run beside it."""
+    found = sorted(p.stem for p in (run_dir / CHECKPOINTS_DIR).glob("*.keras"))
+    if found:
+        return (
+            f"Give a finished run folder, or one of its checkpoints with --checkpoint NAME (it has {', '.join(found)})."
+        )
+    finished = sorted(p for p in run_dir.parent.iterdir() if p.is_dir() and (p / MODEL_FILE).is_file())
+    if finished:
+        return f"It has no checkpoints either; the newest finished run beside it is {finished[-1]}: give that folder."
+    return "It has no checkpoints either, and no run beside it finished: train one first."
+
+
 def _find_model(target: Path, checkpoint: str | None) -> tuple[Path, Path]:
     """The model file and the run folder it belongs to."""
     if target.is_dir():
@@ -247,10 +260,7 @@ def _find_model(target: Path, checkpoint: str | None) -> tuple[Path, Path]:
             return model, run_dir
         model = run_dir / MODEL_FILE
         if not model.is_file():
-            raise UserError(
-                f"{target} has no {MODEL_FILE}: the run did not finish. Give a finished run folder, or use one of "
-                f"its checkpoints with --checkpoint NAME (the files in {run_dir / CHECKPOINTS_DIR})."
-            )
+            raise UserError(f"{target} has no {MODEL_FILE}: the run did not finish. {_unfinished_advice(run_dir)}")
         return model, run_dir
     if checkpoint is not None:
         raise UserError(f"--checkpoint needs a run folder, but {target} is not a folder.")

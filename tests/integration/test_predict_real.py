@@ -120,7 +120,20 @@ def test_predict_unfinished_run_is_a_user_error(tmp_path: Path) -> None:
     result = _run("hoh", "predict", str(tmp_path), "x.png", cwd=tmp_path)  # not a run folder at all
     assert result.returncode == 2
     assert "is not a run folder: it has no experiment.toml" in result.stderr and "Traceback" not in result.stderr
-    (tmp_path / "experiment.toml").write_text("")  # a run that never finished
-    result = _run("hoh", "predict", str(tmp_path), "x.png", cwd=tmp_path)
-    assert result.returncode == 2
-    assert "has no model.keras: the run did not finish" in result.stderr and "Traceback" not in result.stderr
+    runs = tmp_path / "runs" / "mine"
+    unfinished, finished = runs / "20261202T020000Z", runs / "20261201T020000Z"
+    for run in (unfinished, finished):
+        run.mkdir(parents=True)
+        (run / "experiment.toml").write_text("")
+    (finished / "model.keras").write_bytes(b"")
+    result = _run("hoh", "predict", "mine", "x.png", cwd=tmp_path)  # the newest run of runs/mine never finished
+    said = " ".join(result.stderr.split())
+    assert result.returncode == 2 and "has no model.keras: the run did not finish" in said, said
+    assert (
+        f"the newest finished run beside it is {finished.relative_to(tmp_path)}" in said
+        and "Traceback" not in result.stderr
+    )
+    (unfinished / "checkpoints").mkdir()
+    (unfinished / "checkpoints" / "best.keras").write_bytes(b"")
+    said = " ".join(_run("hoh", "predict", "mine", "x.png", cwd=tmp_path).stderr.split())
+    assert "one of its checkpoints with --checkpoint NAME (it has best)" in said, said
