@@ -7,6 +7,7 @@ when one class is absent) are ``None``, never ``NaN``.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,10 +58,13 @@ def evaluate(y_true: np.ndarray, probabilities: np.ndarray, labels: tuple[str, .
         for label in labels
     ]
     present = sorted(set(y_true.tolist()))
+    with warnings.catch_warnings():  # a folder of some classes: scikit-learn warns that others were predicted
+        warnings.filterwarnings("ignore", "y_pred contains classes not in y_true", UserWarning)
+        balanced = metrics.balanced_accuracy_score(y_true, predicted) if len(present) > 1 else None
     summary: dict[str, Any] = {
         "images": len(y_true),
         "accuracy": metrics.accuracy_score(y_true, predicted),
-        "balanced_accuracy": metrics.balanced_accuracy_score(y_true, predicted) if len(present) > 1 else None,
+        "balanced_accuracy": balanced,  # the mean recall of the classes present
         "macro_f1": report["macro avg"]["f1-score"],
         "log_loss": metrics.log_loss(y_true, _clipped(probabilities), labels=indices),
         "roc_auc": None,

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from framework.images import has_image_suffix
 from framework.preprocessing import Preprocessing
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ def unreadable(path: Path | str, error: BaseException) -> ValueError:
     if isinstance(error, FileNotFoundError):
         return ValueError(f"{path} does not exist")
     reason = str(error).split(" <_io.")[0]  # PIL names the in-memory buffer it read from, not the file
+    if has_image_suffix(str(path)):  # a .jpg that cannot be read is damaged (or misnamed), not of a wrong kind
+        return ValueError(f"{path} is not a readable image ({reason}): damaged, cut short, or not what its name says")
     return ValueError(f"{path} is not a readable image ({reason}); use PNG, JPEG, BMP, GIF or WebP files")
 
 

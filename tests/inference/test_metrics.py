@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -110,3 +111,13 @@ def test_the_page_says_why_its_log_loss_differs_from_keras() -> None:
     [note] = _loss_note(1.757, 1.995)
     assert "1.9950" in note and "1.7570" in note and "logits" in note
     assert _loss_note(1.2345, 1.2346) == [] and _loss_note(1.0, None) == []
+
+
+def test_a_folder_of_some_classes_scores_those_without_a_warning() -> None:
+    """Images of classes a and b only, one predicted as c: balanced accuracy is the mean recall of a and b."""
+    y = np.array([0, 0, 1, 1])
+    probabilities = np.array([[0.8, 0.1, 0.1], [0.1, 0.1, 0.8], [0.1, 0.8, 0.1], [0.2, 0.7, 0.1]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scikit-learn's "y_pred contains classes not in y_true" reached the terminal
+        result = evaluate(y, probabilities, ("a", "b", "c"))
+    assert result["summary"]["balanced_accuracy"] == pytest.approx((0.5 + 1.0) / 2)

@@ -87,6 +87,7 @@ def test_predict_real_images_as_json(trained_run: Path, samples: list[Path], tmp
     rows = json.loads(result.stdout)
     assert [row["file"] for row in rows] == [*map(str, samples), str(broken)]
     assert "notes.png" in rows[-1]["error"] and "not a readable image" in rows[-1]["error"]
+    assert "damaged, cut short, or not what its name says" in rows[-1]["error"]  # a .png: no advice to use PNG
     for row in rows[:-1]:  # ... and every other one was predicted
         assert 0.0 <= row["probability"] <= 1.0
         assert row["label"] == ("human" if row["probability"] > 0.5 else "horse")
