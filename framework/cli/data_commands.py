@@ -17,7 +17,7 @@ from framework.terminal.output import stdout_console
 
 def resolve_images(args: argparse.Namespace) -> ImageFolders:
     """Load the experiment in ``args`` and fetch its dataset (downloading it if needed)."""
-    loaded = load_from_args(args, overrides=[])
+    loaded = load_from_args(args)
     context = DatasetContext(console=stdout_console(), offline=args.offline)
     return build(loaded.registry, Kind.DATASET, loaded.experiment.dataset, context)
 
@@ -59,6 +59,7 @@ def preview_command(args: argparse.Namespace) -> int:
 
 def _info_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("experiment", help="experiment file (.toml)")
+    parser.add_argument("overrides", nargs="*", help="overrides as dotted.key=value (as hoh-run takes them)")
     parser.add_argument("--first", type=count, default=5, help="how many file names to show per class (default 5)")
     parser.add_argument("--offline", action="store_true", help="never touch the network")
     add_plugin_options(parser)
@@ -66,6 +67,7 @@ def _info_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _preview_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("experiment", help="experiment file (.toml)")
+    parser.add_argument("overrides", nargs="*", help="overrides as dotted.key=value (as hoh-run takes them)")
     parser.add_argument("--output", "-o", default="preview.png", metavar="PNG", help="picture to write")
     parser.add_argument("--per-class", type=positive, default=8, help="images per class (default 8)")
     parser.add_argument("--seed", type=int, default=None, help="pick images at random with this seed")
@@ -80,4 +82,6 @@ DATA = Command(
         Command("info", "counts per class and the first file names of each class", _info_arguments, info_command),
     ),
 )
-PREVIEW = Command("preview", "write a PNG grid of training images, per class", _preview_arguments, preview_command)
+PREVIEW = Command(
+    "preview", "write a PNG grid of training images, per class", _preview_arguments, preview_command, intermixed=True
+)
