@@ -250,7 +250,15 @@ def _find_model(target: Path, checkpoint: str | None) -> tuple[Path, Path]:
     if target.is_dir():
         run_dir = target
         if not (run_dir / EXPERIMENT_FILE).is_file():
-            raise UserError(f"{target} is not a run folder: it has no {EXPERIMENT_FILE}. Give the folder of a run.")
+            runs = Path("runs") / target  # `NAME` means runs/NAME only where no folder NAME is here
+            also = (
+                f" (to mean the newest run of {runs}, give {runs})"
+                if not target.is_absolute() and runs.is_dir()
+                else ""
+            )
+            raise UserError(
+                f"{target} is not a run folder: it has no {EXPERIMENT_FILE}. Give the folder of a run{also}."
+            )
         if checkpoint is not None:
             model = run_dir / CHECKPOINTS_DIR / f"{checkpoint}.keras"
             if not model.is_file():

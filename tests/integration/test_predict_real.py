@@ -138,3 +138,6 @@ def test_predict_unfinished_run_is_a_user_error(tmp_path: Path) -> None:
     (unfinished / "checkpoints" / "best.keras").write_bytes(b"")
     said = " ".join(_run("hoh", "predict", "mine", "x.png", cwd=tmp_path).stderr.split())
     assert "one of its checkpoints with --checkpoint NAME (it has best)" in said, said
+    (tmp_path / "mine").mkdir()  # a folder of the same name here (the user's images) is what NAME means now
+    said = " ".join(_run("hoh", "predict", "mine", "x.png", cwd=tmp_path).stderr.split())
+    assert "mine is not a run folder" in said and "the newest run of runs/mine, give runs/mine" in said, said
