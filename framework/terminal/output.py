@@ -8,8 +8,17 @@ from rich.console import Console
 from rich.text import Text
 
 
+class _PipedConsole(Console):
+    """A console whose closed pipe (``hoh runs | head``) ends the command as hoh's other writes do: exit 0."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError  # rich's own exits 1, an error; the CLI quiets stdout and exits 0
+
+
 def stdout_console() -> Console:
-    return Console(highlight=False)
+    """The console commands print their results on (standard output)."""
+    return _PipedConsole(highlight=False)
 
 
 def print_error(message: str) -> None:

@@ -102,3 +102,21 @@ def test_an_interrupt_that_surfaces_as_another_error_still_exits_130(capsys, sig
     finally:
         for s, handler_before in previous.items():
             signal.signal(s, handler_before)
+
+
+def test_a_reader_that_goes_away_is_not_an_error(tmp_path) -> None:
+    """``hoh plugins | true``: the pipe is closed before the table is written; hoh exits 0, silently."""
+    import shutil
+    import subprocess
+    import sys
+
+    hoh = shutil.which("hoh", path=os.path.dirname(sys.executable))
+    done = subprocess.run(
+        ["bash", "-c", f'"{hoh}" plugins | true; echo "status ${{PIPESTATUS[0]}}" >&2'],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert done.stderr.strip().splitlines()[-1] == "status 0", done.stderr  # rich's own handler exited 1
+    assert "Traceback" not in done.stderr and "Error" not in done.stderr
