@@ -129,6 +129,7 @@ class TfDataPipeline(SizedPipeline):
         names = tf.constant([str(p) for p in files.paths])
         turns = tf.constant(files.orientations, tf.int32) if files.orientations else None
         known = decoder_choice(files.kinds, height, width)  # branches every file would take: out of the graph
+        known["turned"] = any(turn > 4 for turn in files.orientations)  # else no rotation (transpose) in the graph
 
         def decode(i: Any) -> Any:
             turn = tf.gather(turns, i) if turns is not None else None

@@ -39,8 +39,13 @@ def pil_nearest(tf: Any, size: Any, target: int) -> Any:
     return tf.minimum(tf.cast(tf.math.cumsum(steps), tf.int32), tf.cast(size, tf.int32) - 1)
 
 
-def upright(tf: Any, image: Any, orientation: Any) -> Any:
-    """``image`` turned by its EXIF ``orientation`` (1-8) as ``PIL.ImageOps.exif_transpose`` turns it."""
+def upright(tf: Any, image: Any, orientation: Any, *, turned: bool = True) -> Any:
+    """``image`` turned by its EXIF ``orientation`` (1-8) as ``PIL.ImageOps.exif_transpose`` turns it.
+
+    ``turned`` ``False``: no orientation is above 4 (mirrored or upside down only), so the graph
+    holds no transpose. On a processor without AVX-512, TensorFlow logs an error-level line the
+    first time a graph holds a uint8 transpose (oneDNN falls back to Eigen), rotated photo or not.
+    """
     swapped = lambda: tf.transpose(image, [1, 0, 2])  # noqa: E731  (rows become columns)
     branches = [
         lambda: image,  # 1: upright
@@ -52,7 +57,8 @@ def upright(tf: Any, image: Any, orientation: Any) -> Any:
         lambda: tf.reverse(swapped(), [0, 1]),  # 7: transversed
         lambda: tf.reverse(swapped(), [0]),  # 8: turned 90 degrees counter-clockwise to be upright
     ]
-    return tf.switch_case(tf.clip_by_value(tf.cast(orientation, tf.int32), 1, 8) - 1, branches)
+    count = 8 if turned else 4
+    return tf.switch_case(tf.clip_by_value(tf.cast(orientation, tf.int32), 1, count) - 1, branches[:count])
 
 
 def decode_image(
@@ -64,6 +70,7 @@ def decode_image(
     *,
     jpeg: bool | None = None,
     resize: bool | None = None,
+    turned: bool = True,
 ) -> Any:
     """PNG/JPEG/BMP/GIF/WebP bytes -> uint8 ``[height, width, 3]`` as Pillow decodes them, turned upright.
 
@@ -75,14 +82,15 @@ def decode_image(
     What is known of the files beforehand (:func:`decoder_choice`) takes the matching branches
     out of the graph; the pixels are the same. ``orientation`` ``None`` (or ``1``): upright.
     ``jpeg`` ``True``/``False``: the bytes are/are not a JPEG. ``resize`` ``False``: the image
-    has the size already (checked: an error if not); ``True``: it has not.
+    has the size already (checked: an error if not); ``True``: it has not. ``turned`` ``False``:
+    no file's orientation is above 4 (:func:`upright`).
     """
     accurate = lambda: tf.io.decode_jpeg(data, channels=3, dct_method="INTEGER_ACCURATE")  # noqa: E731
     others = lambda: tf.io.decode_image(data, channels=3, expand_animations=False, dtype=tf.uint8)  # noqa: E731
     # Pillow's IDCT: decode_image's default (INTEGER_FAST) differs from Pillow by up to 6 levels a pixel.
     image = tf.cond(tf.io.is_jpeg(data), accurate, others) if jpeg is None else accurate() if jpeg else others()
     if orientation is not None and not (isinstance(orientation, int) and orientation == 1):
-        image = upright(tf, image, orientation)
+        image = upright(tf, image, orientation, turned=turned)
     if resize is False:
         return tf.ensure_shape(image, (height, width, 3))
     shape = tf.shape(image)

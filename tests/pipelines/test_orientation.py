@@ -89,3 +89,24 @@ def test_tf_data_without_a_cache_and_on_disk_loads_photos_upright(photos, tmp_pa
         pipeline = build_tf_data(TfDataParams(image_size=SIZE, batch_size=8, cache=cache))
         training, _ = next(iter(pipeline.flows(folders, seed=1, steps_per_epoch=None, validation_steps=None).train))
         assert sorted(p.tobytes() for p in training.numpy()) == want, cache
+
+
+def test_tf_data_with_mirrored_photos_only_loads_them_upright(tmp_path) -> None:
+    """Orientations 2-4 only (no turn by 90 degrees): the graph leaves the rotations out, the pixels are the same."""
+    upright: dict[Path, np.ndarray] = {}
+    for orientation in (1, 2, 3, 4):
+        picture = upright_picture(orientation)
+        stored = picture if STORED_AS[orientation] is None else picture.transpose(STORED_AS[orientation])
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        path = tmp_path / ("a" if orientation <= 2 else "b") / f"{orientation}.png"
+        path.parent.mkdir(exist_ok=True)
+        stored.save(path, exif=exif)
+        upright[path] = expected(picture)
+    pipeline = build_tf_data(TfDataParams(image_size=SIZE, batch_size=4, validation_batch_size=4))
+    flows = pipeline.flows(
+        ImageFolders(tmp_path, tmp_path, ("a", "b")), seed=1, steps_per_epoch=None, validation_steps=None
+    )
+    validation, _ = next(iter(flows.validation))
+    for path, pixels in zip(sorted(upright), validation.numpy(), strict=True):
+        np.testing.assert_array_equal(pixels, upright[path], err_msg=path.name)
