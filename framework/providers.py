@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import abc
 import enum
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,29 +119,6 @@ class Provider:
     resumable: bool = False
     progress: bool = False
     local: bool = False
-
-
-def check_factory(kind: Kind, provider: Provider) -> str | None:
-    """Why ``provider``'s factory (or ``check_input``) cannot be called as the runner calls it, or ``None``.
-
-    Checked when a plugin registers, as pluggy checks hook implementations, so that a wrong
-    signature is reported by ``hoh validate`` rather than mid-run after a download.
-    """
-    calls = [("factory", provider.factory, kind.factory_args)]
-    if provider.check_input is not None:
-        calls.append(("check_input", provider.check_input, ("params", "input_shape")))
-    for what, function, args in calls:
-        if not callable(function):
-            return f"its {what} is not callable"
-        try:
-            signature = inspect.signature(function)
-        except (TypeError, ValueError):
-            continue  # builtins and some C callables have no signature to check
-        try:
-            signature.bind(*args)
-        except TypeError as error:
-            return f"its {what}{signature} cannot be called as {what}({', '.join(args)}): {error}"
-    return None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ against a registry it is given; the runner builds providers through :func:`build
 from __future__ import annotations
 
 import difflib
+import inspect
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import pluggy
 
 from framework.errors import PluginError, UserError
-from framework.providers import Kind, Params, Provider, check_factory
+from framework.providers import Kind, Params, Provider
 
 
 @dataclass(frozen=True)
@@ -128,3 +129,26 @@ def unknown_provider_message(kind: Kind, name: object, available: list[str]) -> 
     hint = f" Did you mean {close[0]!r}?" if close else ""
     listing = ", ".join(repr(n) for n in available) or "none (no plugin offers one)"
     return f"unknown {kind.label} provider {name!r}.{hint} Available: {listing}."
+
+
+def check_factory(kind: Kind, provider: Provider) -> str | None:
+    """Why ``provider``'s factory (or ``check_input``) cannot be called as the runner calls it, or ``None``.
+
+    Checked when a plugin registers, as pluggy checks hook implementations, so that a wrong
+    signature is reported by ``hoh validate`` rather than mid-run after a download.
+    """
+    calls = [("factory", provider.factory, kind.factory_args)]
+    if provider.check_input is not None:
+        calls.append(("check_input", provider.check_input, ("params", "input_shape")))
+    for what, function, args in calls:
+        if not callable(function):
+            return f"its {what} is not callable"
+        try:
+            signature = inspect.signature(function)
+        except (TypeError, ValueError):
+            continue  # builtins and some C callables have no signature to check
+        try:
+            signature.bind(*args)
+        except TypeError as error:
+            return f"its {what}{signature} cannot be called as {what}({', '.join(args)}): {error}"
+    return None
