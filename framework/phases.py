@@ -27,6 +27,7 @@ from framework.run_checks import (
     check_loss_fits_labels,
     check_model_fits_labels,
     check_model_input,
+    check_monitor_has_validation,
     check_stages_fit_model,
     check_training_memory,
 )
@@ -133,6 +134,7 @@ class Phases:
         for note in run.flows.notes:
             run.console.print(note, markup=False, highlight=False)
         check_loss_fits_labels(experiment.training.loss, run.flows)
+        check_monitor_has_validation(experiment.training, run.flows)  # before a backbone is fetched or built
         self.class_weights = resolve_class_weight(
             experiment.training.class_weight, self.images.class_names, run.flows.train_class_counts
         )
@@ -223,13 +225,6 @@ class Phases:
         class_weight = by_index(self.class_weights, names) if self.class_weights else None
         best = None
         if training.keep == "best":  # after the recorder, before a resume callback's commit of the epoch
-            if training.monitor.startswith("val_") and flows.validation is None:
-                raise UserError(
-                    f"training.keep = 'best' picks the best epoch by training.monitor = {training.monitor!r}, but "
-                    "this run has no validation set (its dataset settings give no validation split or folder). "
-                    f"Set training.monitor = {training.monitor.removeprefix('val_')!r}, training.keep = 'last', or "
-                    "give the dataset a validation set."
-                )
             best = BestWeights(run.run_dir / BEST_WEIGHTS_FILE, training.monitor, history=run.history[:done])
             callbacks.insert(2, best)
         if self.staged:  # first: the model is recompiled before an epoch that starts a stage

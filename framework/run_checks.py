@@ -39,6 +39,21 @@ def check_before_work(loaded: Loaded) -> None:
     check_batch_memory(loaded, pipeline)
 
 
+def check_monitor_has_validation(training: Any, flows: Flows) -> None:
+    """Refuse ``training.keep = "best"`` by a ``val_`` metric in a run without a validation set.
+
+    Raises:
+        UserError: naming training.monitor and what would do instead.
+    """
+    if training.keep == "best" and training.monitor.startswith("val_") and flows.validation is None:
+        raise UserError(
+            f"training.keep = 'best' picks the best epoch by training.monitor = {training.monitor!r}, but this run "
+            "has no validation set (its dataset settings give no validation split or folder). Set "
+            f"training.monitor = {training.monitor.removeprefix('val_')!r}, training.keep = 'last', or give the "
+            "dataset a validation set."
+        )
+
+
 def check_local_dataset(loaded: Loaded, console: Any) -> ImageFolders | None:
     """Build a dataset whose provider is :attr:`~framework.providers.Provider.local`, as ``hoh-run`` will.
 
@@ -46,10 +61,15 @@ def check_local_dataset(loaded: Loaded, console: Any) -> ImageFolders | None:
 
     Raises:
         UserError: the provider's own, naming the folder or class at fault.
+        EnvironmentProblem: when a folder cannot be read.
     """
     if not loaded.registry.get(Kind.DATASET, loaded.experiment.dataset.provider).local:
         return None
-    return build(loaded.registry, Kind.DATASET, loaded.experiment.dataset, DatasetContext(console, offline=True))
+    try:
+        return build(loaded.registry, Kind.DATASET, loaded.experiment.dataset, DatasetContext(console, offline=True))
+    except OSError as error:  # a folder that cannot be read (permissions): the machine's, not the file's
+        where = f"{error.filename}: " if error.filename else ""
+        raise EnvironmentProblem(f"{where}{error.strerror or error}; the dataset's folders cannot be read.") from error
 
 
 def check_class_weight_names(loaded: Loaded, console: Any, images: ImageFolders | None = None) -> bool | None:

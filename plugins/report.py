@@ -18,8 +18,8 @@ def hoh_after_run(run: RunContext, history: list[dict[str, float]]) -> None:
         return
     if run.flows is not None and run.flows.validation is None:
         run.console.print(
-            "No evaluation report: this run has no validation set to score. `hoh evaluate RUN FOLDER` writes one "
-            "for a labelled folder (one sub-folder per class)."
+            "No evaluation report: this run has no validation set to score. `hoh evaluate RUN --split test` writes "
+            "one for its test split, if it has one, and `hoh evaluate RUN FOLDER` for a labelled folder."
         )
         return
     from framework.api import TrainedRun, evaluate_run

@@ -60,7 +60,7 @@ def test_data_info_counts_each_class_of_each_split(folder: Path) -> None:
     assert ["training", "cats", "0", "3"] in cells and ["training", "dogs", "1", "5"] in cells
     assert ["validation", "cats", "0", "2"] in cells and ["validation", "dogs", "1", "1"] in cells
     assert "cats0.png, cats1.png" in done.stdout and "cats2.png" not in done.stdout  # --first 2
-    swapped = _hoh("data", "info", "look.toml", "dataset.train_dir=data/validation", cwd=folder)  # as hoh-run takes it
+    swapped = _hoh("data", "info", "look.toml", "--first", "1", "dataset.train_dir=data/validation", cwd=folder)
     assert swapped.returncode == 0, swapped.stderr
     rows = [
         [cell.strip() for cell in line.split("│")[1:5]] for line in swapped.stdout.splitlines() if line.count("│") >= 5

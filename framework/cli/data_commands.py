@@ -79,7 +79,13 @@ DATA = Command(
     "data",
     "look at an experiment's dataset",
     subcommands=(
-        Command("info", "counts per class and the first file names of each class", _info_arguments, info_command),
+        Command(
+            "info",
+            "counts per class and the first file names of each class",
+            _info_arguments,
+            info_command,
+            intermixed=True,
+        ),
     ),
 )
 PREVIEW = Command(

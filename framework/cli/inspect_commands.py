@@ -37,8 +37,8 @@ def validate_command(args: argparse.Namespace) -> int:
     check_before_work(loaded)  # what hoh-run checks before any work: the model's input, one batch's memory
     experiment = loaded.experiment
     console = stdout_console()
-    images = check_local_dataset(loaded, console)  # folders on disk: checked now, as hoh-run would
-    checked = check_class_weight_names(loaded, console, images)
+    images = None if args.no_data else check_local_dataset(loaded, console)  # folders here: checked as hoh-run will
+    checked = None if args.no_data else check_class_weight_names(loaded, console, images)
     console.print(f"[green]ok[/] {args.experiment}: experiment [bold]{experiment.experiment.name}[/]")
     for kind in Kind:
         names = ", ".join(c.provider for c in experiment.choices(kind)) or "none"
@@ -48,9 +48,7 @@ def validate_command(args: argparse.Namespace) -> int:
         rate = f"learning rate x{stage.learning_rate_factor:g}"
         console.print(f"  stage {stage.number}   {epochs}: {stage.describe()}, {rate}", highlight=False)
     if checked is not None:
-        said = (
-            "classes checked" if checked else "classes not checked: the dataset is not downloaded yet; hoh-run checks"
-        )
+        said = "classes checked" if checked else "classes not checked: the dataset is not here yet; hoh-run checks"
         console.print(f"  class weights {experiment.training.class_weight} ({said})", highlight=False)
     for name, settings in experiment.plugin_settings.items():
         values = ", ".join(f"{key} = {value!r}" for key, value in settings.model_dump().items())
@@ -97,8 +95,9 @@ def _validate_json(args: argparse.Namespace) -> int:
     try:
         loaded = load_from_args(args)
         check_before_work(loaded)
-        console = Console(stderr=True)  # stdout holds the JSON document alone
-        check_class_weight_names(loaded, console, check_local_dataset(loaded, console))
+        if not args.no_data:
+            console = Console(stderr=True)  # stdout holds the JSON document alone
+            check_class_weight_names(loaded, console, check_local_dataset(loaded, console))
     except ExperimentError as error:
         print(json.dumps({"valid": False, "file": args.experiment, "problems": error.problems}, indent=2))
         return error.exit_code
@@ -203,6 +202,11 @@ def _plugins_document(registry: Registry) -> dict:
 def _validate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("experiment", help="experiment file (.toml)")
     parser.add_argument("overrides", nargs="*", help="overrides as dotted.key=value")
+    parser.add_argument(
+        "--no-data",
+        action="store_true",
+        help="check the file only, not the dataset's folders on this machine (a machine without the images)",
+    )
     add_format_option(parser)
     add_plugin_options(parser)
 

@@ -25,6 +25,8 @@ def unreadable(path: Path | str, error: BaseException) -> ValueError:
     if isinstance(error, FileNotFoundError):
         return ValueError(f"{path} does not exist")
     reason = str(error).split(" <_io.")[0]  # PIL names the in-memory buffer it read from, not the file
+    if isinstance(error, PermissionError | IsADirectoryError) or type(error).__name__ == "DecompressionBombError":
+        return ValueError(f"{path} cannot be read ({reason})")  # nothing wrong with its bytes, or not known
     if has_image_suffix(str(path)):  # a .jpg that cannot be read is damaged (or misnamed), not of a wrong kind
         return ValueError(f"{path} is not a readable image ({reason}): damaged, cut short, or not what its name says")
     return ValueError(f"{path} is not a readable image ({reason}); use PNG, JPEG, BMP, GIF or WebP files")

@@ -239,9 +239,15 @@ def _unfinished_advice(run_dir: Path) -> str:
         return (
             f"Give a finished run folder, or one of its checkpoints with --checkpoint NAME (it has {', '.join(found)})."
         )
-    finished = sorted(p for p in run_dir.parent.iterdir() if p.is_dir() and (p / MODEL_FILE).is_file())
+    try:  # resolved: `hoh predict . x.png` inside a run looks beside it, not in it
+        beside = run_dir.resolve().parent.iterdir()
+        finished = sorted(p for p in beside if p.is_dir() and (p / MODEL_FILE).is_file())
+    except OSError:  # a folder it may not list: no advice rather than a failure
+        finished = []
     if finished:
-        return f"It has no checkpoints either; the newest finished run beside it is {finished[-1]}: give that folder."
+        newest = finished[-1]
+        shown = newest.relative_to(Path.cwd()) if newest.is_relative_to(Path.cwd()) else newest
+        return f"It has no checkpoints either; the newest finished run beside it is {shown}: give that folder."
     return "It has no checkpoints either, and no run beside it finished: train one first."
 
 

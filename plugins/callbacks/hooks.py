@@ -89,24 +89,32 @@ def build_rich_progress(params: RichProgressParams, run: RunContext) -> Any:
     return callback
 
 
-def _check_monitored(monitor: str, run: RunContext, provider: str) -> None:
+def _check_monitored(monitor: str, run: RunContext, provider: str, instead: str = "") -> None:
     """Refuse a ``val_`` metric in a run without a validation set, before training.
 
     Keras would only warn at every epoch and never act on it: no best checkpoint, no early stop.
+    A run resumed or extended keeps its recorded settings, so it is only told.
     """
-    if monitor.startswith("val_") and run.flows is not None and run.flows.validation is None:
-        raise UserError(
-            f"the {provider} callback monitors {monitor!r}, but this run has no validation set (its dataset "
-            f"settings give no validation split or folder). Set the callback's monitor = "
-            f"{monitor.removeprefix('val_')!r} to watch the training figure, or give the dataset a validation set."
-        )
+    if not monitor.startswith("val_") or run.flows is None or run.flows.validation is not None:
+        return
+    problem = (
+        f"the {provider} callback monitors {monitor!r}, but this run has no validation set (its dataset settings "
+        "give no validation split or folder)"
+    )
+    if run.resumed:  # an extension too
+        run.console.print(f"[yellow]warning:[/] {problem}: it will not act on it.", highlight=False)
+        return
+    raise UserError(
+        f"{problem}. Set the callback's monitor = {monitor.removeprefix('val_')!r} to watch the training "
+        f"figure{instead}, or give the dataset a validation set."
+    )
 
 
 def build_checkpoint(params: CheckpointParams, run: RunContext) -> Any:
     from plugins.callbacks.checkpoint import BestAndLastCheckpoint
 
     if params.save_best:
-        _check_monitored(params.monitor, run, "checkpoint")
+        _check_monitored(params.monitor, run, "checkpoint", ", save_best = false to keep only checkpoints/last.keras")
 
     return BestAndLastCheckpoint(
         run.run_dir / CHECKPOINTS_DIR,

@@ -143,6 +143,8 @@ def build_horse_or_human(
     def waiting() -> None:
         context.console.print(f"{spec.name}: another process is preparing {folder}; waiting for it")
 
+    if context.offline:
+        _sources(spec, params, context)  # no source offline: refused before a folder or lock file is made
     cache.check_ours(folder, spec.name)  # before the lock file is made: a folder of someone else's is left alone
     with cache.locked(folder, on_wait=waiting):
         # Another process may have built the folder while this one waited for the lock.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from core_helpers import make_images, run_python, tiny_five_conv
+from core_helpers import ROOT, make_images, run_python, tiny_five_conv
 from rich.console import Console
 
 from framework import UserError
@@ -112,3 +112,16 @@ def test_hoh_validate_checks_the_class_names_of_a_weights_table_without_tensorfl
     missing = run_python(code, "validate", str(right))
     said = " ".join(missing.stderr.split())
     assert missing.returncode == 2 and f"training folder {tmp_path / 'data' / 'train'} does not exist" in said, said
+    file_only = run_python(code, "validate", str(right), "--no-data")  # a machine without the images
+    assert file_only.returncode == 0 and "ok" in file_only.stdout, file_only.stdout + file_only.stderr
+    # a dataset that is fetched (not local) is never fetched by validate: its classes are left to hoh-run
+    fetched = run_python(
+        code,
+        "validate",
+        str(ROOT / "experiments" / "baseline.toml"),
+        "training.class_weight={horses = 1.0, humans = 2.0}",
+        f"dataset.data_dir={tmp_path / 'empty'}",
+        'dataset.mirror="http://127.0.0.1:9/"',
+    )
+    assert fetched.returncode == 0 and "classes not checked" in fetched.stdout, fetched.stdout + fetched.stderr
+    assert not (tmp_path / "empty").exists() or not any((tmp_path / "empty").iterdir())

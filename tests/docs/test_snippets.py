@@ -201,7 +201,11 @@ def _make_image_folders(dataset: dict, where: Path) -> None:
     from PIL import Image
 
     for key in ("train_dir", "validation_dir", "test_dir"):
-        if dataset.get("provider") == "image-folder" and key in dataset:
+        if (
+            dataset.get("provider") == "image-folder"
+            and key in dataset
+            and not str(dataset[key]).startswith(("/", "~"))
+        ):
             for name, colour in (("cats", (200, 30, 30)), ("dogs", (30, 30, 200))):
                 folder = where / dataset[key] / name
                 folder.mkdir(parents=True, exist_ok=True)

@@ -110,3 +110,20 @@ def test_tf_data_with_mirrored_photos_only_loads_them_upright(tmp_path) -> None:
     validation, _ = next(iter(flows.validation))
     for path, pixels in zip(sorted(upright), validation.numpy(), strict=True):
         np.testing.assert_array_equal(pixels, upright[path], err_msg=path.name)
+
+
+def test_the_decoder_holds_a_rotation_only_where_a_file_is_turned_by_90_degrees() -> None:
+    """A uint8 transpose in a graph makes TensorFlow log an error-level oneDNN line on processors without AVX-512."""
+    import tensorflow as tf
+
+    from plugins.pipelines.tf_decode import decode_image
+
+    def ops(turned: bool) -> set[str]:
+        signature = [tf.TensorSpec([], tf.string), tf.TensorSpec([], tf.int32)]
+        decode = tf.function(
+            lambda data, turn: decode_image(tf, data, 8, 8, turn, turned=turned), input_signature=signature
+        )
+        graph = decode.get_concrete_function().graph.as_graph_def()
+        return {node.op for node in graph.node} | {node.op for f in graph.library.function for node in f.node_def}
+
+    assert "Transpose" in ops(True) and "Transpose" not in ops(False)
