@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import numpy as np
@@ -35,17 +36,22 @@ def expected(picture: Image.Image) -> np.ndarray:
 def photos(tmp_path_factory: pytest.TempPathFactory) -> tuple[ImageFolders, dict[Path, np.ndarray]]:
     """The 8 orientations as PNGs with an EXIF block, in two classes, and each one's upright pixels."""
     root = tmp_path_factory.mktemp("exif")
+    return ImageFolders(root, root, ("a", "b")), write_photos(root, STORED_AS, lambda turn: turn <= 4)
+
+
+def write_photos(root: Path, orientations: Collection[int], in_a: Callable[[int], bool]) -> dict[Path, np.ndarray]:
+    """``root/{a,b}/<orientation>.png``, stored as a camera stores each, with each one's upright pixels."""
     upright: dict[Path, np.ndarray] = {}
-    for orientation, stored_as in STORED_AS.items():
+    for orientation in orientations:
         picture = upright_picture(orientation)
-        stored = picture if stored_as is None else picture.transpose(stored_as)
+        stored = picture if STORED_AS[orientation] is None else picture.transpose(STORED_AS[orientation])
         exif = Image.Exif()
         exif[0x0112] = orientation
-        path = root / ("a" if orientation <= 4 else "b") / f"{orientation}.png"
+        path = root / ("a" if in_a(orientation) else "b") / f"{orientation}.png"
         path.parent.mkdir(exist_ok=True)
         stored.save(path, exif=exif)
         upright[path] = expected(picture)
-    return ImageFolders(root, root, ("a", "b")), upright
+    return upright
 
 
 def test_prediction_and_evaluation_load_photos_upright(photos) -> None:
@@ -93,16 +99,7 @@ def test_tf_data_without_a_cache_and_on_disk_loads_photos_upright(photos, tmp_pa
 
 def test_tf_data_with_mirrored_photos_only_loads_them_upright(tmp_path) -> None:
     """Orientations 2-4 only (no turn by 90 degrees): the graph leaves the rotations out, the pixels are the same."""
-    upright: dict[Path, np.ndarray] = {}
-    for orientation in (1, 2, 3, 4):
-        picture = upright_picture(orientation)
-        stored = picture if STORED_AS[orientation] is None else picture.transpose(STORED_AS[orientation])
-        exif = Image.Exif()
-        exif[0x0112] = orientation
-        path = tmp_path / ("a" if orientation <= 2 else "b") / f"{orientation}.png"
-        path.parent.mkdir(exist_ok=True)
-        stored.save(path, exif=exif)
-        upright[path] = expected(picture)
+    upright = write_photos(tmp_path, (1, 2, 3, 4), lambda turn: turn <= 2)
     pipeline = build_tf_data(TfDataParams(image_size=SIZE, batch_size=4, validation_batch_size=4))
     flows = pipeline.flows(
         ImageFolders(tmp_path, tmp_path, ("a", "b")), seed=1, steps_per_epoch=None, validation_steps=None
