@@ -78,3 +78,15 @@ def test_params_validation():
         CheckpointParams(save_best=False, save_last=False)
     with pytest.raises(ValidationError):
         CheckpointParams(filepath="x.keras")
+
+
+def test_a_val_monitor_without_validation_is_refused_and_only_warned_on_a_resumed_run(make_run) -> None:
+    from framework import Flows, UserError
+
+    flows = Flows(train=None, steps_per_epoch=1, validation=None)
+    with pytest.raises(UserError, match=r"monitors 'val_loss', but this run has no validation set.*save_best = false"):
+        build_checkpoint(CheckpointParams(), make_run(flows=flows))
+    resumed = make_run(flows=flows, resumed=True)  # its recorded settings cannot be changed: told, and it goes on
+    assert build_checkpoint(CheckpointParams(), resumed) is not None
+    assert "will not act on it" in " ".join(resumed.console.file.getvalue().split())
+    assert build_checkpoint(CheckpointParams(monitor="loss"), make_run(flows=flows)) is not None
