@@ -58,7 +58,8 @@ def record_splits(run_dir: Path, images: ImageFolders, *, resumed: bool) -> Imag
         return dataclasses.replace(images, file_lists=recorded)
     if images.file_lists:
         document = {
-            split: {"files": [str(p) for p in paths], "labels": list(labels)}
+            # absolute: `hoh evaluate RUN` from another folder reads the same files (a provider may list them relative)
+            split: {"files": [str(Path(p).absolute()) for p in paths], "labels": list(labels)}
             for split, (paths, labels) in images.file_lists.items()
         }
         write_json(run_dir / SPLITS_FILE, document)

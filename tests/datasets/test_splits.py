@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import shutil
 from pathlib import Path
@@ -109,3 +110,20 @@ def test_a_resumed_run_keeps_its_recorded_split(tmp_path: Path) -> None:
     images.file_lists["validation"][0][0].unlink()
     with pytest.raises(UserError, match="was trained on images that are gone"):
         record_splits(run_dir, changed, resumed=True)
+
+
+def test_splits_listed_relative_to_the_working_folder_are_recorded_absolute(tmp_path: Path, monkeypatch) -> None:
+    """A provider's relative paths: the run's splits.json still names the files from any other folder."""
+    train = _images(tmp_path / "train", COUNTS)
+    images, _ = _build(train_dir=train, validation_split=0.25)
+    monkeypatch.chdir(tmp_path)
+    relative = {
+        split: (tuple(p.relative_to(tmp_path) for p in paths), labels)
+        for split, (paths, labels) in images.file_lists.items()
+    }
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    record_splits(run_dir, dataclasses.replace(images, file_lists=relative), resumed=False)
+    monkeypatch.chdir(run_dir)  # hoh evaluate RUN from elsewhere
+    recorded = read_splits(run_dir)
+    assert recorded == images.file_lists and all(p.is_file() for paths, _ in recorded.values() for p in paths)
