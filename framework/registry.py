@@ -48,11 +48,21 @@ class Registry:
                         f"plugin {plugin_name!r}: {kind.hook}() failed: {type(exc).__name__}: {str(exc)[:300]}. "
                         f"Fix the plugin, or skip it with disable_plugins = [{plugin_name!r}]."
                     ) from None
+                if not isinstance(offered, list | tuple):
+                    raise PluginError(
+                        f"plugin {plugin_name!r}: {kind.hook}() must return a list of Provider objects, "
+                        f"got {type(offered).__name__}: return [provider] for one."
+                    )
                 for provider in offered:
                     if not isinstance(provider, Provider):
                         raise PluginError(
                             f"plugin {plugin_name!r}: {kind.hook}() must return Provider objects, "
                             f"got {type(provider).__name__}."
+                        )
+                    if not (isinstance(provider.params, type) and issubclass(provider.params, Params)):
+                        raise PluginError(
+                            f"plugin {plugin_name!r}: {kind.label} provider {provider.name!r} gives params "
+                            f"{provider.params!r}; it must be a Params subclass (the class, not an instance)."
                         )
                     problem = check_factory(kind, provider)
                     if problem:

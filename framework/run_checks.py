@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from framework.class_weights import resolve_class_weight
-from framework.errors import EnvironmentProblem, UserError
+from framework.errors import EnvironmentProblem, PluginError, UserError
 from framework.loading import Loaded
 from framework.memory import TrainingMemory, available_memory, training_memory_floor
 from framework.providers import DatasetContext, Flows, ImageFolders, InputPipeline, Kind
@@ -29,6 +29,12 @@ def check_model_input(loaded: Loaded, pipeline: InputPipeline | None = None) -> 
         provider.check_input(loaded.experiment.model.params, tuple(pipeline.input_shape))
     except ValueError as error:
         raise UserError(f"model {provider.name!r} cannot take the pipeline's images: {error}.") from None
+    except Exception as error:  # the plugin's own bug: named, without a traceback (--debug shows it)
+        plugin = loaded.registry.find(Kind.MODEL, provider.name)
+        raise PluginError(
+            f"model provider {provider.name!r} (plugin {plugin.plugin if plugin else '?'!r}): its check_input failed "
+            f"with {type(error).__name__}: {str(error)[:300]}. A check_input raises ValueError to refuse a shape."
+        ) from error
 
 
 def check_before_work(loaded: Loaded) -> None:

@@ -131,7 +131,7 @@ class Session:
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            raise PluginError(f"{exc}. Hook names start with 'hoh_'; see 'hoh plugins' for the providers.") from exc
+            raise PluginError(unknown_hook_message(self.pm, exc)) from exc
         wanted = (self._installed | set(named)) - set(disabled) | {CORE_PLUGIN}
         active = tuple(name for name, _ in self.pm.list_name_plugin() if name in wanted)
         excluded = frozenset(name for name, _ in self.pm.list_name_plugin() if name not in wanted)
@@ -167,3 +167,21 @@ class Session:
             yield
         finally:
             self.pm.unregister(plugin)
+
+
+def unknown_hook_message(pm: pluggy.PluginManager, error: pluggy.PluginValidationError) -> str:
+    """pluggy's "unknown hook 'X' in plugin <module ...>" as a sentence naming the plugin and the closest hook."""
+    import difflib
+    import re
+
+    found = re.search(r"unknown hook '([^']+)'", str(error))
+    if found is None:
+        return str(error)
+    known = sorted(name for name, caller in vars(pm.hook).items() if getattr(caller, "spec", None) is not None)
+    close = difflib.get_close_matches(found.group(1), known, n=1)
+    plugin = pm.get_name(error.plugin) or repr(error.plugin)
+    return (
+        f"plugin {plugin!r} implements {found.group(1)!r}, which is no hoh hook"
+        + (f" (did you mean {close[0]!r}?)" if close else "")
+        + f". hoh's hooks: {', '.join(known)}."
+    )

@@ -119,3 +119,20 @@ def test_keyword_defaults_and_varargs_are_fine(tmp_path: Path) -> None:
     path = tmp_path / "experiment.toml"
     path.write_text(stub_experiment(plugins=(plugin,)))
     assert load_experiment(path).registry.find(Kind.MODEL, "flexible") is not None
+
+
+def test_a_check_input_that_breaks_is_named_without_a_traceback(tmp_path: Path) -> None:
+    plugin = tmp_path / "checky.py"
+    plugin.write_text(
+        "from framework import NoParams, Provider, hookimpl\n\n"
+        "def build(params, spec):\n    return None\n\n"
+        "def check(params, shape):\n    raise TypeError('oops in my check')\n\n"
+        "@hookimpl\ndef hoh_model_providers():\n"
+        '    return [Provider("checky", NoParams, build, "x", check_input=check)]\n'
+    )
+    path = tmp_path / "experiment.toml"
+    path.write_text(stub_experiment(plugins=(plugin,)).replace('provider = "stub-model"', 'provider = "checky"'))
+    done = run_script("hoh", "validate", str(path), cwd=tmp_path)
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "model provider 'checky' (plugin 'checky'): its check_input failed with TypeError: oops in my check" in said

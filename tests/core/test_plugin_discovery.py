@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -184,9 +185,28 @@ def test_misspelled_hook_name_is_a_clear_error(write_file) -> None:
     with pytest.raises(PluginError) as info:
         load_plugins(modules=[str(bad)], disabled=BUILTINS)
     message = str(info.value)
-    assert "hoh_model_provider" in message
-    assert "typo_plugin" in message
-    assert "hoh_" in message
+    assert "plugin 'typo_plugin' implements 'hoh_model_provider', which is no hoh hook" in message
+    assert "(did you mean 'hoh_model_providers'?)" in message and "<module" not in message
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (
+            "return Provider('m', Params, lambda params, spec: None)",
+            "must return a list of Provider objects, got Provider",
+        ),
+        ("return [Provider('m', Params(), lambda params, spec: None)]", "it must be a Params subclass (the class, not"),
+    ],
+)
+def test_a_provider_hook_returning_the_wrong_shape_is_named(write_file, body: str, said: str) -> None:
+    bad = write_file(
+        "from framework import Params, Provider, hookimpl\n\n@hookimpl\ndef hoh_model_providers():\n    " + body + "\n",
+        "shape_plugin.py",
+    )
+    with pytest.raises(PluginError, match=re.escape(said)) as info:
+        load_plugins(modules=[str(bad)], disabled=BUILTINS)
+    assert "plugin 'shape_plugin'" in str(info.value)
 
 
 def test_two_plugins_offering_one_provider_name(write_file) -> None:
