@@ -16,7 +16,7 @@ from typing import Any
 import pluggy
 
 from framework.errors import PluginError, UserError
-from framework.providers import Kind, Params, Provider
+from framework.providers import ImageFolders, Kind, Params, Provider
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,33 @@ def build(registry: Registry, kind: Kind, choice: Any, *args: Any) -> Any:
         choice: A :class:`framework.config.loader.Choice` (provider name and validated params).
         *args: The factory's other arguments, as :attr:`Kind.factory_args` lists them.
     """
-    return registry.get(kind, choice.provider).factory(choice.params, *args)
+    built = registry.get(kind, choice.provider).factory(choice.params, *args)
+    problem = images_problem(built) if kind is Kind.DATASET else None
+    if problem:  # a plugin's mistake, named here rather than as an IndexError mid-run
+        offered = registry.find(kind, choice.provider)
+        raise PluginError(
+            f"dataset provider {choice.provider!r} (plugin {offered.plugin if offered else '?'!r}) returned {problem}."
+        )
+    return built
+
+
+def images_problem(images: Any) -> str | None:
+    """What is wrong with what a dataset factory returned, or ``None``: an :class:`ImageFolders`, lists that agree."""
+    if not isinstance(images, ImageFolders):
+        return f"a {type(images).__name__}, not framework.ImageFolders"
+    for split, listed in (images.file_lists or {}).items():
+        if split not in ("train", "validation", "test"):
+            return f"file_lists[{split!r}]: the splits are 'train', 'validation' and 'test'"
+        paths, labels = listed
+        if len(paths) != len(labels):
+            return f"file_lists[{split!r}] with {len(paths)} paths and {len(labels)} labels"
+        wrong = [label for label in labels if not (isinstance(label, int) and 0 <= label < len(images.class_names))]
+        if wrong:
+            return (
+                f"file_lists[{split!r}] with label {wrong[0]!r}; labels are class indices, 0 to "
+                f"{len(images.class_names) - 1} for its {len(images.class_names)} class_names"
+            )
+    return None
 
 
 def unknown_provider_message(kind: Kind, name: object, available: list[str]) -> str:

@@ -136,3 +136,33 @@ def test_a_check_input_that_breaks_is_named_without_a_traceback(tmp_path: Path) 
     said = " ".join(done.stderr.split())
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert "model provider 'checky' (plugin 'checky'): its check_input failed with TypeError: oops in my check" in said
+
+
+@pytest.mark.parametrize(
+    ("returned", "said"),
+    [
+        ("{'train_dir': root}", "returned a dict, not framework.ImageFolders"),
+        ("ImageFolders(root, None, ('a', 'b'), file_lists={'train': ((root / 'x.png',), (5,))})", "label 5"),
+        ("ImageFolders(root, None, ('a', 'b'), file_lists={'train': ((root / 'x.png',), (0, 1))})", "1 paths and 2"),
+    ],
+)
+def test_a_dataset_plugin_that_returns_the_wrong_thing_is_named_before_any_work(
+    tmp_path: Path, returned: str, said: str
+) -> None:
+    plugin = tmp_path / "listy.py"
+    plugin.write_text(
+        "from pathlib import Path\nfrom framework import ImageFolders, NoParams, Provider, hookimpl\n\n"
+        f"root = Path({str(tmp_path)!r})\n\n"
+        f"def build(params, context):\n    return {returned}\n\n"
+        "@hookimpl\ndef hoh_dataset_providers():\n"
+        '    return [Provider("listy", NoParams, build, "x", local=True)]\n'
+    )
+    path = tmp_path / "experiment.toml"
+    text = stub_experiment(plugins=(plugin,))
+    path.write_text(
+        text[: text.index("[dataset]")] + '[dataset]\nprovider = "listy"\n\n' + text[text.index("[pipeline]") :]
+    )
+    done = run_script("hoh", "validate", str(path), cwd=tmp_path)
+    message = " ".join(done.stderr.split())
+    assert done.returncode == 2 and "dataset provider 'listy' (plugin 'listy') returned" in message, done.stderr
+    assert said in message and "Traceback" not in done.stderr
