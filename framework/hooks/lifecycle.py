@@ -89,7 +89,9 @@ def hoh_after_epoch(run: RunContext, epoch: int, logs: dict[str, float], history
     Args:
         run: The run's context.
         epoch: The zero-based index of the epoch that just finished.
-        logs: This epoch's metrics (``loss``, ``accuracy``, ``val_loss``, ...).
+        logs: This epoch's row of ``metrics.jsonl``: its metrics (``loss``, ``accuracy``,
+            ``val_loss``, ...), ``epoch`` (one-based, as the run's output counts: ``epoch + 1``)
+            and ``seconds`` (the epoch's wall time).
         history: Every finished epoch's metrics so far, this one included, also
             those of an earlier, resumed part of the run.
 
