@@ -18,7 +18,7 @@ from framework.class_weights import CLASS_WEIGHTS_FILE, by_index, describe, reso
 from framework.config.loader import Choice
 from framework.distribution import is_chief
 from framework.environment import describe_environment
-from framework.errors import TrainingFailed, UserError
+from framework.errors import PluginError, TrainingFailed, UserError
 from framework.loading import Loaded
 from framework.precision import check_output_dtype, report_precision
 from framework.providers import DatasetContext, Flows, ImageFolders, InputPipeline, Kind, ModelSpec
@@ -92,7 +92,19 @@ class Phases:
         progress = experiment.training.progress
         if progress != "none" and all(c.provider != progress for c in choices):
             choices.insert(0, Choice(progress, registry.get(Kind.CALLBACK, progress).params()))
-        return [build(registry, Kind.CALLBACK, choice, self.run) for choice in choices]
+        import keras
+
+        built = []
+        for choice in choices:
+            callback = build(registry, Kind.CALLBACK, choice, self.run)
+            if not isinstance(callback, keras.callbacks.Callback):  # else an AttributeError inside fit
+                offered = registry.find(Kind.CALLBACK, choice.provider)
+                raise PluginError(
+                    f"callback provider {choice.provider!r} (plugin {offered.plugin if offered else '?'!r}) returned "
+                    f"a {type(callback).__name__}; a callback factory returns a keras.callbacks.Callback."
+                )
+            built.append(callback)
+        return built
 
     def configure(self, *, allow_inexact: bool = False) -> None:
         """Phase ``configure``: seed, strategy, environment record; then ``hoh_configure_run``."""
@@ -154,7 +166,10 @@ class Phases:
         with run.strategy.scope():
             model = loaded.hook.hoh_build_model(run=run, spec=spec)
             if model is None:
-                raise UserError("no model was built: every hoh_build_model implementation returned None.")
+                raise PluginError(
+                    f"no model was built for model provider {experiment.model.provider!r}: every hoh_build_model "
+                    "implementation returned None (a model factory returns a keras.Model)."
+                )
             check_output_dtype(model, experiment.training.precision, experiment.model.provider)
             check_model_fits_labels(model, run.flows, experiment.model.provider)
         run.model = model

@@ -98,7 +98,7 @@ def import_module_plugin(spec: str, base_dir: Path) -> tuple[str, ModuleType]:
         if exc.name and spec.startswith(exc.name):
             raise PluginError(
                 f"plugin module {spec!r} was not found on the Python path or in {base_dir}. "
-                "Install it, or name a .py file relative to the experiment file."
+                f"Install it, or name a .py file (a relative path is looked up in {base_dir})."
             ) from exc
         raise PluginError(f"plugin {spec!r} failed to import: {type(exc).__name__}: {exc}") from exc
     except (Exception, SystemExit) as exc:

@@ -166,3 +166,19 @@ def test_a_dataset_plugin_that_returns_the_wrong_thing_is_named_before_any_work(
     message = " ".join(done.stderr.split())
     assert done.returncode == 2 and "dataset provider 'listy' (plugin 'listy') returned" in message, done.stderr
     assert said in message and "Traceback" not in done.stderr
+
+
+def test_a_callback_factory_that_returns_no_callback_is_named_before_training(tmp_path: Path) -> None:
+    plugin = tmp_path / "stringy.py"
+    plugin.write_text(
+        "from framework import NoParams, Provider, hookimpl\n\n"
+        "@hookimpl\ndef hoh_callback_providers():\n"
+        '    return [Provider("stringy", NoParams, lambda params, run: "not a callback", "x")]\n'
+    )
+    path = tmp_path / "experiment.toml"
+    path.write_text(stub_experiment(plugins=(plugin,)) + '\n[[callbacks]]\nprovider = "stringy"\n')
+    done = run_script("hoh-run", str(path), "--run-dir", str(tmp_path / "run"), cwd=tmp_path)
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "callback provider 'stringy' (plugin 'stringy') returned a str" in said, said
+    assert not (tmp_path / "run" / "metrics.jsonl").exists() or not (tmp_path / "run" / "metrics.jsonl").read_text()
