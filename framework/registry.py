@@ -132,10 +132,16 @@ def build(registry: Registry, kind: Kind, choice: Any, *args: Any) -> Any:
     """
     built = registry.get(kind, choice.provider).factory(choice.params, *args)
     problem = images_problem(built) if kind is Kind.DATASET else None
-    if problem:  # a plugin's mistake, named here rather than as an IndexError mid-run
+    if kind is Kind.CALLBACK:  # TensorFlow is loaded when callbacks are built
+        import keras
+
+        if not isinstance(built, keras.callbacks.Callback):
+            problem = f"a {type(built).__name__}, not a keras.callbacks.Callback"
+    if problem:  # a plugin's mistake, named here rather than as an IndexError or AttributeError mid-run
         offered = registry.find(kind, choice.provider)
         raise PluginError(
-            f"dataset provider {choice.provider!r} (plugin {offered.plugin if offered else '?'!r}) returned {problem}."
+            f"{kind.label} provider {choice.provider!r} (plugin {offered.plugin if offered else '?'!r}) returned "
+            f"{problem}."
         )
     return built
 
