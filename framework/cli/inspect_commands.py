@@ -16,6 +16,7 @@ from framework.cli.type_text import field_text
 from framework.commands import Command
 from framework.config.schema import json_schema
 from framework.errors import ExperimentError, UserError
+from framework.loading import Loaded
 from framework.output_files import check_file_replaceable, json_written_by_hoh
 from framework.providers import Kind, Params
 from framework.registry import Registry
@@ -37,8 +38,7 @@ def validate_command(args: argparse.Namespace) -> int:
     check_before_work(loaded)  # what hoh-run checks before any work: the model's input, one batch's memory
     experiment = loaded.experiment
     console = stdout_console()
-    images = None if args.no_data else check_local_dataset(loaded, console)  # folders here: checked as hoh-run will
-    checked = None if args.no_data else check_class_weight_names(loaded, console, images)
+    checked = _check_data(loaded, args, console)
     console.print(f"[green]ok[/] {args.experiment}: experiment [bold]{experiment.experiment.name}[/]")
     for kind in Kind:
         names = ", ".join(c.provider for c in experiment.choices(kind)) or "none"
@@ -56,6 +56,16 @@ def validate_command(args: argparse.Namespace) -> int:
     if experiment.plugins_off:
         console.print(f"  switched off: {', '.join(experiment.plugins_off)}")
     return 0
+
+
+def _check_data(loaded: Loaded, args: argparse.Namespace, console: Console) -> bool | None:
+    """The dataset's folders (a local provider's) and a class-weight table's names, unless ``--no-data``.
+
+    Returns whether a class-weight table was checked (:func:`check_class_weight_names`).
+    """
+    if args.no_data:
+        return None
+    return check_class_weight_names(loaded, console, check_local_dataset(loaded, console))
 
 
 def _validate_other_file(args: argparse.Namespace) -> int | None:
@@ -95,9 +105,7 @@ def _validate_json(args: argparse.Namespace) -> int:
     try:
         loaded = load_from_args(args)
         check_before_work(loaded)
-        if not args.no_data:
-            console = Console(stderr=True)  # stdout holds the JSON document alone
-            check_class_weight_names(loaded, console, check_local_dataset(loaded, console))
+        _check_data(loaded, args, Console(stderr=True))  # stdout holds the JSON document alone
     except ExperimentError as error:
         print(json.dumps({"valid": False, "file": args.experiment, "problems": error.problems}, indent=2))
         return error.exit_code

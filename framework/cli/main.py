@@ -171,16 +171,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             print_error(f"plugin commands are not shown: {error}")
     index = argv.index(command) if command is not None else 0
     chosen = next((c for c in [*BUILTIN_COMMANDS, *(o.command for o in offered)] if c.name == command), None)
-    prog = f"hoh {command}"
+    last, prog = index, f"hoh {command}"  # the last token naming the command: its arguments follow
     if chosen is not None and chosen.subcommands and argv[index + 1 : index + 2]:  # `hoh data info`
         sub = next((c for c in chosen.subcommands if c.name == argv[index + 1]), None)
         if sub is not None and sub.intermixed:
-            chosen, index, prog = sub, index + 1, f"{prog} {sub.name}"
-    if chosen is not None and chosen.intermixed and all(token == "--debug" for token in argv[: argv.index(command)]):
+            chosen, last, prog = sub, index + 1, f"{prog} {sub.name}"
+    if chosen is not None and chosen.intermixed and all(token == "--debug" for token in argv[:index]):
         # argparse cannot intermix positionals and options across sub-commands (overrides may follow
         # options in `hoh run` and `hoh validate`): parse this command alone
-        args = command_parser(chosen, prog).parse_intermixed_args(argv[index + 1 :])
-        if argv[: argv.index(command)]:
+        args = command_parser(chosen, prog).parse_intermixed_args(argv[last + 1 :])
+        if argv[:index]:
             args.debug = True
         return _dispatch(args, args.handler)
     args = build_parser(offered).parse_args(argv)

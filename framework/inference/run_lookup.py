@@ -8,9 +8,14 @@ from framework.errors import UserError
 from framework.rundir import CHECKPOINTS_DIR, EXPERIMENT_FILE, MODEL_FILE
 
 
+def _checkpoint_names(run_dir: Path) -> list[str]:
+    """The names ``--checkpoint`` takes in ``run_dir`` (``best``, ``last``, ...), sorted."""
+    return sorted(p.stem for p in (run_dir / CHECKPOINTS_DIR).glob("*.keras"))
+
+
 def _unfinished_advice(run_dir: Path) -> str:
     """What to give instead of a run without a model: its checkpoints, or the newest finished run beside it."""
-    found = sorted(p.stem for p in (run_dir / CHECKPOINTS_DIR).glob("*.keras"))
+    found = _checkpoint_names(run_dir)
     if found:
         return (
             f"Give a finished run folder, or one of its checkpoints with --checkpoint NAME (it has {', '.join(found)})."
@@ -44,7 +49,7 @@ def find_model(target: Path, checkpoint: str | None) -> tuple[Path, Path]:
         if checkpoint is not None:
             model = run_dir / CHECKPOINTS_DIR / f"{checkpoint}.keras"
             if not model.is_file():
-                found = sorted(p.stem for p in (run_dir / CHECKPOINTS_DIR).glob("*.keras"))
+                found = _checkpoint_names(run_dir)
                 have = f"it has {', '.join(found)}" if found else f"it has no {CHECKPOINTS_DIR}/*.keras"
                 raise UserError(f"run {run_dir} has no checkpoint {checkpoint!r} ({have}).")
             return model, run_dir
